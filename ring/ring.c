@@ -28,8 +28,6 @@ struct ring {
 	uint32_t prod_tail;		/* end of the last reservation */
 	uint32_t prod_published;	/* shared tail as last stored */
 	uint32_t prod_head_cache;	/* last validated shared head */
-	uint32_t prod_last;		/* offset of the last reservation ... */
-	bool prod_last_valid;		/* ... while it is still the last one */
 
 	/* Consumer-private cursors (WintunReceivePacket's Send.Head/HeadRelease). */
 	uint32_t cons_read;		/* next record to peek */
@@ -302,8 +300,6 @@ int ring_reserve(struct ring *ring, uint32_t max_len, struct ring_rec *rec)
 	}
 	store_word(ring, ring->prod_tail, RING_SIZE_BUSY | max_len);
 	fill_rec(ring, ring->prod_tail, max_len, rec);
-	ring->prod_last = ring->prod_tail;
-	ring->prod_last_valid = true;
 	ring->prod_tail = (ring->prod_tail + fp) & ring->mask;
 	ring->stats.reserved++;
 	return 0;
@@ -315,10 +311,14 @@ static bool is_reserved(struct ring *ring, const struct ring_rec *rec)
 	       load_word(ring, rec->offset) == (RING_SIZE_BUSY | rec->size);
 }
 
+/*
+ * A reserved record that ends at the private tail is the last one reserved.  So after a
+ * cancel, the one before becomes last: unused records of a batch can be given back in
+ * reverse order without leaving fillers behind.
+ */
 static bool is_last(const struct ring *ring, const struct ring_rec *rec)
 {
-	return ring->prod_last_valid && rec->offset == ring->prod_last &&
-	       ((rec->offset + footprint(ring, rec->size)) & ring->mask) == ring->prod_tail;
+	return ((rec->offset + footprint(ring, rec->size)) & ring->mask) == ring->prod_tail;
 }
 
 /* Turns [offset, offset + len) of a reserved record into a committed filler. */
@@ -356,7 +356,6 @@ int ring_cancel(struct ring *ring, struct ring_rec *rec)
 		return -EINVAL;
 	if (is_last(ring, rec)) {
 		ring->prod_tail = rec->offset;
-		ring->prod_last_valid = false;
 	} else {
 		write_filler(ring, rec->offset, footprint(ring, rec->size));
 	}

@@ -259,6 +259,29 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* A batch reserved for recvmmsg and only partly filled gives the rest back, last first. */
+START_TEST(test_cancel_batch_in_reverse)
+{
+	struct ring *ring = make(&small);
+	struct ring_stats st;
+	struct ring_rec r[5], next;
+
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(ring_reserve(ring, 200, &r[i]), 0);
+	ck_assert_int_eq(ring_commit(ring, &r[0]), 0);
+	for (int i = 4; i >= 1; i--)
+		ck_assert_int_eq(ring_cancel(ring, &r[i]), 0);
+	ck_assert_int_eq(ring_reserve(ring, 10, &next), 0);
+	ck_assert_uint_eq(next.offset, fp_of(&small, 200));
+	ck_assert_int_eq(ring_commit(ring, &next), 0);
+	ck_assert_int_eq(ring_publish(ring), 2);
+	expect_record(ring, 200, r[0].payload[0], true);
+	ring_get_stats(ring, &st);
+	ck_assert_uint_eq(st.fillers, 0);
+	ring_free(ring);
+}
+END_TEST
+
 START_TEST(test_commit_out_of_order)
 {
 	struct ring *ring = make(&small);
@@ -455,6 +478,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_shrink_last_returns_space);
 	tcase_add_test(tc, test_shrink_not_last_leaves_filler);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_cancel_batch_in_reverse);
 	tcase_add_test(tc, test_commit_out_of_order);
 	tcase_add_test(tc, test_release_out_of_order);
 	tcase_add_test(tc, test_zero_and_max_size);
