@@ -47,6 +47,7 @@ enum crypto_limits {
 size_t crypto_cipher_key_len(enum crypto_cipher cipher);
 /* Full digest length of an HMAC algorithm. */
 size_t crypto_hmac_digest_len(enum crypto_hmac_alg alg);
+bool crypto_cipher_is_gcm(enum crypto_cipher cipher);
 
 /* ---- AES-GCM ------------------------------------------------------------------------ */
 

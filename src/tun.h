@@ -38,6 +38,8 @@ struct tun_stats {
 	uint64_t sink_reordered;
 	uint64_t sink_duplicate;
 	bool generator_done;	/* mem backend: all `count` packets are in the tx ring */
+	int error;		/* 0, or the -errno the backend thread stopped on (-EBADMSG:
+				 * a ring is poisoned; -EIO: the device went away) */
 };
 
 struct tun_linux_config {

@@ -2,12 +2,27 @@
 /*
  * zcvpn: a VPN data-path engine with zero-copy tunnel I/O.
  *
+ * The embedding VPN client does authentication and configuration; an engine then moves
+ * packets between a tun device and one UDP socket over a transport (ESP over UDP today).
+ * Datagrams are received straight into ring records and decrypted in place; packets from
+ * the tun are encrypted where they lie and sent from the ring.
+ *
  * This is the only installed header.  Every call returns 0 or a negative errno; handles
- * are opaque; nothing here keeps global state, so several engines may live in one
- * process.
+ * are opaque; there is no global state, so several engines may live in one process.
+ *
+ * Two ways to embed:
+ *  - own thread: zcvpn_engine_start(e, ZCVPN_START_THREAD), later zcvpn_engine_stop(e);
+ *  - host event loop: zcvpn_engine_start(e, 0), then watch zcvpn_engine_fd(e) for
+ *    readability and call zcvpn_engine_process(e) whenever it is readable.
+ * Either way the tun backend runs its own thread (it plays the kernel's role on the
+ * rings, as Wintun's driver does).
  */
 #ifndef ZCVPN_H
 #define ZCVPN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +39,114 @@ ZCVPN_EXPORT const char *zcvpn_version(void);
 
 /* The crypto backend the library was built with: "GnuTLS" or "OpenSSL". */
 ZCVPN_EXPORT const char *zcvpn_crypto_backend(void);
+
+/* One ESP security association, as manual keying (`ip xfrm state`) gives it. */
+struct zcvpn_esp_sa {
+	uint32_t spi;
+	const char *enc;	/* "aes128-gcm" "aes256-gcm" "aes128-cbc" "aes256-cbc" */
+	const char *auth;	/* "none" (GCM) "hmac-md5-96" "hmac-sha1-96" "hmac-sha256-128" */
+	const uint8_t *enc_key;	/* borrowed; GCM: AES key followed by the 4-byte salt */
+	size_t enc_key_len;
+	const uint8_t *auth_key; /* borrowed; NULL with GCM */
+	size_t auth_key_len;
+};
+
+/*
+ * Key lengths an ESP suite needs, in bytes (enc includes the GCM salt; auth is 0 for
+ * "none").  Returns 0, or -EINVAL for an unknown or invalid combination.
+ */
+ZCVPN_EXPORT int zcvpn_esp_key_lengths(const char *enc, const char *auth, size_t *enc_len,
+				       size_t *auth_len);
+
+enum zcvpn_tun_kind {
+	ZCVPN_TUN_MEM,		/* in-memory traffic generator and verifying sink (no root) */
+	ZCVPN_TUN_LINUX,	/* /dev/net/tun (needs CAP_NET_ADMIN) */
+};
+
+struct zcvpn_config {
+	const char *local;	/* "ADDR:PORT" to bind; NULL: any address, any port */
+	const char *remote;	/* "ADDR:PORT" of the peer; NULL: learn it from the first
+				 * authenticated datagram (server role) */
+	uint32_t mtu;		/* inner MTU, 576..9000; default 1400 */
+	uint32_t ring_size;	/* bytes per ring, power of two; default 4 MiB */
+	unsigned batch;		/* datagrams per recvmmsg/sendmmsg, 1..256; default 32 */
+	unsigned sock_buf;	/* SO_RCVBUF/SO_SNDBUF bytes; default 4 MiB */
+	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
+	struct zcvpn_esp_sa esp_out;	/* what we send */
+	unsigned replay_window;	/* 64..4096, multiple of 64; default 64 */
+	unsigned keepalive_ms;	/* send an ESP probe after this long without sending; 0: off */
+	bool answer_probes;	/* reply to Juniper/Pulse ESP probes (server role) */
+
+	enum zcvpn_tun_kind tun;
+	const char *tun_name;	/* linux: interface name; NULL: kernel picks */
+	/* mem tun */
+	uint64_t mem_count;	/* packets to generate; 0: sink only */
+	uint32_t mem_min_size, mem_max_size;	/* IP packet sizes; default 64..mtu */
+	unsigned mem_ipv6_percent;
+	uint64_t mem_rate_pps;	/* 0: as fast as possible */
+	uint32_t mem_flow_id;	/* stamped on generated packets */
+	uint32_t mem_expect_flow_id;	/* the sink checks for this one */
+	uint32_t mem_seed;
+};
+
+/* Fills cfg with the defaults above (and zeroes everything else). */
+ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg);
+
+struct zcvpn_stats {
+	/* data path (inner packets and bytes) */
+	uint64_t tx_packets, tx_bytes;		/* tun -> network */
+	uint64_t rx_packets, rx_bytes;		/* network -> tun */
+	uint64_t copied_bytes;			/* payload bytes copied/moved in user space */
+	uint64_t send_calls, recv_calls;	/* sendmmsg/recvmmsg calls (batching) */
+	uint64_t tx_errors;			/* datagrams the socket refused */
+	uint64_t tx_encap_errors;		/* dropped: transport refused (see below) */
+	uint64_t rx_ring_full;			/* dropped: rx ring had no room */
+	uint64_t rx_truncated;			/* dropped: datagram larger than a record */
+	/* ESP: every drop reason */
+	uint64_t rx_short, rx_bad_spi, rx_bad_icv, rx_replay, rx_too_old;
+	uint64_t rx_bad_padding, rx_bad_next_header, rx_oversize, rx_bad_length;
+	uint64_t rx_old_sa;			/* accepted on the previous SA (rekey) */
+	uint64_t probes_rx, probes_tx;
+	uint64_t tx_seq_exhausted;		/* refused: sequence space used up; rekey */
+	/* tun backend */
+	uint64_t tun_tx_packets, tun_rx_packets;
+	uint64_t tun_tx_ring_full, tun_errors;
+	uint64_t ring_skipped_non_ip;
+	/* mem tun sink */
+	uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
+	bool generator_done;
+};
+
+struct zcvpn_engine;
+
+/*
+ * Creates an engine: validates cfg (on error returns -EINVAL and writes a message naming
+ * the problem into errbuf, if given), opens and binds the UDP socket, creates the rings
+ * and the tun backend.  cfg and the keys it points to are borrowed for the call only.
+ */
+ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_config *cfg,
+				  char *errbuf, size_t errlen);
+
+#define ZCVPN_START_THREAD 1u
+
+/* Starts the tun backend, and with ZCVPN_START_THREAD the engine's own thread. */
+ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags);
+
+/* Host-loop mode: the fd to poll for readability, and the call to make when it is. */
+ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e);
+ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
+
+/* Stops the engine thread (if any) and the tun backend.  Idempotent. */
+ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e);
+
+/* A consistent snapshot of the counters; callable from any thread. */
+ZCVPN_EXPORT void zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
+
+/* The UDP port the engine is bound to (after zcvpn_engine_new), or -errno. */
+ZCVPN_EXPORT int zcvpn_engine_local_port(const struct zcvpn_engine *e);
+
+/* Stops and frees.  Accepts NULL. */
+ZCVPN_EXPORT void zcvpn_engine_free(struct zcvpn_engine *e);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ESP key files for the driver.  One file serves both ends: keys are named by direction
+ * (c2s: client to server, s2c: server to client), as GlobalProtect's <ipsec> block
+ * names them, so the client sends with c2s and the server with s2c.
+ *
+ *   # zcvpn ESP keys
+ *   enc = aes128-gcm
+ *   auth = none
+ *   c2s-spi = 0x1001
+ *   s2c-spi = 0x2001
+ *   c2s-enc-key = <hex>       (GCM: AES key then the 4-byte salt)
+ *   s2c-enc-key = <hex>
+ *   c2s-auth-key = <hex>      (CBC suites only)
+ *   s2c-auth-key = <hex>
+ */
+#include "config.h"
+
+#include "src/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+static int hex_nibble(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int cli_hex_decode(const char *hex, uint8_t *out, uint32_t max, uint32_t *len)
+{
+	size_t n = strlen(hex);
+
+	if (n >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) {
+		hex += 2;
+		n -= 2;
+	}
+	if (n == 0 || n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = (uint32_t)(n / 2);
+	return 0;
+}
+
+static int parse_spi(const char *s, uint32_t *spi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v < 256 || v > 0xffffffffUL)
+		return -EINVAL;
+	*spi = (uint32_t)v;
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int set_key(struct cli_keys *k, const char *name, const char *value)
+{
+	if (!strcmp(name, "enc"))
+		return snprintf(k->enc, sizeof(k->enc), "%s", value) < (int)sizeof(k->enc) ? 0 : -EINVAL;
+	if (!strcmp(name, "auth"))
+		return snprintf(k->auth, sizeof(k->auth), "%s", value) < (int)sizeof(k->auth) ? 0 : -EINVAL;
+	if (!strcmp(name, "c2s-spi"))
+		return parse_spi(value, &k->c2s_spi);
+	if (!strcmp(name, "s2c-spi"))
+		return parse_spi(value, &k->s2c_spi);
+	if (!strcmp(name, "c2s-enc-key"))
+		return cli_hex_decode(value, k->c2s_enc_key, sizeof(k->c2s_enc_key), &k->c2s_enc_key_len);
+	if (!strcmp(name, "s2c-enc-key"))
+		return cli_hex_decode(value, k->s2c_enc_key, sizeof(k->s2c_enc_key), &k->s2c_enc_key_len);
+	if (!strcmp(name, "c2s-auth-key"))
+		return cli_hex_decode(value, k->c2s_auth_key, sizeof(k->c2s_auth_key), &k->c2s_auth_key_len);
+	if (!strcmp(name, "s2c-auth-key"))
+		return cli_hex_decode(value, k->s2c_auth_key, sizeof(k->s2c_auth_key), &k->s2c_auth_key_len);
+	return -ENOENT;
+}
+
+int cli_keys_load(struct cli_keys *keys, const char *path)
+{
+	char line[512];
+	struct stat st;
+	unsigned lineno = 0;
+	int ret = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		fprintf(stderr, "zcvpn: cannot open key file %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "zcvpn: warning: key file %s is readable by others (chmod 600)\n", path);
+	while (fgets(line, sizeof(line), f)) {
+		char *eq, *name, *s = trim(line);
+
+		lineno++;
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			fprintf(stderr, "zcvpn: %s:%u: expected 'name = value'\n", path, lineno);
+			ret = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		name = trim(s);
+		ret = set_key(keys, name, trim(eq + 1));
+		if (ret) {
+			fprintf(stderr, "zcvpn: %s:%u: %s '%s'\n", path, lineno,
+				ret == -ENOENT ? "unknown setting" : "bad value for", name);
+			ret = -EINVAL;
+			break;
+		}
+	}
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return ret;
+}
+
+int cli_keys_generate(struct cli_keys *k, const char *enc, const char *auth)
+{
+	size_t enc_len, auth_len;
+	uint8_t spis[8];
+
+	memset(k, 0, sizeof(*k));
+	if (zcvpn_esp_key_lengths(enc, auth, &enc_len, &auth_len))
+		return -EINVAL;
+	snprintf(k->enc, sizeof(k->enc), "%s", enc);
+	snprintf(k->auth, sizeof(k->auth), "%s", auth);
+	k->c2s_enc_key_len = k->s2c_enc_key_len = (uint32_t)enc_len;
+	k->c2s_auth_key_len = k->s2c_auth_key_len = (uint32_t)auth_len;
+	if (getrandom(k->c2s_enc_key, enc_len, 0) != (ssize_t)enc_len ||
+	    getrandom(k->s2c_enc_key, enc_len, 0) != (ssize_t)enc_len ||
+	    (auth_len && getrandom(k->c2s_auth_key, auth_len, 0) != (ssize_t)auth_len) ||
+	    (auth_len && getrandom(k->s2c_auth_key, auth_len, 0) != (ssize_t)auth_len) ||
+	    getrandom(spis, sizeof(spis), 0) != (ssize_t)sizeof(spis))
+		return -EIO;
+	/* Random SPIs above the reserved range, different for the two directions. */
+	k->c2s_spi = 0x1000 | ((uint32_t)spis[0] << 24 | (uint32_t)spis[1] << 16 | spis[2] << 8);
+	k->s2c_spi = 0x2000 | ((uint32_t)spis[4] << 24 | (uint32_t)spis[5] << 16 | spis[6] << 8);
+	return 0;
+}
+
+static void print_hex(FILE *f, const char *name, const uint8_t *b, uint32_t len)
+{
+	if (!len)
+		return;
+	fprintf(f, "%s = ", name);
+	for (uint32_t i = 0; i < len; i++)
+		fprintf(f, "%02x", b[i]);
+	fputc('\n', f);
+}
+
+void cli_keys_print(const struct cli_keys *k, FILE *f)
+{
+	fprintf(f, "# zcvpn ESP keys: the same file serves both ends (c2s: client to server)\n");
+	fprintf(f, "enc = %s\nauth = %s\n", k->enc, k->auth);
+	fprintf(f, "c2s-spi = 0x%08x\ns2c-spi = 0x%08x\n", k->c2s_spi, k->s2c_spi);
+	print_hex(f, "c2s-enc-key", k->c2s_enc_key, k->c2s_enc_key_len);
+	print_hex(f, "s2c-enc-key", k->s2c_enc_key, k->s2c_enc_key_len);
+	print_hex(f, "c2s-auth-key", k->c2s_auth_key, k->c2s_auth_key_len);
+	print_hex(f, "s2c-auth-key", k->s2c_auth_key, k->s2c_auth_key_len);
+}
+
+static void fill_sa(struct zcvpn_esp_sa *sa, const struct cli_keys *k, uint32_t spi,
+		    const uint8_t *enc_key, uint32_t enc_len, const uint8_t *auth_key,
+		    uint32_t auth_len)
+{
+	sa->spi = spi;
+	sa->enc = k->enc;
+	sa->auth = k->auth[0] ? k->auth : "none";
+	sa->enc_key = enc_key;
+	sa->enc_key_len = enc_len;
+	sa->auth_key = auth_len ? auth_key : NULL;
+	sa->auth_key_len = auth_len;
+}
+
+void cli_keys_apply(const struct cli_keys *k, struct zcvpn_config *cfg, bool server)
+{
+	struct zcvpn_esp_sa *c2s = server ? &cfg->esp_in : &cfg->esp_out;
+	struct zcvpn_esp_sa *s2c = server ? &cfg->esp_out : &cfg->esp_in;
+
+	fill_sa(c2s, k, k->c2s_spi, k->c2s_enc_key, k->c2s_enc_key_len, k->c2s_auth_key,
+		k->c2s_auth_key_len);
+	fill_sa(s2c, k, k->s2c_spi, k->s2c_enc_key, k->s2c_enc_key_len, k->s2c_auth_key,
+		k->s2c_auth_key_len);
+}
+
+void cli_keys_wipe(struct cli_keys *k)
+{
+	explicit_bzero(k, sizeof(*k));
+}
+
+void cli_keys_suite(const struct cli_keys *k, char *out, size_t len)
+{
+	bool auth = k->auth[0] && strcmp(k->auth, "none");
+
+	snprintf(out, len, "%s%s%s", k->enc, auth ? "+" : "", auth ? k->auth : "");
+}

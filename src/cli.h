@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Shared pieces of the zcvpn command-line driver (one file per command). */
+#ifndef ZCVPN_SRC_CLI_H
+#define ZCVPN_SRC_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "src/zcvpn.h"
+
+/* Both directions' ESP keys, named from the client's side as GlobalProtect does. */
+struct cli_keys {
+	char enc[32];
+	char auth[32];
+	uint32_t c2s_spi, s2c_spi;
+	uint8_t c2s_enc_key[64], s2c_enc_key[64];
+	uint32_t c2s_enc_key_len, s2c_enc_key_len;
+	uint8_t c2s_auth_key[64], s2c_auth_key[64];
+	uint32_t c2s_auth_key_len, s2c_auth_key_len;
+};
+
+/* cli-keys.c */
+int cli_hex_decode(const char *hex, uint8_t *out, uint32_t max, uint32_t *len);
+int cli_keys_load(struct cli_keys *keys, const char *path);
+int cli_keys_generate(struct cli_keys *keys, const char *enc, const char *auth);
+void cli_keys_print(const struct cli_keys *keys, FILE *f);
+/* Points cfg's SAs at keys for the client (c2s out) or the server (s2c out). */
+void cli_keys_apply(const struct cli_keys *keys, struct zcvpn_config *cfg, bool server);
+void cli_keys_wipe(struct cli_keys *keys);
+/* Names the suite for reports (the keys themselves are wiped after use). */
+void cli_keys_suite(const struct cli_keys *keys, char *out, size_t len);
+
+/* cli-report.c */
+struct cli_run {
+	const char *role;
+	char suite[80];			/* "aes128-gcm" or "aes128-cbc+hmac-sha1-96" */
+	uint64_t expect;		/* packets the sink should see; 0: none */
+	unsigned timeout_s;		/* give up after this long without progress */
+	volatile int *interrupted;	/* set by SIGINT/SIGTERM */
+};
+/* Waits for the mem-tun traffic to finish (or timeout/interrupt); returns 0 if clean. */
+int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
+		  double *seconds);
+int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
+	       double seconds);
+
+/* Commands: each returns the process exit status. */
+int cmd_run(int argc, char **argv, bool server);
+int cmd_demo(int argc, char **argv);
+int cmd_genkey(int argc, char **argv);
+
+#endif /* ZCVPN_SRC_CLI_H */

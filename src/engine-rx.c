@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Network -> tun.  A batch of rx records is reserved at the worst case and recvmmsg()
+ * writes each datagram straight into one, placed so that the transport header expected
+ * in front of the inner packet lands in the record's headroom.  The transport then
+ * authenticates and decrypts in place, the view is cut down to the inner packet, the
+ * record shrunk to it and committed.  When the inner packet already starts at the
+ * record's payload (the normal case) no payload byte is copied.
+ */
+#include "config.h"
+
+#include "src/engine.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ring/pkt.h"
+
+/* Receives and discards one datagram when the rx ring is full: back-pressure is a drop. */
+static int drop_one(struct zcvpn_engine *e)
+{
+	ssize_t n = recv(e->udp_fd, e->ctrl_buf, 1, MSG_DONTWAIT | MSG_TRUNC);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	e->stats.rx_ring_full++;
+	return 1;
+}
+
+/* Reserves up to e->batch records and points one message at each.  Returns how many. */
+static unsigned prepare(struct zcvpn_engine *e, uint32_t head)
+{
+	struct engine_batch *b = &e->rxb;
+	uint32_t trail = ring_params(e->rx)->trail;
+	unsigned n;
+
+	for (n = 0; n < e->batch; n++) {
+		struct msghdr *h = &b->msgs[n].msg_hdr;
+
+		if (ring_reserve(e->rx, e->mtu, &b->recs[n]))
+			break;
+		b->iov[n].iov_base = b->recs[n].payload - head;
+		b->iov[n].iov_len = head + e->mtu + trail;
+		memset(h, 0, sizeof(*h));
+		h->msg_iov = &b->iov[n];
+		h->msg_iovlen = 1;
+		if (!e->connected) {
+			h->msg_name = &b->addrs[n];
+			h->msg_namelen = sizeof(b->addrs[n]);
+		}
+	}
+	return n;
+}
+
+/* First authenticated datagram from an unknown peer: that is our peer from now on. */
+static void learn_peer(struct zcvpn_engine *e, const struct msghdr *h)
+{
+	if (e->connected || !h->msg_name || !h->msg_namelen)
+		return;
+	if (connect(e->udp_fd, h->msg_name, h->msg_namelen) == 0) {
+		memcpy(&e->peer, h->msg_name, h->msg_namelen);
+		e->peer_len = h->msg_namelen;
+		e->connected = true;
+	}
+}
+
+/* Hands one received datagram to the transport; commits or cancels its record. */
+static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
+{
+	struct engine_batch *b = &e->rxb;
+	struct ring_rec *rec = &b->recs[i];
+	struct pkt pkt;
+
+	pkt_from_rec(&pkt, e->rx, rec);
+	pkt.data = rec->payload - head;
+	pkt.len = b->msgs[i].msg_len;
+	pkt.end = rec->payload + e->mtu + ring_params(e->rx)->trail;
+
+	if (b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		e->stats.rx_truncated++;
+		goto cancel;
+	}
+	switch (e->transport.ops->decap(e->transport.ctx, &pkt, e->mtu)) {
+	case TRANSPORT_DATA:
+		learn_peer(e, &b->msgs[i].msg_hdr);
+		if (pkt.data != rec->payload) {
+			/* The header was not the length we guessed (rekey to another suite). */
+			memmove(rec->payload, pkt.data, pkt.len);
+			e->stats.copied_bytes += pkt.len;
+		}
+		ring_shrink(e->rx, rec, pkt.len);
+		ring_commit(e->rx, rec);
+		e->stats.rx_packets++;
+		e->stats.rx_bytes += pkt.len;
+		return;
+	case TRANSPORT_PROBE:
+		learn_peer(e, &b->msgs[i].msg_hdr);
+		e->stats.probes_rx++;
+		if (e->answer_probes)
+			engine_send_probe(e);
+		goto cancel;
+	case TRANSPORT_DROP:
+		goto cancel;
+	}
+cancel:
+	ring_cancel(e->rx, rec);
+}
+
+int engine_rx_batch(struct zcvpn_engine *e)
+{
+	uint32_t head = e->transport.ops->rx_head(e->transport.ctx);
+	unsigned n = prepare(e, head);
+	int got;
+
+	if (!n)
+		return ring_is_poisoned(e->rx) ? -EBADMSG : drop_one(e);
+	got = recvmmsg(e->udp_fd, e->rxb.msgs, n, MSG_DONTWAIT, NULL);
+	e->stats.recv_calls++;
+	/* Unused records go back last-first, so their space returns to the ring. */
+	for (unsigned i = n; i-- > (got > 0 ? (unsigned)got : 0);)
+		ring_cancel(e->rx, &e->rxb.recs[i]);
+	if (got < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ? 0 : -errno;
+	for (int i = 0; i < got; i++)
+		deliver(e, (unsigned)i, head);
+	if (ring_publish(e->rx) < 0)
+		return -EBADMSG;
+	return got;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's internal state, shared by engine.c (lifecycle, loop, timers, stats),
+ * engine-rx.c (network -> rx ring) and engine-tx.c (tx ring -> network).
+ */
+#ifndef ZCVPN_SRC_ENGINE_H
+#define ZCVPN_SRC_ENGINE_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "proto/transport.h"
+#include "ring/ring.h"
+#include "src/zcvpn.h"
+
+struct tun;
+
+enum engine_limits {
+	ENGINE_MAX_BATCH = 256,
+	ENGINE_CTRL_BUF = 256,		/* room for a probe with any transport's overhead */
+};
+
+struct engine_batch {
+	struct mmsghdr msgs[ENGINE_MAX_BATCH];
+	struct iovec iov[ENGINE_MAX_BATCH];
+	struct ring_rec recs[ENGINE_MAX_BATCH];
+	struct sockaddr_storage addrs[ENGINE_MAX_BATCH];
+};
+
+struct zcvpn_engine {
+	int udp_fd;
+	int epoll_fd;
+	int timer_fd;
+	int stop_fd;
+	struct ring *tx;		/* tun -> network: the engine consumes */
+	struct ring *rx;		/* network -> tun: the engine produces */
+	struct tun *tun;
+	struct transport transport;
+	uint32_t mtu;
+	unsigned batch;
+	unsigned keepalive_ms;
+	bool answer_probes;
+
+	bool connected;			/* udp_fd connected to the peer */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+
+	struct engine_batch rxb;
+	struct engine_batch txb;
+	unsigned tx_pending;		/* encrypted records not yet sent ... */
+	unsigned tx_pending_first;	/* ... starting at this index of txb */
+	bool want_pollout;
+	uint64_t last_tx_ns;
+
+	uint8_t ctrl_buf[ENGINE_CTRL_BUF];
+
+	struct zcvpn_stats stats;	/* engine thread only */
+	pthread_mutex_t snapshot_lock;
+	struct zcvpn_stats snapshot;	/* under snapshot_lock, for other threads */
+
+	pthread_t thread;
+	bool thread_running;
+	bool tun_running;
+};
+
+/* engine-rx.c: receives one batch; returns datagrams handled (0: none), or -errno. */
+int engine_rx_batch(struct zcvpn_engine *e);
+
+/* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
+int engine_tx_batch(struct zcvpn_engine *e);
+/* Builds and sends a probe/keepalive from the engine's control buffer. */
+int engine_send_probe(struct zcvpn_engine *e);
+
+uint64_t engine_now_ns(void);
+
+#endif /* ZCVPN_SRC_ENGINE_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The Linux tun backend: /dev/net/tun with IFF_TUN | IFF_NO_PI, driven by a thread that
+ * plays Wintun's kernel role.  read() lands each packet straight in a tx record reserved
+ * at the ring's max_payload and shrunk to what arrived; rx records are written to the
+ * device from where they lie and released.  The kernel's copies at the device boundary
+ * are the only ones, except on overload: with the tx ring full a packet is read into a
+ * scratch buffer and dropped, as a full device queue would drop it.
+ */
+#include "config.h"
+
+#include "src/tun-internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ring/ring.h"
+
+enum linux_limits {
+	READ_BATCH = 64,		/* reads per wakeup before publishing */
+	WRITE_BATCH = 64,		/* writes per turn before reading again */
+	MTU_MIN = 68,			/* RFC 791's minimum */
+	MTU_MAX = 65535,
+};
+
+struct tun_linux {
+	struct tun tun;
+	int fd;
+	uint32_t mtu;
+	uint8_t *scratch;		/* RING_MAX_PAYLOAD + 1 bytes, for dropping on overload */
+};
+
+/* ---- device setup --------------------------------------------------------------------- */
+
+static int open_device(const char *name, char out_name[IFNAMSIZ])
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	if (name)
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	snprintf(out_name, IFNAMSIZ, "%s", ifr.ifr_name);
+	return fd;
+}
+
+/* Sets the MTU and brings the link up; interface ioctls go through any inet socket. */
+static int configure_link(const char *name, uint32_t mtu)
+{
+	struct ifreq ifr;
+	int ret = 0, s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		ret = -errno;
+	if (!ret) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			ret = -errno;
+	}
+	close(s);
+	return ret;
+}
+
+/* ---- tx: device -> ring --------------------------------------------------------------- */
+
+/* The tx ring is full: take the packet off the device anyway, into scratch, and drop it. */
+static int drop_one(struct tun_linux *t)
+{
+	if (read(t->fd, t->scratch, RING_MAX_PAYLOAD + 1) < 0)
+		return 0;
+	tun_count(&t->tun.c.tx_ring_full, 1);
+	return 1;
+}
+
+/*
+ * Reads one packet into a fresh tx record and commits it.  Returns 1 (a packet was
+ * taken, kept or dropped), 0 (nothing to read) or -EBADMSG.
+ */
+static int read_one(struct tun_linux *t)
+{
+	struct tun *tun = &t->tun;
+	uint32_t max = ring_params(tun->tx)->max_payload;
+	struct ring_rec rec;
+	ssize_t got;
+	int ret;
+
+	ret = ring_reserve(tun->tx, max, &rec);
+	if (ret == -ENOBUFS)
+		return drop_one(t);
+	if (ret)
+		return -EBADMSG;
+	got = read(t->fd, rec.payload, max);
+	/* tun reports a packet's full length even when it did not fit (MTU raised by hand). */
+	if (got <= 0 || (size_t)got > max) {
+		int err = got < 0 ? errno : 0;
+
+		if (ring_cancel(tun->tx, &rec))
+			return -EBADMSG;
+		if (got == 0 || err == EAGAIN || err == EINTR)
+			return 0;
+		tun_count(&tun->c.tx_errors, 1);
+		return got > 0 ? 1 : 0;
+	}
+	if (ring_shrink(tun->tx, &rec, (uint32_t)got) || ring_commit(tun->tx, &rec))
+		return -EBADMSG;
+	tun_count(&tun->c.tx_packets, 1);
+	tun_count(&tun->c.tx_bytes, (uint64_t)got);
+	return 1;
+}
+
+/* Reads up to a batch and publishes it.  Returns packets taken, or -EBADMSG. */
+static int read_batch(struct tun_linux *t)
+{
+	int n, ret = 0;
+
+	for (n = 0; n < READ_BATCH; n++) {
+		ret = read_one(t);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0 || ring_publish(t->tun.tx) < 0)
+		return -EBADMSG;
+	return n;
+}
+
+/* ---- rx: ring -> device --------------------------------------------------------------- */
+
+static void linux_deliver(struct tun *tun, const uint8_t *pkt, uint32_t len)
+{
+	struct tun_linux *t = (struct tun_linux *)tun;
+
+	/* tun writes never block: the kernel queues the packet or drops and counts it. */
+	if (write(t->fd, pkt, len) == (ssize_t)len) {
+		tun_count(&tun->c.rx_packets, 1);
+		tun_count(&tun->c.rx_bytes, len);
+	} else {
+		tun_count(&tun->c.rx_errors, 1);
+	}
+}
+
+/* ---- thread --------------------------------------------------------------------------- */
+
+static int linux_run(struct tun *tun)
+{
+	struct tun_linux *t = (struct tun_linux *)tun;
+
+	while (!tun_stopping(tun)) {
+		int got = read_batch(t);
+		int put;
+
+		if (got < 0)
+			return tun_fail(tun, "tx ring is corrupt; stopped", got);
+		put = tun_drain_rx(tun, WRITE_BATCH);
+		if (put < 0)
+			return tun_fail(tun, "rx ring is corrupt; stopped", put);
+		/* A full batch either way means more is probably waiting. */
+		if (got == READ_BATCH || put == WRITE_BATCH)
+			continue;
+		if (tun_wait(tun, t->fd, NULL))
+			return tun_fail(tun, "device error or hangup; stopped", -EIO);
+	}
+	return 0;
+}
+
+static void linux_destroy(struct tun *tun)
+{
+	struct tun_linux *t = (struct tun_linux *)tun;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->scratch);
+	free(t);
+}
+
+static const struct tun_ops linux_ops = {
+	.kind = "linux",
+	.run = linux_run,
+	.deliver = linux_deliver,
+	.destroy = linux_destroy,
+};
+
+/* The kernel's dev_valid_name() rules, checked early for a clear message. */
+static bool name_ok(const char *name)
+{
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (; *name; name++)
+		if (*name == '/' || *name == ':' || isspace((unsigned char)*name))
+			return false;
+	return true;
+}
+
+static int check_config(const struct tun_linux_config *c, const struct ring *tx)
+{
+	uint32_t max_payload = ring_params(tx)->max_payload;
+	char why[120] = "";
+
+	if (c->mtu < MTU_MIN || c->mtu > MTU_MAX)
+		snprintf(why, sizeof(why), "mtu %u is outside %u..%u", c->mtu, MTU_MIN, MTU_MAX);
+	else if (c->mtu > max_payload)
+		snprintf(why, sizeof(why), "mtu %u is above the tx ring's max_payload %u",
+			 c->mtu, max_payload);
+	else if (c->name && strlen(c->name) >= IFNAMSIZ)
+		snprintf(why, sizeof(why), "name \"%s\" is longer than %u characters", c->name,
+			 IFNAMSIZ - 1);
+	else if (c->name && !name_ok(c->name))
+		snprintf(why, sizeof(why), "name \"%s\" is not a valid interface name", c->name);
+	if (!why[0])
+		return 0;
+	fprintf(stderr, "zcvpn: tun: %s\n", why);
+	return -EINVAL;
+}
+
+int tun_linux_new(struct tun **out, const struct tun_linux_config *config, struct ring *tx,
+		  struct ring *rx)
+{
+	struct tun_linux *t;
+	int ret;
+
+	if (!out || !config || !tx || !rx)
+		return -EINVAL;
+	ret = check_config(config, tx);
+	if (ret)
+		return ret;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fd = -1;
+	ret = tun_init(&t->tun, &linux_ops, tx, rx);
+	if (ret)
+		goto err;
+	t->mtu = config->mtu;
+	t->scratch = malloc(RING_MAX_PAYLOAD + 1);
+	if (!t->scratch) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	t->fd = open_device(config->name, t->tun.name);
+	if (t->fd < 0) {
+		ret = t->fd;
+		goto err;
+	}
+	ret = configure_link(t->tun.name, t->mtu);
+	if (ret)
+		goto err;
+	*out = &t->tun;
+	return 0;
+
+err:
+	tun_free(&t->tun);
+	return ret;
+}

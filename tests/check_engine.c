@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine through the public API only: two engines (client and server) over
+ * loopback UDP with the in-memory tun, both embedding modes, hostile datagrams thrown at
+ * a running engine, and configuration errors with their messages.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "src/zcvpn.h"
+
+static const uint8_t key_c2s[36] = "0123456789abcdef0123456789abcdefSALT";
+static const uint8_t key_s2c[36] = "fedcba9876543210fedcba9876543210salt";
+static const uint8_t auth_c2s[32] = "authentication-key-client-server";
+static const uint8_t auth_s2c[32] = "authentication-key-server-client";
+
+struct suite_row {
+	const char *enc, *auth;
+};
+
+static const struct suite_row suites[] = {
+	{ "aes128-gcm", "none" },
+	{ "aes256-gcm", "none" },
+	{ "aes128-cbc", "hmac-sha1-96" },
+	{ "aes256-cbc", "hmac-sha256-128" },
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_sa(struct zcvpn_esp_sa *sa, const struct suite_row *row, uint32_t spi,
+		   const uint8_t *key, const uint8_t *auth)
+{
+	size_t enc_len, auth_len;
+
+	ck_assert_int_eq(zcvpn_esp_key_lengths(row->enc, row->auth, &enc_len, &auth_len), 0);
+	*sa = (struct zcvpn_esp_sa){ .spi = spi, .enc = row->enc, .auth = row->auth,
+				     .enc_key = key, .enc_key_len = enc_len,
+				     .auth_key = auth_len ? auth : NULL, .auth_key_len = auth_len };
+}
+
+static void base_config(struct zcvpn_config *cfg, const struct suite_row *row, bool server,
+			uint64_t count)
+{
+	zcvpn_config_init(cfg);
+	cfg->mem_count = count;
+	cfg->mem_min_size = 64;
+	cfg->mem_ipv6_percent = 50;
+	cfg->mem_flow_id = server ? 2 : 1;
+	cfg->mem_expect_flow_id = server ? 1 : 2;
+	cfg->mem_seed = server ? 22 : 11;
+	/* Paced below what one core does both ways, so loopback never overflows. */
+	cfg->mem_rate_pps = 100000;
+	cfg->answer_probes = server;
+	cfg->keepalive_ms = server ? 0 : 1000;
+	if (server) {
+		cfg->local = "127.0.0.1:0";
+		set_sa(&cfg->esp_in, row, 0x1001, key_c2s, auth_c2s);
+		set_sa(&cfg->esp_out, row, 0x2002, key_s2c, auth_s2c);
+	} else {
+		set_sa(&cfg->esp_out, row, 0x1001, key_c2s, auth_c2s);
+		set_sa(&cfg->esp_in, row, 0x2002, key_s2c, auth_s2c);
+	}
+}
+
+static bool finished(struct zcvpn_engine *e, uint64_t count)
+{
+	struct zcvpn_stats st;
+
+	zcvpn_engine_get_stats(e, &st);
+	return st.generator_done && st.tx_packets >= count &&
+	       st.sink_good + st.sink_corrupt >= count;
+}
+
+static void expect_clean(struct zcvpn_engine *e, uint64_t count, const char *who)
+{
+	struct zcvpn_stats st;
+
+	zcvpn_engine_get_stats(e, &st);
+	ck_assert_msg(st.sink_good == count, "%s: good %llu of %llu (lost %llu)", who,
+		      (unsigned long long)st.sink_good, (unsigned long long)count,
+		      (unsigned long long)st.sink_lost);
+	ck_assert_uint_eq(st.sink_corrupt, 0);
+	ck_assert_uint_eq(st.sink_duplicate, 0);
+	ck_assert_uint_eq(st.tx_packets, count);
+	ck_assert_uint_eq(st.rx_packets, count);
+	ck_assert_uint_eq(st.rx_bad_icv + st.rx_bad_spi + st.rx_replay + st.rx_short, 0);
+	/* The point of the whole exercise. */
+	ck_assert_uint_eq(st.copied_bytes, 0);
+	ck_assert_uint_gt(st.send_calls, 0);
+	ck_assert_uint_lt(st.send_calls, count);	/* batching happened */
+}
+
+/* Two engines, each in its own thread, count packets both ways. */
+START_TEST(test_tunnel_own_threads)
+{
+	const uint64_t count = 100000;
+	struct zcvpn_engine *server, *client;
+	struct zcvpn_config scfg, ccfg;
+	char err[256], remote[64];
+	double deadline;
+
+	base_config(&scfg, &suites[_i], true, count);
+	base_config(&ccfg, &suites[_i], false, count);
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
+	deadline = now_s() + 60;
+	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline)
+		usleep(20000);
+	zcvpn_engine_stop(client);
+	zcvpn_engine_stop(server);
+	expect_clean(client, count, "client");
+	expect_clean(server, count, "server");
+	zcvpn_engine_free(client);
+	zcvpn_engine_free(server);
+}
+END_TEST
+
+/* The host's loop: poll both engines' fds and call process, all in this thread. */
+START_TEST(test_tunnel_host_loop)
+{
+	const uint64_t count = 20000;
+	struct zcvpn_engine *server, *client;
+	struct zcvpn_config scfg, ccfg;
+	char err[256], remote[64];
+	double deadline;
+
+	base_config(&scfg, &suites[0], true, count);
+	base_config(&ccfg, &suites[0], false, count);
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(zcvpn_engine_start(server, 0), 0);
+	ck_assert_int_eq(zcvpn_engine_start(client, 0), 0);
+	deadline = now_s() + 60;
+	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline) {
+		struct pollfd pfd[2] = {
+			{ .fd = zcvpn_engine_fd(server), .events = POLLIN },
+			{ .fd = zcvpn_engine_fd(client), .events = POLLIN },
+		};
+
+		/* A bounded wait: 100 ms without any event still loops to re-check. */
+		if (poll(pfd, 2, 100) < 0)
+			break;
+		if (pfd[0].revents)
+			ck_assert_int_eq(zcvpn_engine_process(server), 0);
+		if (pfd[1].revents)
+			ck_assert_int_eq(zcvpn_engine_process(client), 0);
+	}
+	zcvpn_engine_stop(client);
+	zcvpn_engine_stop(server);
+	expect_clean(client, count, "client");
+	expect_clean(server, count, "server");
+	zcvpn_engine_free(client);
+	zcvpn_engine_free(server);
+}
+END_TEST
+
+static uint64_t lcg(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+/* Random bytes, truncated headers, known SPI with garbage, huge datagrams: all counted. */
+START_TEST(test_hostile_datagrams)
+{
+	static uint8_t buf[65000];
+	const unsigned n = 20000;
+	struct zcvpn_engine *server;
+	struct zcvpn_config scfg;
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct zcvpn_stats st;
+	uint64_t seed = 42, counted = 0;
+	double deadline;
+	char err[256];
+	int fd;
+
+	base_config(&scfg, &suites[2], true, 0);
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
+	to.sin_port = htons((uint16_t)zcvpn_engine_local_port(server));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ck_assert_int_ge(fd, 0);
+	for (unsigned i = 0; i < n; i++) {
+		size_t len;
+
+		switch (i % 5) {
+		case 0: len = lcg(&seed) % 8; break;		/* shorter than a header */
+		case 1: len = lcg(&seed) % 1500; break;		/* random garbage */
+		case 2: len = 20000 + lcg(&seed) % 40000; break;	/* far too big */
+		default: len = 8 + lcg(&seed) % 1500; break;	/* the right SPI, garbage after */
+		}
+		for (size_t b = 0; b < len; b++)
+			buf[b] = (uint8_t)lcg(&seed);
+		if (i % 5 >= 3 && len >= 4) {
+			buf[0] = 0; buf[1] = 0; buf[2] = 0x10; buf[3] = 0x01;
+		}
+		if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			continue;
+		if (i % 64 == 0)
+			usleep(1000);	/* let the engine keep up; the socket buffer is finite */
+	}
+	deadline = now_s() + 20;
+	do {
+		usleep(20000);
+		zcvpn_engine_get_stats(server, &st);
+		counted = st.rx_short + st.rx_bad_spi + st.rx_bad_icv + st.rx_truncated +
+			  st.rx_bad_length + st.rx_replay + st.rx_too_old + st.rx_oversize;
+	} while (counted < n && now_s() < deadline);
+	zcvpn_engine_stop(server);
+	zcvpn_engine_get_stats(server, &st);
+	ck_assert_uint_eq(counted, n);
+	ck_assert_uint_eq(st.rx_packets, 0);
+	ck_assert_uint_gt(st.rx_short, 0);
+	ck_assert_uint_gt(st.rx_truncated, 0);
+	ck_assert_uint_gt(st.rx_bad_icv + st.rx_bad_length, 0);
+	close(fd);
+	zcvpn_engine_free(server);
+}
+END_TEST
+
+static const struct {
+	const char *what;
+	uint32_t mtu;
+	const char *local, *remote, *enc, *auth;
+	size_t enc_len;
+	const char *expect_in_message;
+} bad_configs[] = {
+	{ "mtu", 100, "127.0.0.1:0", NULL, "aes128-gcm", "none", 20, "MTU" },
+	{ "addr", 1400, "localhost:99", NULL, "aes128-gcm", "none", 20, "bad local address" },
+	{ "port", 1400, "127.0.0.1:70000", NULL, "aes128-gcm", "none", 20, "bad local address" },
+	{ "none", 1400, NULL, NULL, "aes128-gcm", "none", 20, "address" },
+	{ "suite", 1400, "127.0.0.1:0", NULL, "des-cbc", "none", 20, "unknown encryption" },
+	{ "auth", 1400, "127.0.0.1:0", NULL, "aes128-cbc", "hmac-crc32", 16, "unknown authentication" },
+	{ "keylen", 1400, "127.0.0.1:0", NULL, "aes128-gcm", "none", 16, "key length" },
+	{ "gcm+hmac", 1400, "127.0.0.1:0", NULL, "aes128-gcm", "hmac-sha1-96", 20, "GCM" },
+};
+
+START_TEST(test_config_errors)
+{
+	struct zcvpn_engine *e = NULL;
+	struct zcvpn_config cfg;
+	char err[256] = "";
+
+	zcvpn_config_init(&cfg);
+	cfg.mtu = bad_configs[_i].mtu;
+	cfg.local = bad_configs[_i].local;
+	cfg.remote = bad_configs[_i].remote;
+	cfg.esp_in = (struct zcvpn_esp_sa){ .spi = 0x1000, .enc = bad_configs[_i].enc,
+					    .auth = bad_configs[_i].auth, .enc_key = key_c2s,
+					    .enc_key_len = bad_configs[_i].enc_len,
+					    .auth_key = auth_c2s, .auth_key_len = 20 };
+	cfg.esp_out = cfg.esp_in;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(e);
+	ck_assert_msg(strstr(err, bad_configs[_i].expect_in_message), "%s: message '%s'",
+		      bad_configs[_i].what, err);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tunnel = tcase_create("tunnel");
+	TCase *bad = tcase_create("bad_input");
+
+	tcase_set_timeout(tunnel, 300);
+	tcase_add_loop_test(tunnel, test_tunnel_own_threads, 0, sizeof(suites) / sizeof(suites[0]));
+	tcase_add_test(tunnel, test_tunnel_host_loop);
+	suite_add_tcase(s, tunnel);
+	tcase_set_timeout(bad, 120);
+	tcase_add_test(bad, test_hostile_datagrams);
+	tcase_add_loop_test(bad, test_config_errors, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
+	suite_add_tcase(s, bad);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(engine_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
