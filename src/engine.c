@@ -393,6 +393,16 @@ static void take_snapshot(struct zcvpn_engine *e)
 	pthread_mutex_unlock(&e->snapshot_lock);
 }
 
+/* Makes an eventfd readable. */
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, so it is readable already. */
+	}
+}
+
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 {
 	int ret = 0;
@@ -419,13 +429,8 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 	 * Without a peer the records wait, and so do we: the first authenticated
 	 * datagram wakes us through the socket.
 	 */
-	if (e->connected && ring_wait_prepare(e->tx)) {
-		uint64_t one = 1;
-
-		if (write(ring_event_fd(e->tx), &one, sizeof(one)) < 0) {
-			/* Counter saturated: already readable. */
-		}
-	}
+	if (e->connected && ring_wait_prepare(e->tx))
+		kick(ring_event_fd(e->tx));
 	return ret;
 }
 
@@ -468,6 +473,12 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 		return ret;
 	e->tun_running = true;
 	e->last_tx_ns = engine_now_ns();
+	/*
+	 * The tun only signals a consumer that armed its wakeup, and process() is what arms
+	 * it.  Make the fd readable now, so the first process() runs before any sleep (in
+	 * either embedding mode) instead of after some unrelated event.
+	 */
+	kick(ring_event_fd(e->tx));
 	/* Say hello at once, so a server waiting to learn its peer learns it now. */
 	if (e->connected && e->keepalive_ms)
 		engine_send_probe(e);
@@ -485,14 +496,10 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e)
 {
-	uint64_t one = 1;
-
 	if (!e)
 		return;
 	if (e->thread_running) {
-		if (write(e->stop_fd, &one, sizeof(one)) < 0) {
-			/* Cannot fail for a fresh eventfd. */
-		}
+		kick(e->stop_fd);
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
 	}

@@ -135,6 +135,42 @@ START_TEST(test_tunnel_own_threads)
 }
 END_TEST
 
+/*
+ * No probes at all: the server learns the client from its first data packet, and the
+ * client's engine must start moving tx records without any datagram waking it first
+ * (a lost wakeup at start-up stalled it until the keepalive timer once).
+ */
+START_TEST(test_tunnel_without_probes)
+{
+	const uint64_t count = 5000;
+	struct zcvpn_engine *server, *client;
+	struct zcvpn_config scfg, ccfg;
+	char err[256], remote[64];
+	double deadline;
+
+	base_config(&scfg, &suites[0], true, count);
+	base_config(&ccfg, &suites[0], false, count);
+	scfg.answer_probes = false;
+	ccfg.keepalive_ms = 0;
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
+	/* Well under any timer: the data path alone must get going. */
+	deadline = now_s() + 3;
+	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline)
+		usleep(10000);
+	zcvpn_engine_stop(client);
+	zcvpn_engine_stop(server);
+	expect_clean(client, count, "client");
+	expect_clean(server, count, "server");
+	zcvpn_engine_free(client);
+	zcvpn_engine_free(server);
+}
+END_TEST
+
 /* The host's loop: poll both engines' fds and call process, all in this thread. */
 START_TEST(test_tunnel_host_loop)
 {
@@ -288,6 +324,7 @@ static Suite *engine_suite(void)
 
 	tcase_set_timeout(tunnel, 300);
 	tcase_add_loop_test(tunnel, test_tunnel_own_threads, 0, sizeof(suites) / sizeof(suites[0]));
+	tcase_add_test(tunnel, test_tunnel_without_probes);
 	tcase_add_test(tunnel, test_tunnel_host_loop);
 	suite_add_tcase(s, tunnel);
 	tcase_set_timeout(bad, 120);
