@@ -106,32 +106,66 @@ static void expect_clean(struct zcvpn_engine *e, uint64_t count, const char *who
 	ck_assert_uint_lt(st.send_calls, count);	/* batching happened */
 }
 
+/* A server and a client engine joined over loopback. */
+struct tunnel {
+	struct zcvpn_engine *server, *client;
+	uint64_t count;
+};
+
+/* answer_probes/keepalive as in base_config unless probes is false: then none at all. */
+static void tunnel_open(struct tunnel *t, const struct suite_row *row, uint64_t count,
+			bool probes, unsigned start_flags)
+{
+	struct zcvpn_config scfg, ccfg;
+	char err[256], remote[64];
+
+	t->count = count;
+	base_config(&scfg, row, true, count);
+	base_config(&ccfg, row, false, count);
+	if (!probes) {
+		scfg.answer_probes = false;
+		ccfg.keepalive_ms = 0;
+	}
+	ck_assert_msg(zcvpn_engine_new(&t->server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(t->server));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&t->client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(zcvpn_engine_start(t->server, start_flags), 0);
+	ck_assert_int_eq(zcvpn_engine_start(t->client, start_flags), 0);
+}
+
+static bool tunnel_done(const struct tunnel *t)
+{
+	return finished(t->client, t->count) && finished(t->server, t->count);
+}
+
+/* Engines in their own threads: just watch the counters until done or the deadline. */
+static void tunnel_wait(const struct tunnel *t, double seconds)
+{
+	double deadline = now_s() + seconds;
+
+	while (!tunnel_done(t) && now_s() < deadline)
+		usleep(10000);
+}
+
+static void tunnel_close_and_check(struct tunnel *t)
+{
+	zcvpn_engine_stop(t->client);
+	zcvpn_engine_stop(t->server);
+	expect_clean(t->client, t->count, "client");
+	expect_clean(t->server, t->count, "server");
+	zcvpn_engine_free(t->client);
+	zcvpn_engine_free(t->server);
+}
+
 /* Two engines, each in its own thread, count packets both ways. */
 START_TEST(test_tunnel_own_threads)
 {
-	const uint64_t count = 100000;
-	struct zcvpn_engine *server, *client;
-	struct zcvpn_config scfg, ccfg;
-	char err[256], remote[64];
-	double deadline;
+	struct tunnel t;
 
-	base_config(&scfg, &suites[_i], true, count);
-	base_config(&ccfg, &suites[_i], false, count);
-	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
-	ccfg.remote = remote;
-	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
-	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
-	deadline = now_s() + 60;
-	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline)
-		usleep(20000);
-	zcvpn_engine_stop(client);
-	zcvpn_engine_stop(server);
-	expect_clean(client, count, "client");
-	expect_clean(server, count, "server");
-	zcvpn_engine_free(client);
-	zcvpn_engine_free(server);
+	tunnel_open(&t, &suites[_i], 100000, true, ZCVPN_START_THREAD);
+	tunnel_wait(&t, 60);
+	tunnel_close_and_check(&t);
 }
 END_TEST
 
@@ -142,73 +176,36 @@ END_TEST
  */
 START_TEST(test_tunnel_without_probes)
 {
-	const uint64_t count = 5000;
-	struct zcvpn_engine *server, *client;
-	struct zcvpn_config scfg, ccfg;
-	char err[256], remote[64];
-	double deadline;
+	struct tunnel t;
 
-	base_config(&scfg, &suites[0], true, count);
-	base_config(&ccfg, &suites[0], false, count);
-	scfg.answer_probes = false;
-	ccfg.keepalive_ms = 0;
-	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
-	ccfg.remote = remote;
-	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
-	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
-	/* Well under any timer: the data path alone must get going. */
-	deadline = now_s() + 3;
-	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline)
-		usleep(10000);
-	zcvpn_engine_stop(client);
-	zcvpn_engine_stop(server);
-	expect_clean(client, count, "client");
-	expect_clean(server, count, "server");
-	zcvpn_engine_free(client);
-	zcvpn_engine_free(server);
+	tunnel_open(&t, &suites[0], 5000, false, ZCVPN_START_THREAD);
+	tunnel_wait(&t, 3);	/* well under any timer: the data path alone must go */
+	tunnel_close_and_check(&t);
 }
 END_TEST
 
 /* The host's loop: poll both engines' fds and call process, all in this thread. */
 START_TEST(test_tunnel_host_loop)
 {
-	const uint64_t count = 20000;
-	struct zcvpn_engine *server, *client;
-	struct zcvpn_config scfg, ccfg;
-	char err[256], remote[64];
-	double deadline;
+	double deadline = now_s() + 60;
+	struct tunnel t;
 
-	base_config(&scfg, &suites[0], true, count);
-	base_config(&ccfg, &suites[0], false, count);
-	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
-	ccfg.remote = remote;
-	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(zcvpn_engine_start(server, 0), 0);
-	ck_assert_int_eq(zcvpn_engine_start(client, 0), 0);
-	deadline = now_s() + 60;
-	while ((!finished(client, count) || !finished(server, count)) && now_s() < deadline) {
+	tunnel_open(&t, &suites[0], 20000, true, 0);
+	while (!tunnel_done(&t) && now_s() < deadline) {
 		struct pollfd pfd[2] = {
-			{ .fd = zcvpn_engine_fd(server), .events = POLLIN },
-			{ .fd = zcvpn_engine_fd(client), .events = POLLIN },
+			{ .fd = zcvpn_engine_fd(t.server), .events = POLLIN },
+			{ .fd = zcvpn_engine_fd(t.client), .events = POLLIN },
 		};
 
 		/* A bounded wait: 100 ms without any event still loops to re-check. */
 		if (poll(pfd, 2, 100) < 0)
 			break;
 		if (pfd[0].revents)
-			ck_assert_int_eq(zcvpn_engine_process(server), 0);
+			ck_assert_int_eq(zcvpn_engine_process(t.server), 0);
 		if (pfd[1].revents)
-			ck_assert_int_eq(zcvpn_engine_process(client), 0);
+			ck_assert_int_eq(zcvpn_engine_process(t.client), 0);
 	}
-	zcvpn_engine_stop(client);
-	zcvpn_engine_stop(server);
-	expect_clean(client, count, "client");
-	expect_clean(server, count, "server");
-	zcvpn_engine_free(client);
-	zcvpn_engine_free(server);
+	tunnel_close_and_check(&t);
 }
 END_TEST
 
