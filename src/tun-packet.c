@@ -4,6 +4,7 @@
 
 #include "src/tun-packet.h"
 
+#include <endian.h>
 #include <string.h>
 
 enum {
@@ -51,20 +52,19 @@ static uint64_t get64(const uint8_t *p)
 	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
-/* Filler words are little-endian: on the usual hosts that is a plain store. */
+/* Filler and hash words are little-endian: on the usual hosts a plain load or store. */
 static void put64le(uint8_t *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	v = htole64(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static uint64_t get64le(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
 }
 
 /* RFC 1071 over the 20-byte header; 0 when a header with its checksum in place is intact. */

@@ -65,8 +65,9 @@ int tun_drain_rx(struct tun *tun, unsigned int max)
 		if (ret)
 			break;
 	}
-	if (ret == -EBADMSG)
-		return ret;
+	/* Anything but "empty" means the ring cannot be trusted any more. */
+	if (ret && ret != -EAGAIN)
+		return -EBADMSG;
 	/* Released space is only the producer's once the head is stored. */
 	if (n && ring_consumer_flush(tun->rx))
 		return -EBADMSG;

@@ -49,9 +49,10 @@ struct tun_linux_config {
 
 struct tun_mem_config {
 	uint64_t count;		/* packets to generate; 0: sink only */
-	uint32_t min_size;	/* IP packet sizes, uniformly random in [min, max] */
-	uint32_t max_size;	/* <= the tx ring's max_payload; >= 48 (IPv6 header + body) */
-	unsigned ipv6_percent;	/* 0..100 */
+	uint32_t min_size;	/* IP packet sizes, uniformly random in [min, max]; >= 40 */
+	uint32_t max_size;	/* <= the tx ring's max_payload */
+	unsigned ipv6_percent;	/* 0..100; needs max_size >= 60 (IPv6 header + test body);
+				 * an IPv6 draw below 60 bytes is sent as IPv4 */
 	uint64_t rate_pps;	/* generator pacing; 0: as fast as the ring takes them */
 	uint32_t flow_id;	/* stamped into generated packets */
 	uint32_t expect_flow_id; /* the sink checks packets carry this flow id */
