@@ -35,8 +35,28 @@ struct ring {
 	uint32_t cons_head_stored;	/* shared head as last stored */
 	uint32_t cons_tail_cache;	/* last validated shared tail */
 
-	struct ring_stats stats;
+	/*
+	 * Each counter has one writer (its side's thread) and may be read from any thread:
+	 * relaxed atomics, bumped with a plain load and store.  poisoned is written by
+	 * either side.
+	 */
+	struct {
+		_Atomic uint64_t reserved, full, published;		/* producer */
+		_Atomic uint64_t consumed, skipped_non_ip, fillers;	/* consumer */
+	} count;
+	_Atomic bool poisoned;
 };
+
+static inline void bump(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline bool dead(const struct ring *ring)
+{
+	return atomic_load_explicit(&ring->poisoned, memory_order_relaxed);
+}
 
 static inline uint32_t align_up(uint32_t v, uint32_t a)
 {
@@ -208,7 +228,14 @@ const struct ring_params *ring_params(const struct ring *ring)
 
 void ring_get_stats(const struct ring *ring, struct ring_stats *stats)
 {
-	*stats = ring->stats;
+	stats->reserved = atomic_load_explicit(&ring->count.reserved, memory_order_relaxed);
+	stats->full = atomic_load_explicit(&ring->count.full, memory_order_relaxed);
+	stats->published = atomic_load_explicit(&ring->count.published, memory_order_relaxed);
+	stats->consumed = atomic_load_explicit(&ring->count.consumed, memory_order_relaxed);
+	stats->skipped_non_ip = atomic_load_explicit(&ring->count.skipped_non_ip,
+						     memory_order_relaxed);
+	stats->fillers = atomic_load_explicit(&ring->count.fillers, memory_order_relaxed);
+	stats->poisoned = dead(ring);
 }
 
 int ring_event_fd(const struct ring *ring)
@@ -219,7 +246,7 @@ int ring_event_fd(const struct ring *ring)
 bool ring_is_poisoned(const struct ring *ring)
 {
 	return atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON ||
-	       ring->stats.poisoned;
+	       dead(ring);
 }
 
 static void signal_consumer(struct ring *ring)
@@ -233,7 +260,7 @@ static void signal_consumer(struct ring *ring)
 
 void ring_poison(struct ring *ring)
 {
-	ring->stats.poisoned = 1;
+	atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 	atomic_store_explicit(&ring->shared->head, RING_POISON, memory_order_seq_cst);
 	/* A sleeping consumer must learn about it now, not at its next timeout. */
 	signal_consumer(ring);
@@ -285,7 +312,7 @@ int ring_reserve(struct ring *ring, uint32_t max_len, struct ring_rec *rec)
 {
 	uint32_t fp;
 
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return -EBADMSG;
 	if (max_len > ring->params.max_payload)
 		return -EMSGSIZE;
@@ -294,14 +321,14 @@ int ring_reserve(struct ring *ring, uint32_t max_len, struct ring_rec *rec)
 		if (!refresh_head(ring))
 			return -EBADMSG;
 		if (fp > free_space(ring)) {
-			ring->stats.full++;
+			bump(&ring->count.full, 1);
 			return -ENOBUFS;
 		}
 	}
 	store_word(ring, ring->prod_tail, RING_SIZE_BUSY | max_len);
 	fill_rec(ring, ring->prod_tail, max_len, rec);
 	ring->prod_tail = (ring->prod_tail + fp) & ring->mask;
-	ring->stats.reserved++;
+	bump(&ring->count.reserved, 1);
 	return 0;
 }
 
@@ -331,7 +358,7 @@ int ring_shrink(struct ring *ring, struct ring_rec *rec, uint32_t len)
 {
 	uint32_t old_fp, new_fp;
 
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return -EBADMSG;
 	if (len > rec->size || !is_reserved(ring, rec))
 		return -EINVAL;
@@ -350,7 +377,7 @@ int ring_shrink(struct ring *ring, struct ring_rec *rec, uint32_t len)
 
 int ring_cancel(struct ring *ring, struct ring_rec *rec)
 {
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return -EBADMSG;
 	if (!is_reserved(ring, rec))
 		return -EINVAL;
@@ -365,7 +392,7 @@ int ring_cancel(struct ring *ring, struct ring_rec *rec)
 
 int ring_commit(struct ring *ring, const struct ring_rec *rec)
 {
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return -EBADMSG;
 	if (!is_reserved(ring, rec))
 		return -EINVAL;
@@ -399,11 +426,11 @@ int ring_publish(struct ring *ring)
 	uint32_t cur = ring->prod_published;
 	int count = 0;
 
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return -EBADMSG;
 	/* Once a batch, look for a consumer that declared the ring dead. */
 	if (atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON) {
-		ring->stats.poisoned = 1;
+		atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 		return -EBADMSG;
 	}
 	while (cur != ring->prod_tail) {
@@ -424,7 +451,7 @@ int ring_publish(struct ring *ring)
 	if (cur == ring->prod_published)
 		return 0;
 	ring->prod_published = cur;
-	ring->stats.published += count;
+	bump(&ring->count.published, (uint64_t)count);
 	atomic_store_explicit(&ring->shared->tail, cur, memory_order_release);
 	/*
 	 * Store tail, then load alertable: a store-load pair that only a full fence orders
@@ -470,10 +497,10 @@ static void store_head(struct ring *ring)
 
 static bool consumer_dead(struct ring *ring)
 {
-	if (ring->stats.poisoned)
+	if (dead(ring))
 		return true;
 	if (atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON) {
-		ring->stats.poisoned = 1;
+		atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 		return true;
 	}
 	return false;
@@ -530,12 +557,12 @@ int ring_peek(struct ring *ring, struct ring_rec *rec)
 		fill_rec(ring, ring->cons_read, w & RING_SIZE_MASK, rec);
 		ring->cons_read = (ring->cons_read + fp) & ring->mask;
 		if (w & RING_SIZE_FILLER) {
-			ring->stats.fillers++;
+			bump(&ring->count.fillers, 1);
 		} else if (ring->params.ip_only && !ring_payload_is_ip(rec->payload, rec->size)) {
-			ring->stats.skipped_non_ip++;
+			bump(&ring->count.skipped_non_ip, 1);
 			store_word(ring, rec->offset, w | RING_SIZE_BUSY);
 		} else {
-			ring->stats.consumed++;
+			bump(&ring->count.consumed, 1);
 			return 0;
 		}
 		if (advance_released(ring))

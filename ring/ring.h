@@ -109,6 +109,7 @@ void ring_free(struct ring *ring);
 
 struct ring_shared *ring_shared(struct ring *ring);
 const struct ring_params *ring_params(const struct ring *ring);
+/* Counters; callable from any thread (each counter is read atomically). */
 void ring_get_stats(const struct ring *ring, struct ring_stats *stats);
 bool ring_is_poisoned(const struct ring *ring);
 /* Marks the ring dead; both sides then see -EBADMSG (used on shutdown and by validation). */
@@ -182,7 +183,9 @@ void ring_wait_finish(struct ring *ring);
 
 /*
  * Blocks until a record is published, the ring is poisoned, or timeout_ms passes
- * (-1: no limit).  Returns 0 (records available), -ETIMEDOUT, -EBADMSG, -EINTR.
+ * (-1: no limit).  Returns 0 (records available), -ETIMEDOUT, -EBADMSG, -EINTR, or
+ * -EAGAIN for a wakeup left over from an earlier publish that found nothing new (call
+ * again).
  */
 int ring_wait(struct ring *ring, int timeout_ms);
 
