@@ -33,6 +33,15 @@ static void usage(FILE *f, bool server)
 		"  --remote ADDR:PORT      the peer%s\n"
 		"Keys (make a key file with 'zcvpn genkey > keys.conf; chmod 600 keys.conf'):\n"
 		"  --key-file FILE         ESP suite, SPIs and keys for both directions\n"
+		"  --enc NAME --auth NAME  suite: aes128-gcm|aes256-gcm with none, or\n"
+		"                          aes128-cbc|aes256-cbc with hmac-md5-96|hmac-sha1-96|\n"
+		"                          hmac-sha256-128\n"
+		"  --spi-in N --spi-out N  SPIs (decimal or 0x hex) of what we receive and send\n"
+		"  --enc-key-in HEX  --enc-key-out HEX    (GCM: AES key then 4-byte salt)\n"
+		"  --auth-key-in HEX --auth-key-out HEX   (CBC suites)\n"
+		"                          these override the key file, or stand in for it; keys\n"
+		"                          on a command line are visible to other users (ps):\n"
+		"                          use --key-file for anything real\n"
 		"Tunnel:\n"
 		"  --mtu N                 inner MTU (576..9000, default 1400)\n"
 		"  --tun NAME              use the Linux tun device NAME (needs root); default:\n"
@@ -61,9 +70,17 @@ static void usage(FILE *f, bool server)
 		server ? "1" : "2");
 }
 
+/* Key material given as options; applied over the key file, by direction. */
+struct manual_keys {
+	const char *enc, *auth;
+	const char *spi_in, *spi_out;
+	const char *enc_in, *enc_out, *auth_in, *auth_out;
+};
+
 struct run_opts {
 	struct zcvpn_config cfg;
 	const char *key_file;
+	struct manual_keys manual;
 	long long expect;
 	unsigned timeout_s;
 };
@@ -95,7 +112,8 @@ static int parse_sizes(const char *s, struct zcvpn_config *cfg)
 
 enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE, OPT_WINDOW,
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
-       OPT_FLOW, OPT_EXPECT_FLOW, OPT_HELP };
+       OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
+       OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -115,6 +133,14 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "flow-id", required_argument, NULL, OPT_FLOW },
 	{ "expect-flow", required_argument, NULL, OPT_EXPECT_FLOW },
+	{ "enc", required_argument, NULL, OPT_ENC },
+	{ "auth", required_argument, NULL, OPT_AUTH },
+	{ "spi-in", required_argument, NULL, OPT_SPI_IN },
+	{ "spi-out", required_argument, NULL, OPT_SPI_OUT },
+	{ "enc-key-in", required_argument, NULL, OPT_ENC_IN },
+	{ "enc-key-out", required_argument, NULL, OPT_ENC_OUT },
+	{ "auth-key-in", required_argument, NULL, OPT_AUTH_IN },
+	{ "auth-key-out", required_argument, NULL, OPT_AUTH_OUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -146,6 +172,14 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_TIMEOUT: bad = parse_u64(optarg, 0, 86400, &v); o->timeout_s = (unsigned)v; break;
 		case OPT_FLOW: bad = parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_flow_id = (uint32_t)v; break;
 		case OPT_EXPECT_FLOW: bad = parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_expect_flow_id = (uint32_t)v; break;
+		case OPT_ENC: o->manual.enc = optarg; break;
+		case OPT_AUTH: o->manual.auth = optarg; break;
+		case OPT_SPI_IN: o->manual.spi_in = optarg; break;
+		case OPT_SPI_OUT: o->manual.spi_out = optarg; break;
+		case OPT_ENC_IN: o->manual.enc_in = optarg; break;
+		case OPT_ENC_OUT: o->manual.enc_out = optarg; break;
+		case OPT_AUTH_IN: o->manual.auth_in = optarg; break;
+		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case 'h':
 		case OPT_HELP: usage(stdout, server); return 1;
 		default: usage(stderr, server); return -EINVAL;
@@ -160,8 +194,9 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		fprintf(stderr, "zcvpn: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->key_file) {
-		fprintf(stderr, "zcvpn: --key-file is required (create one with 'zcvpn genkey')\n");
+	if (!o->key_file && !o->manual.enc) {
+		fprintf(stderr, "zcvpn: --key-file is required (create one with 'zcvpn genkey'), "
+				"or give --enc, --spi-in/out and the keys as options\n");
 		return -EINVAL;
 	}
 	if (server ? !o->cfg.local : !o->cfg.remote) {
@@ -169,6 +204,61 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* One key option into the right direction's field; the caller names it for errors. */
+static int set_hex(const char *hex, uint8_t *key, uint32_t *len, const char *opt)
+{
+	if (hex && cli_hex_decode(hex, key, 64, len)) {
+		fprintf(stderr, "zcvpn: --%s: want an even number of hex digits, at most 64 bytes\n",
+			opt);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_spi(const char *text, uint32_t *spi, const char *opt)
+{
+	uint64_t v;
+
+	if (!text)
+		return 0;
+	if (parse_u64(text, 256, UINT32_MAX, &v)) {
+		fprintf(stderr, "zcvpn: --%s: want a number from 256 to 4294967295\n", opt);
+		return -EINVAL;
+	}
+	*spi = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * Applies the suite, SPI and key options over what the key file gave.  "in" is what this end
+ * receives: client-to-server on the server, server-to-client on the client.
+ */
+static int apply_manual(const struct manual_keys *m, struct cli_keys *k, bool server)
+{
+	uint32_t *spi_in = server ? &k->c2s_spi : &k->s2c_spi;
+	uint32_t *spi_out = server ? &k->s2c_spi : &k->c2s_spi;
+	int ret = 0;
+
+	if (m->enc && snprintf(k->enc, sizeof(k->enc), "%s", m->enc) >= (int)sizeof(k->enc))
+		return -EINVAL;
+	if (m->auth && snprintf(k->auth, sizeof(k->auth), "%s", m->auth) >= (int)sizeof(k->auth))
+		return -EINVAL;
+	ret |= set_spi(m->spi_in, spi_in, "spi-in");
+	ret |= set_spi(m->spi_out, spi_out, "spi-out");
+	ret |= set_hex(m->enc_in, server ? k->c2s_enc_key : k->s2c_enc_key,
+		       server ? &k->c2s_enc_key_len : &k->s2c_enc_key_len, "enc-key-in");
+	ret |= set_hex(m->enc_out, server ? k->s2c_enc_key : k->c2s_enc_key,
+		       server ? &k->s2c_enc_key_len : &k->c2s_enc_key_len, "enc-key-out");
+	ret |= set_hex(m->auth_in, server ? k->c2s_auth_key : k->s2c_auth_key,
+		       server ? &k->c2s_auth_key_len : &k->s2c_auth_key_len, "auth-key-in");
+	ret |= set_hex(m->auth_out, server ? k->s2c_auth_key : k->c2s_auth_key,
+		       server ? &k->s2c_auth_key_len : &k->c2s_auth_key_len, "auth-key-out");
+	if (!ret && (m->enc_in || m->enc_out || m->auth_in || m->auth_out))
+		fprintf(stderr, "zcvpn: warning: keys on the command line are visible to other "
+				"users; use --key-file for real use\n");
+	return ret ? -EINVAL : 0;
 }
 
 static void defaults(struct run_opts *o, bool server)
@@ -202,8 +292,11 @@ int cmd_run(int argc, char **argv, bool server)
 	ret = parse_opts(argc, argv, server, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if (cli_keys_load(&keys, o.key_file))
+	if ((o.key_file && cli_keys_load(&keys, o.key_file)) ||
+	    apply_manual(&o.manual, &keys, server)) {
+		cli_keys_wipe(&keys);
 		return 2;
+	}
 	cli_keys_apply(&keys, &o.cfg, server);
 	cli_keys_suite(&keys, run.suite, sizeof(run.suite));
 	ret = zcvpn_engine_new(&e, &o.cfg, err, sizeof(err));
