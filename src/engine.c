@@ -218,6 +218,7 @@ static int make_transport(struct zcvpn_engine *e, const struct zcvpn_config *cfg
 	if (ret)
 		goto out;
 	esp_transport_init(&e->transport, esp);
+	e->esp = esp;
 	ret = esp_set_inbound(esp, &in, NULL);
 	if (!ret)
 		ret = esp_set_outbound(esp, &out, NULL);
@@ -319,7 +320,9 @@ ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_
 	e->batch = cfg->batch;
 	e->keepalive_ms = cfg->keepalive_ms;
 	e->answer_probes = cfg->answer_probes;
+	e->replay_window = cfg->replay_window;
 	pthread_mutex_init(&e->snapshot_lock, NULL);
+	pthread_mutex_init(&e->path_lock, NULL);
 
 	ret = make_transport(e, cfg, errbuf, errlen);
 	if (!ret)
@@ -407,6 +410,7 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 {
 	int ret = 0;
 
+	pthread_mutex_lock(&e->path_lock);
 	ring_wait_finish(e->tx);
 	for (int round = 0; round < PROCESS_ROUNDS; round++) {
 		int rx = engine_rx_batch(e);
@@ -431,6 +435,33 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 	 */
 	if (e->connected && ring_wait_prepare(e->tx))
 		kick(ring_event_fd(e->tx));
+	pthread_mutex_unlock(&e->path_lock);
+	return ret;
+}
+
+ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_esp_sa *in,
+				    const struct zcvpn_esp_sa *out, char *errbuf, size_t errlen)
+{
+	struct esp_sa_config ic, oc;
+	int ret = 0;
+
+	if (in)
+		ret = sa_from_public(in, e->replay_window, &ic, "inbound", errbuf, errlen);
+	if (!ret && out)
+		ret = sa_from_public(out, e->replay_window, &oc, "outbound", errbuf, errlen);
+	if (ret)
+		goto out;
+	pthread_mutex_lock(&e->path_lock);
+	if (in)
+		ret = esp_set_inbound(e->esp, &ic, NULL);
+	if (!ret && out)
+		ret = esp_set_outbound(e->esp, &oc, NULL);
+	pthread_mutex_unlock(&e->path_lock);
+	if (ret)
+		fail(errbuf, errlen, ret, "rekey: %s", strerror(-ret));
+out:
+	crypto_wipe(&ic, sizeof(ic));
+	crypto_wipe(&oc, sizeof(oc));
 	return ret;
 }
 
@@ -553,5 +584,6 @@ ZCVPN_EXPORT void zcvpn_engine_free(struct zcvpn_engine *e)
 	close_fd(e->timer_fd);
 	close_fd(e->stop_fd);
 	pthread_mutex_destroy(&e->snapshot_lock);
+	pthread_mutex_destroy(&e->path_lock);
 	free(e);
 }

@@ -15,6 +15,7 @@
 #include "ring/ring.h"
 #include "src/zcvpn.h"
 
+struct esp;
 struct tun;
 
 enum engine_limits {
@@ -38,6 +39,13 @@ struct zcvpn_engine {
 	struct ring *rx;		/* network -> tun: the engine produces */
 	struct tun *tun;
 	struct transport transport;
+	struct esp *esp;		/* the transport's state, for rekeying (owned by it) */
+	unsigned replay_window;
+	/*
+	 * Held by process() for its whole run and by a rekey, so SAs never change under a
+	 * packet in flight.  Uncontended on the data path: only a rekey competes for it.
+	 */
+	pthread_mutex_t path_lock;
 	uint32_t mtu;
 	unsigned batch;
 	unsigned keepalive_ms;

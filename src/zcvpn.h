@@ -136,6 +136,17 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags);
 ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e);
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
 
+/*
+ * Installs new SAs on a running engine; either may be NULL to keep that direction.  A
+ * new inbound SA becomes current and the previous one stays accepted for packets in
+ * flight (32 sequence numbers past the highest it had seen); a new outbound SA starts
+ * at sequence number 1.  Install the new inbound SAs at both ends before switching
+ * either end's outbound.  Callable from any thread; the SAs never change under a
+ * packet in flight.  Returns 0 or -EINVAL (message in errbuf).
+ */
+ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_esp_sa *in,
+				    const struct zcvpn_esp_sa *out, char *errbuf, size_t errlen);
+
 /* Stops the engine thread (if any) and the tun backend.  Idempotent. */
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e);
 

@@ -118,7 +118,7 @@ struct tunnel {
 
 /* answer_probes/keepalive as in base_config unless probes is false: then none at all. */
 static void tunnel_open(struct tunnel *t, const struct suite_row *row, uint64_t count,
-			bool probes, unsigned start_flags)
+			bool probes, unsigned start_flags, uint64_t rate)
 {
 	struct zcvpn_config scfg, ccfg;
 	char err[256], remote[64];
@@ -126,6 +126,8 @@ static void tunnel_open(struct tunnel *t, const struct suite_row *row, uint64_t 
 	t->count = count;
 	base_config(&scfg, row, true, count);
 	base_config(&ccfg, row, false, count);
+	if (rate)
+		scfg.mem_rate_pps = ccfg.mem_rate_pps = rate;
 	if (!probes) {
 		scfg.answer_probes = false;
 		ccfg.keepalive_ms = 0;
@@ -167,7 +169,7 @@ START_TEST(test_tunnel_own_threads)
 {
 	struct tunnel t;
 
-	tunnel_open(&t, &suites[_i], 50000, true, ZCVPN_START_THREAD);
+	tunnel_open(&t, &suites[_i], 50000, true, ZCVPN_START_THREAD, 0);
 	tunnel_wait(&t, 60);
 	tunnel_close_and_check(&t);
 }
@@ -182,8 +184,45 @@ START_TEST(test_tunnel_without_probes)
 {
 	struct tunnel t;
 
-	tunnel_open(&t, &suites[0], 5000, false, ZCVPN_START_THREAD);
+	tunnel_open(&t, &suites[0], 5000, false, ZCVPN_START_THREAD, 0);
 	tunnel_wait(&t, 3);	/* well under any timer: the data path alone must go */
+	tunnel_close_and_check(&t);
+}
+END_TEST
+
+/*
+ * Rekey both directions mid-stream, inbound first at both ends and then outbound, as
+ * the API asks: nothing is lost across the switch (a rekey that took effect at one end
+ * only would lose everything after it as bad SPIs).
+ */
+START_TEST(test_rekey_mid_stream)
+{
+	static const uint8_t new_c2s[36] = "a new key for the client to server!!";
+	static const uint8_t new_s2c[36] = "a new key for the server to client!!";
+	struct zcvpn_esp_sa c2s, s2c;
+	struct zcvpn_stats st;
+	double deadline;
+	struct tunnel t;
+	char err[256];
+
+	/* Slower pacing: 32 packets of grace is then ~6 ms between the two steps. */
+	tunnel_open(&t, &suites[_i], 10000, true, ZCVPN_START_THREAD, 5000);
+	deadline = now_s() + 30;
+	do {
+		usleep(5000);
+		zcvpn_engine_get_stats(t.server, &st);
+	} while (st.sink_good < 3000 && now_s() < deadline);
+	set_sa(&c2s, &suites[_i], 0x3003, new_c2s, auth_s2c);
+	set_sa(&s2c, &suites[_i], 0x4004, new_s2c, auth_c2s);
+	ck_assert_msg(zcvpn_engine_rekey(t.server, &c2s, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(zcvpn_engine_rekey(t.client, &s2c, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(zcvpn_engine_rekey(t.server, NULL, &s2c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(zcvpn_engine_rekey(t.client, NULL, &c2s, err, sizeof(err)) == 0, "%s", err);
+	tunnel_wait(&t, 30);
+	/* A bad rekey is refused with a message and changes nothing. */
+	c2s.enc_key_len = 7;
+	ck_assert_int_eq(zcvpn_engine_rekey(t.client, NULL, &c2s, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "key length"));
 	tunnel_close_and_check(&t);
 }
 END_TEST
@@ -194,7 +233,7 @@ START_TEST(test_tunnel_host_loop)
 	double deadline = now_s() + 60;
 	struct tunnel t;
 
-	tunnel_open(&t, &suites[0], 20000, true, 0);
+	tunnel_open(&t, &suites[0], 20000, true, 0, 0);
 	while (!tunnel_done(&t) && now_s() < deadline) {
 		struct pollfd pfd[2] = {
 			{ .fd = zcvpn_engine_fd(t.server), .events = POLLIN },
@@ -326,6 +365,7 @@ static Suite *engine_suite(void)
 	tcase_set_timeout(tunnel, 300);
 	tcase_add_loop_test(tunnel, test_tunnel_own_threads, 0, sizeof(suites) / sizeof(suites[0]));
 	tcase_add_test(tunnel, test_tunnel_without_probes);
+	tcase_add_loop_test(tunnel, test_rekey_mid_stream, 0, sizeof(suites) / sizeof(suites[0]));
 	tcase_add_test(tunnel, test_tunnel_host_loop);
 	suite_add_tcase(s, tunnel);
 	tcase_set_timeout(bad, 120);
