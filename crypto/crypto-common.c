@@ -35,3 +35,13 @@ bool crypto_cipher_is_gcm(enum crypto_cipher cipher)
 {
 	return cipher == CRYPTO_AES128_GCM || cipher == CRYPTO_AES256_GCM;
 }
+
+bool crypto_iov_ok(const struct iovec *iov, int iovcnt)
+{
+	if (iovcnt < 0 || (!iov && iovcnt))
+		return false;
+	for (int i = 0; i < iovcnt; i++)
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return false;
+	return true;
+}

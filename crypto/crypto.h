@@ -48,6 +48,8 @@ size_t crypto_cipher_key_len(enum crypto_cipher cipher);
 /* Full digest length of an HMAC algorithm. */
 size_t crypto_hmac_digest_len(enum crypto_hmac_alg alg);
 bool crypto_cipher_is_gcm(enum crypto_cipher cipher);
+/* True when iov[0..iovcnt) can be read: no NULL base with a length, count not negative. */
+bool crypto_iov_ok(const struct iovec *iov, int iovcnt);
 
 /* ---- AES-GCM ------------------------------------------------------------------------ */
 

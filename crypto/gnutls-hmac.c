@@ -119,20 +119,10 @@ size_t crypto_hmac_len(const struct crypto_hmac *hmac)
  * Everything is checked before the first update: nettle has no reset short of a digest,
  * so a message abandoned half way would corrupt the next one.
  */
-static bool iov_ok(const struct iovec *iov, int iovcnt)
-{
-	if (iovcnt < 0 || (!iov && iovcnt))
-		return false;
-	for (int i = 0; i < iovcnt; i++)
-		if (!iov[i].iov_base && iov[i].iov_len)
-			return false;
-	return true;
-}
-
 int crypto_hmac_compute(struct crypto_hmac *hmac, const struct iovec *iov, int iovcnt,
 			uint8_t *out)
 {
-	if (!hmac || !out || !iov_ok(iov, iovcnt))
+	if (!hmac || !out || !crypto_iov_ok(iov, iovcnt))
 		return -EINVAL;
 	for (int i = 0; i < iovcnt; i++)
 		if (iov[i].iov_len)

@@ -81,22 +81,12 @@ size_t crypto_hmac_len(const struct crypto_hmac *hmac)
 	return hmac->len;
 }
 
-static bool iov_ok(const struct iovec *iov, int iovcnt)
-{
-	if (iovcnt < 0 || (!iov && iovcnt))
-		return false;
-	for (int i = 0; i < iovcnt; i++)
-		if (!iov[i].iov_base && iov[i].iov_len)
-			return false;
-	return true;
-}
-
 int crypto_hmac_compute(struct crypto_hmac *hmac, const struct iovec *iov, int iovcnt,
 			uint8_t *out)
 {
 	size_t outl;
 
-	if (!hmac || !out || !iov_ok(iov, iovcnt))
+	if (!hmac || !out || !crypto_iov_ok(iov, iovcnt))
 		return -EINVAL;
 	if (EVP_MAC_init(hmac->ctx, NULL, 0, NULL) != 1)
 		goto fail;

@@ -200,14 +200,19 @@ void esp_free(struct esp *esp)
 	free(esp);
 }
 
+/* A checked, keyed SA, not yet installed: a failure leaves the installed ones alone. */
+static int sa_prepare(struct esp_sa *sa, const struct esp_sa_config *cfg, const char **errmsg)
+{
+	int ret = esp_sa_config_check(cfg, errmsg);
+
+	return ret ? ret : sa_init(sa, cfg);
+}
+
 int esp_set_outbound(struct esp *esp, const struct esp_sa_config *cfg, const char **errmsg)
 {
 	struct esp_sa sa;
-	int ret = esp_sa_config_check(cfg, errmsg);
+	int ret = sa_prepare(&sa, cfg, errmsg);
 
-	if (ret)
-		return ret;
-	ret = sa_init(&sa, cfg);
 	if (ret)
 		return ret;
 	esp_sa_clear(&esp->out);
@@ -218,11 +223,8 @@ int esp_set_outbound(struct esp *esp, const struct esp_sa_config *cfg, const cha
 int esp_set_inbound(struct esp *esp, const struct esp_sa_config *cfg, const char **errmsg)
 {
 	struct esp_sa sa;
-	int ret = esp_sa_config_check(cfg, errmsg);
+	int ret = sa_prepare(&sa, cfg, errmsg);
 
-	if (ret)
-		return ret;
-	ret = sa_init(&sa, cfg);
 	if (ret)
 		return ret;
 	esp_sa_clear(&esp->in[1]);
