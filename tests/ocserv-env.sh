@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Sourced by the ocserv tests: a real ocserv from Debian in its own network namespace,
+# reachable from a client namespace over a veth pair, with a fresh self-signed
+# certificate (pinned by the client) and plain password authentication.  Uses only
+# the namespaces it creates; oc_cleanup removes everything.
+#
+#   oc_setup            creates namespaces, certificate, password file, config; starts ocserv
+#   oc_in_client CMD    runs CMD in the client namespace
+#   oc_cleanup          stops ocserv and removes the namespaces and files
+# After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
+
+oc_skip_unless_ready() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: needs root (network namespaces, ocserv's tun device)"
+		exit 77
+	fi
+	for tool in ocserv ocpasswd openssl ip; do
+		if ! command -v "$tool" >/dev/null; then
+			echo "SKIP: needs $tool (apt-get install ocserv openssl iproute2)"
+			exit 77
+		fi
+	done
+}
+
+oc_setup() {
+	OC_DIR=$(mktemp -d)
+	OC_NS_SRV=zcvpn-ocs-$$
+	OC_NS_CLI=zcvpn-occ-$$
+	OC_USER=testuser
+	OC_PASS=testpass
+	OC_URL=https://10.91.0.2:4443
+	OC_SERVER_TUN_IP=192.168.251.1
+	chmod 755 "$OC_DIR"	# ocserv's workers run as nobody
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$OC_DIR/key.pem" -out "$OC_DIR/cert.pem" -days 2 -subj /CN=vpn.test \
+		-addext subjectAltName=IP:10.91.0.2 2>/dev/null || return 1
+	OC_PIN=pin-sha256:$(openssl x509 -in "$OC_DIR/cert.pem" -pubkey -noout |
+		openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+	printf '%s\n%s\n' "$OC_PASS" "$OC_PASS" | ocpasswd -c "$OC_DIR/passwd" "$OC_USER" || return 1
+	cat >"$OC_DIR/ocserv.conf" <<CONF
+auth = "plain[passwd=$OC_DIR/passwd]"
+tcp-port = 4443
+udp-port = 4443
+run-as-user = nobody
+run-as-group = nogroup
+socket-file = $OC_DIR/ocserv.sock
+pid-file = $OC_DIR/ocserv.pid
+server-cert = $OC_DIR/cert.pem
+server-key = $OC_DIR/key.pem
+isolate-workers = false
+max-clients = 4
+max-same-clients = 4
+keepalive = 32400
+dpd = 90
+mobile-dpd = 1800
+try-mtu-discovery = false
+auth-timeout = 240
+cookie-timeout = 300
+deny-roaming = false
+rekey-time = 172800
+rekey-method = ssl
+use-occtl = false
+device = vpns
+predictable-ips = true
+ipv4-network = 192.168.251.0
+ipv4-netmask = 255.255.255.0
+ping-leases = false
+cisco-client-compat = true
+dtls-legacy = true
+CONF
+	ip netns add "$OC_NS_SRV" && ip netns add "$OC_NS_CLI" || return 1
+	ip link add zoc-c netns "$OC_NS_CLI" type veth peer name zoc-s netns "$OC_NS_SRV" || return 1
+	ip -n "$OC_NS_CLI" addr add 10.91.0.1/24 dev zoc-c
+	ip -n "$OC_NS_SRV" addr add 10.91.0.2/24 dev zoc-s
+	for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$OC_NS_CLI" link set zoc-c up
+	ip -n "$OC_NS_SRV" link set zoc-s up
+	ip netns exec "$OC_NS_SRV" ocserv -c "$OC_DIR/ocserv.conf" -f -d 1 \
+		>"$OC_DIR/ocserv.log" 2>&1 &
+	OC_SERVER_PID=$!
+	# Bounded wait for the listening socket.
+	for _ in $(seq 50); do
+		ip netns exec "$OC_NS_SRV" ss -ltn 2>/dev/null | grep -q ':4443 ' && return 0
+		sleep 0.1
+	done
+	echo "ocserv did not start:"
+	cat "$OC_DIR/ocserv.log"
+	return 1
+}
+
+oc_in_client() {
+	ip netns exec "$OC_NS_CLI" "$@"
+}
+
+oc_cleanup() {
+	[ -n "${OC_SERVER_PID:-}" ] && kill "$OC_SERVER_PID" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${OC_NS_CLI:-}" ] && ip netns del "$OC_NS_CLI" 2>/dev/null
+	[ -n "${OC_NS_SRV:-}" ] && ip netns del "$OC_NS_SRV" 2>/dev/null
+	[ -n "${OC_DIR:-}" ] && rm -rf "$OC_DIR"
+}
