@@ -7,7 +7,7 @@ set -u
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
 count=100000
-rate=40000	# per direction; see check_engine.c on why the traffic is paced
+rate=30000	# per direction; see check_engine.c on why the traffic is paced
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
