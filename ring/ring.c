@@ -246,10 +246,22 @@ int ring_event_fd(const struct ring *ring)
 	return ring->event_fd;
 }
 
-bool ring_is_poisoned(const struct ring *ring)
+/*
+ * ring_poison() marks both shared offsets: the head alone is not enough, as the consumer
+ * owns it and a head store of its own can land just after a producer's RING_POISON and
+ * bury it.  Nobody overwrites a producer's poisoned tail (the producer is dead), nor a
+ * consumer's poisoned head; so either side finds at least the mark the other one left
+ * in its own offset.
+ */
+static bool shared_poisoned(const struct ring *ring)
 {
 	return atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON ||
-	       dead(ring);
+	       atomic_load_explicit(&ring->shared->tail, memory_order_relaxed) == RING_POISON;
+}
+
+bool ring_is_poisoned(const struct ring *ring)
+{
+	return shared_poisoned(ring) || dead(ring);
 }
 
 static void signal_consumer(struct ring *ring)
@@ -265,6 +277,7 @@ void ring_poison(struct ring *ring)
 {
 	atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 	atomic_store_explicit(&ring->shared->head, RING_POISON, memory_order_seq_cst);
+	atomic_store_explicit(&ring->shared->tail, RING_POISON, memory_order_seq_cst);
 	/* A sleeping consumer must learn about it now, not at its next timeout. */
 	signal_consumer(ring);
 }
@@ -432,7 +445,7 @@ int ring_publish(struct ring *ring)
 	if (dead(ring))
 		return -EBADMSG;
 	/* Once a batch, look for a consumer that declared the ring dead. */
-	if (atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON) {
+	if (shared_poisoned(ring)) {
 		atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 		return -EBADMSG;
 	}
@@ -502,7 +515,7 @@ static bool consumer_dead(struct ring *ring)
 {
 	if (dead(ring))
 		return true;
-	if (atomic_load_explicit(&ring->shared->head, memory_order_relaxed) == RING_POISON) {
+	if (shared_poisoned(ring)) {
 		atomic_store_explicit(&ring->poisoned, true, memory_order_relaxed);
 		return true;
 	}

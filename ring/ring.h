@@ -16,8 +16,10 @@
  * record never has BUSY set; fillers are skipped by the consumer.
  *
  * Everything read back from the shared area (head, tail, size words) is validated before
- * use.  A violation poisons the ring (head = RING_POISON) and every later call returns
- * -EBADMSG; no call ever reads or writes outside the allocation.
+ * use.  A violation poisons the ring: head and tail both become RING_POISON (each side
+ * owns one of them, so a store of the other side's cannot bury the mark).  The consumer
+ * then gets -EBADMSG from every call; the producer from its next publish (or reserve
+ * that needs the head) on.  No call ever reads or writes outside the allocation.
  *
  * Threading: one producer thread and one consumer thread per ring.  Producer verbs
  * (reserve, shrink, cancel, commit, publish) and consumer verbs (peek, release, flush,
@@ -112,7 +114,7 @@ const struct ring_params *ring_params(const struct ring *ring);
 /* Counters; callable from any thread (each counter is read atomically). */
 void ring_get_stats(const struct ring *ring, struct ring_stats *stats);
 bool ring_is_poisoned(const struct ring *ring);
-/* Marks the ring dead; both sides then see -EBADMSG (used on shutdown and by validation). */
+/* Marks the ring dead (head and tail); used on shutdown and by validation. */
 void ring_poison(struct ring *ring);
 
 /* ---- producer ---------------------------------------------------------------------- */
