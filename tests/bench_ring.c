@@ -1,26 +1,75 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Ring benchmark (a program, not a test): records per second through the record ring,
- * single-thread and across two threads, for 64- and 1400-byte records, side by side in
- * one run with a naive queue doing the same work the copying way: the producer
- * mallocs a buffer, copies the packet in and queues the pointer (mutex + condition
- * variable); the consumer takes it, reads it and frees it.
+ * Ring benchmark (a program, not a test): records per second and Gbit/s of payload through
+ * the record ring, side by side in the same run with the naive path it replaces: the
+ * producer mallocs a buffer, copies the packet in and pushes the pointer onto a queue; the
+ * consumer pops it, copies the packet out and frees the buffer.  Both paths copy each
+ * packet in once (where a tun read or recvmmsg would land it) and out once (the tun write
+ * or sendmmsg), so what differs is the hand-over: ring records against malloc, free and a
+ * pointer queue.  That queue is a good one (lock-free single-producer single-consumer,
+ * its indexes published once per batch like the ring's tail and head), so the ratio is not
+ * flattered by a slow baseline.
  *
- * Both sides write each packet once (what a tun read does) and read it once (what a
- * tun write does); only the transport between them differs.
+ * Modes: one thread producing a batch and then consuming it, and a producer thread with a
+ * consumer thread that poll a full or empty queue (sched_yield after a while).  Every
+ * record carries a sequence number the consumer checks.  Options: -s SECONDS per
+ * measurement (default 1.2, eight measurements), -n COUNT records per measurement at most.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ring/ring.h"
 
-enum { BATCH = 32, QUEUE_SLOTS = 4096 };
+enum {
+	BATCH = 32,		/* records per reserve..publish and peek..release round */
+	QUEUE_SLOTS = 4096,	/* the baseline's pointer queue, a power of two */
+	SPINS = 64,		/* polls of a full or empty queue before a sched_yield */
+	MAX_SIZE = 1500,
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A VPN receive ring: room for ESP's header in front, its padding and ICV behind. */
+static const struct ring_params params = {
+	.capacity = 1u << 20, .max_payload = MAX_SIZE, .lead = 32, .trail = 48, .align = 16,
+};
+
+struct ptr_queue {
+	_Alignas(64) _Atomic uint64_t head;	/* written by the consumer */
+	uint64_t tail_seen;
+	_Alignas(64) _Atomic uint64_t tail;	/* written by the producer */
+	uint64_t head_seen;
+	_Alignas(64) void *slot[QUEUE_SLOTS];
+};
+
+/* One end of a path, owned by one thread (a cache line of its own). */
+struct side {
+	_Alignas(64) const struct bench *b;
+	struct ring *ring;
+	struct ptr_queue *q;
+	uint64_t seq;		/* next sequence number to make or to expect */
+};
+
+struct bench {
+	uint32_t size;
+	double seconds;
+	uint64_t limit;				/* records per measurement, at most */
+	uint64_t until;				/* the producer stops at this record */
+	uint8_t packet[MAX_SIZE];
+	struct ring *prod_ring, *cons_ring;	/* two handles on one shared area */
+	struct ptr_queue *q;
+	struct side prod, cons;
+	_Atomic bool done;			/* two threads: the producer has stopped */
+};
 
 static double now_s(void)
 {
@@ -30,240 +79,303 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint8_t packet[1500];
-static volatile uint8_t sink;
+/* Keeps the compiler from dropping a copy whose bytes nobody reads. */
+static inline void clobber(const void *p)
+{
+	__asm__ volatile("" : : "r"(p) : "memory");
+}
 
-/* ---- the ring ----------------------------------------------------------------------- */
+static void die(const char *what, uint64_t seq)
+{
+	fprintf(stderr, "bench_ring: %s at record %" PRIu64 "\n", what, seq);
+	exit(EXIT_FAILURE);
+}
 
-static const struct ring_params params = {
-	.capacity = 1u << 22, .max_payload = 1500, .lead = 32, .trail = 48, .align = 16,
-};
+/* The copy in: the packet, stamped with its sequence number. */
+static void packet_in(struct side *s, uint8_t *dst)
+{
+	uint64_t seq = s->seq++;
 
-static int ring_produce(struct ring *r, uint32_t size, int n)
+	memcpy(dst, s->b->packet, s->b->size);
+	memcpy(dst, &seq, sizeof(seq));
+	clobber(dst);
+}
+
+/* The copy out, and the check that nothing was lost or reordered. */
+static void packet_out(struct side *s, const uint8_t *src)
+{
+	uint8_t out[MAX_SIZE];
+	uint64_t seq;
+
+	memcpy(out, src, s->b->size);
+	clobber(out);
+	memcpy(&seq, out, sizeof(seq));
+	if (seq != s->seq++)
+		die("record lost or out of order", s->seq - 1);
+}
+
+/* ---- the ring ------------------------------------------------------------------------ */
+
+static unsigned ring_produce(struct side *s, unsigned n)
 {
 	struct ring_rec rec;
-	int made = 0;
+	unsigned made;
 
-	while (made < n && ring_reserve(r, size, &rec) == 0) {
-		memcpy(rec.payload, packet, size);	/* the tun's read lands here */
-		ring_commit(r, &rec);
-		made++;
+	for (made = 0; made < n && ring_reserve(s->ring, s->b->size, &rec) == 0; made++) {
+		packet_in(s, rec.payload);
+		ring_commit(s->ring, &rec);
 	}
-	ring_publish(r);
+	if (made && ring_publish(s->ring) != (int)made)
+		die("ring publish", s->seq);
 	return made;
 }
 
-static int ring_consume(struct ring *r, int n)
+static unsigned ring_consume(struct side *s, unsigned n)
 {
 	struct ring_rec rec;
-	int got = 0;
+	unsigned got;
 
-	while (got < n && ring_peek(r, &rec) == 0) {
-		sink ^= rec.payload[rec.size - 1];	/* the tun's write reads it */
-		ring_release(r, &rec);
-		got++;
+	for (got = 0; got < n && ring_peek(s->ring, &rec) == 0; got++) {
+		packet_out(s, rec.payload);
+		ring_release(s->ring, &rec);
 	}
 	return got;
 }
 
-static double ring_single(uint32_t size, uint64_t count)
-{
-	struct ring *r;
-	double t;
+/* ---- the baseline: malloc, memcpy and a pointer queue -------------------------------- */
 
-	ring_new(&r, &params);
-	t = now_s();
-	for (uint64_t done = 0; done < count;) {
-		ring_produce(r, size, BATCH);
-		done += (uint64_t)ring_consume(r, BATCH);
+static unsigned queue_produce(struct side *s, unsigned n)
+{
+	struct ptr_queue *q = s->q;
+	uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	unsigned made;
+
+	if (tail + n - q->head_seen > QUEUE_SLOTS)
+		q->head_seen = atomic_load_explicit(&q->head, memory_order_acquire);
+	for (made = 0; made < n && tail - q->head_seen < QUEUE_SLOTS; made++, tail++) {
+		uint8_t *buf = malloc(s->b->size);
+
+		if (!buf)
+			die("out of memory", s->seq);
+		packet_in(s, buf);
+		q->slot[tail % QUEUE_SLOTS] = buf;
 	}
-	t = now_s() - t;
-	ring_free(r);
-	return (double)count / t;
+	atomic_store_explicit(&q->tail, tail, memory_order_release);
+	return made;
 }
 
-struct ring_job {
-	struct ring *r;
-	uint32_t size;
-	uint64_t count;
+static unsigned queue_consume(struct side *s, unsigned n)
+{
+	struct ptr_queue *q = s->q;
+	uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+	unsigned got;
+
+	if (head + n > q->tail_seen)
+		q->tail_seen = atomic_load_explicit(&q->tail, memory_order_acquire);
+	for (got = 0; got < n && head < q->tail_seen; got++, head++) {
+		uint8_t *buf = q->slot[head % QUEUE_SLOTS];
+
+		packet_out(s, buf);
+		free(buf);
+	}
+	atomic_store_explicit(&q->head, head, memory_order_release);
+	return got;
+}
+
+/* A path moves up to n records in or out and says how many it moved. */
+struct path {
+	unsigned (*produce)(struct side *s, unsigned n);
+	unsigned (*consume)(struct side *s, unsigned n);
 };
 
-static void *ring_producer(void *arg)
-{
-	struct ring_job *j = arg;
+static const struct path ring_path = { ring_produce, ring_consume };
+static const struct path queue_path = { queue_produce, queue_consume };
 
-	for (uint64_t done = 0; done < j->count;) {
-		int n = ring_produce(j->r, j->size,
-				     (int)(j->count - done < BATCH ? j->count - done : BATCH));
+/* ---- the modes ------------------------------------------------------------------------ */
 
-		done += (uint64_t)n;
-		if (!n)
-			sched_yield();	/* full: the consumer has work to do */
-	}
-	return NULL;
-}
-
-static double ring_threads(uint32_t size, uint64_t count)
-{
-	struct ring_job j = { .size = size, .count = count };
-	pthread_t prod;
-	double t;
-
-	ring_new(&j.r, &params);
-	t = now_s();
-	pthread_create(&prod, NULL, ring_producer, &j);
-	for (uint64_t done = 0; done < count;) {
-		int n = ring_consume(j.r, BATCH);
-
-		done += (uint64_t)n;
-		if (!n)
-			ring_wait(j.r, 100);
-	}
-	pthread_join(prod, NULL);
-	t = now_s() - t;
-	ring_free(j.r);
-	return (double)count / t;
-}
-
-/* ---- the copying queue ----------------------------------------------------------------- */
-
-struct queue {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint8_t *slot[QUEUE_SLOTS];
-	uint32_t len[QUEUE_SLOTS];
-	unsigned head, tail;
+struct result {
+	uint64_t records;
+	double seconds;
 };
 
-static bool queue_push(struct queue *q, uint32_t size)
+static void bench_open(struct bench *b)
 {
-	uint8_t *b = malloc(size);
-	bool ok;
-
-	memcpy(b, packet, size);
-	pthread_mutex_lock(&q->lock);
-	ok = q->tail - q->head < QUEUE_SLOTS;
-	if (ok) {
-		q->slot[q->tail % QUEUE_SLOTS] = b;
-		q->len[q->tail % QUEUE_SLOTS] = size;
-		q->tail++;
-		pthread_cond_signal(&q->cond);
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (!ok)
-		free(b);
-	return ok;
+	b->q = aligned_alloc(64, sizeof(*b->q));
+	if (!b->q || ring_new(&b->prod_ring, &params) ||
+	    ring_attach(&b->cons_ring, &params, ring_shared(b->prod_ring),
+			ring_event_fd(b->prod_ring)))
+		die("setup failed", 0);
+	memset(b->q, 0, sizeof(*b->q));
+	b->prod = (struct side){ .b = b, .ring = b->prod_ring, .q = b->q };
+	b->cons = (struct side){ .b = b, .ring = b->cons_ring, .q = b->q };
+	atomic_store(&b->done, false);
 }
 
-static bool queue_pop(struct queue *q, bool wait)
+static void bench_close(struct bench *b)
 {
-	uint8_t *b = NULL;
-	uint32_t len = 0;
-
-	pthread_mutex_lock(&q->lock);
-	if (wait && q->head == q->tail) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&q->cond, &q->lock, &ts);
-	}
-	if (q->head != q->tail) {
-		b = q->slot[q->head % QUEUE_SLOTS];
-		len = q->len[q->head % QUEUE_SLOTS];
-		q->head++;
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (!b)
-		return false;
-	sink ^= b[len - 1];
-	free(b);
-	return true;
+	ring_free(b->cons_ring);
+	ring_free(b->prod_ring);
+	free(b->q);
 }
 
-static struct queue *queue_new(void)
+static bool time_is_up(const struct bench *b, double start, double seconds)
 {
-	struct queue *q = calloc(1, sizeof(*q));
-
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
-	return q;
+	return b->prod.seq >= b->until || now_s() - start >= seconds;
 }
 
-static double queue_single(uint32_t size, uint64_t count)
+static struct result one_thread(struct bench *b, const struct path *path, double seconds)
 {
-	struct queue *q = queue_new();
-	double t = now_s();
+	double start = now_s();
 
-	for (uint64_t done = 0; done < count;) {
-		for (int i = 0; i < BATCH; i++)
-			queue_push(q, size);
-		for (int i = 0; i < BATCH && queue_pop(q, false); i++)
-			done++;
+	while (!time_is_up(b, start, seconds)) {
+		unsigned made = path->produce(&b->prod, BATCH);
+
+		if (path->consume(&b->cons, made) != made)
+			die("consumer came up short", b->cons.seq);
 	}
-	t = now_s() - t;
-	free(q);
-	return (double)count / t;
+	return (struct result){ b->cons.seq, now_s() - start };
 }
 
-struct queue_job {
-	struct queue *q;
-	uint32_t size;
-	uint64_t count;
+/* Polls politely: after SPINS empty or full polls, give the core away once. */
+static void backoff(unsigned *idle)
+{
+	if (++*idle % SPINS == 0)
+		sched_yield();
+}
+
+struct producer_arg {
+	struct bench *b;
+	const struct path *path;
+	double start, seconds;
 };
 
-static void *queue_producer(void *arg)
+static void *producer(void *arg)
 {
-	struct queue_job *j = arg;
+	struct producer_arg *a = arg;
+	unsigned idle = 0;
 
-	for (uint64_t done = 0; done < j->count;) {
-		if (queue_push(j->q, j->size))
-			done++;
+	while (!time_is_up(a->b, a->start, a->seconds)) {
+		if (a->path->produce(&a->b->prod, BATCH))
+			idle = 0;
 		else
-			sched_yield();
+			backoff(&idle);
 	}
+	atomic_store_explicit(&a->b->done, true, memory_order_release);
 	return NULL;
 }
 
-static double queue_threads(uint32_t size, uint64_t count)
+static struct result two_threads(struct bench *b, const struct path *path, double seconds)
 {
-	struct queue_job j = { .q = queue_new(), .size = size, .count = count };
-	pthread_t prod;
-	double t = now_s();
+	struct producer_arg arg = { b, path, now_s(), seconds };
+	unsigned idle = 0;
+	pthread_t t;
 
-	pthread_create(&prod, NULL, queue_producer, &j);
-	for (uint64_t done = 0; done < count;)
-		if (queue_pop(j.q, true))
-			done++;
-	pthread_join(prod, NULL);
-	t = now_s() - t;
-	free(j.q);
-	return (double)count / t;
+	atomic_store(&b->done, false);
+	if (pthread_create(&t, NULL, producer, &arg))
+		die("pthread_create", 0);
+	for (;;) {
+		/* Read done first: after it, everything the producer made is visible. */
+		bool done = atomic_load_explicit(&b->done, memory_order_acquire);
+
+		if (path->consume(&b->cons, BATCH))
+			idle = 0;
+		else if (done)
+			break;
+		else
+			backoff(&idle);
+	}
+	pthread_join(t, NULL);
+	if (b->cons.seq != b->prod.seq)
+		die("records lost", b->cons.seq);
+	return (struct result){ b->cons.seq, now_s() - arg.start };
+}
+
+/* A short run first, so page faults and cold caches stay out of the figures. */
+static struct result measure(struct bench *b, const struct path *path,
+			     struct result (*mode)(struct bench *, const struct path *, double))
+{
+	uint64_t warm;
+	struct result r;
+
+	bench_open(b);
+	b->until = b->limit < 100000 ? b->limit : 100000;
+	warm = mode(b, path, 0.1).records;
+	b->until = b->limit > UINT64_MAX - warm ? UINT64_MAX : warm + b->limit;
+	r = mode(b, path, b->seconds);
+	r.records -= warm;
+	bench_close(b);
+	return r;
+}
+
+static double rate(struct result r)
+{
+	return (double)r.records / r.seconds;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: bench_ring [-s SECONDS] [-n COUNT]\n"
+		"  -s  seconds per measurement (default 1.2; eight measurements)\n"
+		"  -n  records per measurement, at most\n");
+	exit(EXIT_FAILURE);
+}
+
+static void parse(struct bench *b, int argc, char **argv)
+{
+	int opt;
+
+	b->seconds = 1.2;
+	b->limit = UINT64_MAX;
+	while ((opt = getopt(argc, argv, "s:n:h")) != -1) {
+		char *end = NULL;
+
+		if (opt == 's')
+			b->seconds = strtod(optarg, &end);
+		else if (opt == 'n')
+			b->limit = strtoull(optarg, &end, 0);
+		if (!end || *end || b->seconds <= 0 || b->limit == 0)
+			usage();
+	}
+	if (optind != argc)
+		usage();
 }
 
 int main(int argc, char **argv)
 {
 	static const uint32_t sizes[] = { 64, 1400 };
-	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 0) : 2000000;
+	static const struct {
+		const char *name;
+		struct result (*run)(struct bench *, const struct path *, double);
+	} modes[] = {
+		{ "1 thread", one_thread },
+		{ "2 threads", two_threads },
+	};
+	struct bench *b = aligned_alloc(64, sizeof(*b));
 
-	memset(packet, 0x45, sizeof(packet));
-	printf("record ring vs malloc+memcpy queue, %llu records per case\n",
-	       (unsigned long long)count);
-	printf("%-12s %5s | %12s %12s | %7s\n", "mode", "bytes", "ring rec/s", "queue rec/s",
-	       "ratio");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		double r = ring_single(sizes[i], count), q = queue_single(sizes[i], count);
+	if (!b)
+		die("out of memory", 0);
+	memset(b, 0, sizeof(*b));
+	parse(b, argc, argv);
+	for (size_t i = 0; i < sizeof(b->packet); i++)
+		b->packet[i] = (uint8_t)(0x45 + i * 7);
+	printf("ring (capacity %u KiB, lead %u, trail %u, align %u) against malloc + memcpy + "
+	       "a lock-free pointer queue;\nbatches of %d, each record copied in and out once\n\n",
+	       params.capacity >> 10, params.lead, params.trail, params.align, BATCH);
+	printf("%-10s %5s | %12s %7s | %12s %7s | %6s\n", "mode", "bytes", "ring rec/s",
+	       "Gbit/s", "queue rec/s", "Gbit/s", "ratio");
+	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
+		for (size_t z = 0; z < ARRAY_SIZE(sizes); z++) {
+			struct result ring, queue;
 
-		printf("%-12s %5u | %12.0f %12.0f | %6.2fx\n", "one thread", sizes[i], r, q, r / q);
+			b->size = sizes[z];
+			ring = measure(b, &ring_path, modes[m].run);
+			queue = measure(b, &queue_path, modes[m].run);
+			printf("%-10s %5u | %12.0f %7.2f | %12.0f %7.2f | %5.2fx\n", modes[m].name,
+			       b->size, rate(ring), rate(ring) * b->size * 8 / 1e9, rate(queue),
+			       rate(queue) * b->size * 8 / 1e9, rate(ring) / rate(queue));
+			fflush(stdout);
+		}
 	}
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		double r = ring_threads(sizes[i], count), q = queue_threads(sizes[i], count);
-
-		printf("%-12s %5u | %12.0f %12.0f | %6.2fx\n", "two threads", sizes[i], r, q, r / q);
-	}
+	free(b);
 	return 0;
 }
