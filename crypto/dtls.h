@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The DTLS 1.2 session contract: the TLS library runs the handshake, our record layer
+ * (proto/dtls-record.c) protects application data afterwards.  Each backend
+ * (crypto/gnutls-dtls.c, later crypto/openssl-dtls.c) implements all of it; protocol
+ * code includes only this header, never a TLS library's.
+ *
+ * The library never touches a socket.  It sends through the caller's send callback and
+ * reads only what the caller fed it with dtls_input(), so the engine owns the UDP socket
+ * and sees every datagram, before and after the handshake.  Nothing here blocks: the
+ * caller drives dtls_handshake() whenever a datagram arrived or dtls_timeout_ms() ran
+ * out, and the whole handshake is bounded by dtls_config.handshake_timeout_ms.
+ *
+ * After the handshake, dtls_export_keys() hands over what a record layer needs.  From
+ * then on our layer owns the write sequence space: the library must not write a record
+ * unless its write sequence number was synced first (the GCM explicit nonce is the
+ * sequence number, so an unsynced library record reuses a nonce).  The calls that may
+ * make the library write (dtls_input_record, dtls_close) therefore take the record
+ * layer's next write number and give back the one after whatever the library sent.
+ * A backend that cannot sync (OpenSSL has no setter) returns -EOPNOTSUPP from those
+ * paths instead of writing, and the caller builds alerts itself.
+ *
+ * Returns: 0 or a negative errno as documented per call.
+ * Threading: a session is used by one thread at a time.
+ */
+#ifndef ZCVPN_CRYPTO_DTLS_H
+#define ZCVPN_CRYPTO_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum dtls_role {
+	DTLS_ROLE_CLIENT,
+	DTLS_ROLE_SERVER,
+};
+
+/* Cipher suites with a fast path in our record layer; bits, so a config can list several. */
+enum dtls_suite {
+	DTLS_SUITE_AES128_GCM = 1u << 0,	/* PSK-AES128-GCM-SHA256 */
+	DTLS_SUITE_AES256_GCM = 1u << 1,	/* PSK-AES256-GCM-SHA384 */
+	DTLS_SUITE_AES128_CBC_SHA1 = 1u << 2,	/* PSK-AES128-CBC-SHA */
+	DTLS_SUITE_AES256_CBC_SHA1 = 1u << 3,	/* PSK-AES256-CBC-SHA */
+	DTLS_SUITES_GCM = DTLS_SUITE_AES128_GCM | DTLS_SUITE_AES256_GCM,
+	DTLS_SUITES_ALL = DTLS_SUITES_GCM | DTLS_SUITE_AES128_CBC_SHA1 |
+			  DTLS_SUITE_AES256_CBC_SHA1,
+};
+
+enum dtls_limits {
+	DTLS_PSK_LEN = 32,		/* AnyConnect PSK-NEGOTIATE: RFC 5705 export, 32 bytes */
+	DTLS_MAX_IDENTITY_LEN = 128,
+	DTLS_MAX_KEY_LEN = 32,
+	DTLS_MAX_IV_LEN = 16,
+	DTLS_MAX_MAC_KEY_LEN = 20,
+	DTLS_MAX_DATAGRAM = 16384 + 2048,	/* a full record plus the worst expansion */
+	DTLS_INPUT_SLOTS = 16,		/* datagrams fed but not yet read by the library */
+	DTLS_DEFAULT_MTU = 1400,
+	DTLS_DEFAULT_RETRANS_MS = 1000,
+	DTLS_DEFAULT_HANDSHAKE_MS = 30000,
+};
+
+/*
+ * Sends one datagram.  Returns 0, or a negative errno; -EAGAIN makes the library retry
+ * later (it retransmits whole flights anyway).
+ */
+typedef int (*dtls_send_fn)(void *ctx, const void *buf, size_t len);
+
+struct dtls_config {
+	enum dtls_role role;
+	unsigned suites;			/* enum dtls_suite bits; 0 means DTLS_SUITES_GCM */
+	const char *psk_identity;		/* client: sent; server: required (NULL: any) */
+	uint8_t psk[DTLS_PSK_LEN];
+	uint32_t mtu;				/* path MTU for the library's flights; 0: default */
+	uint32_t retrans_ms;			/* first retransmission timeout; 0: default */
+	uint32_t handshake_timeout_ms;		/* whole handshake; 0: default */
+	dtls_send_fn send;
+	void *send_ctx;
+};
+
+/* One direction's record protection state as the library left it. */
+struct dtls_dir_keys {
+	uint8_t key[DTLS_MAX_KEY_LEN];
+	uint8_t iv[DTLS_MAX_IV_LEN];		/* GCM: the 4-byte salt; CBC: unused */
+	uint8_t mac_key[DTLS_MAX_MAC_KEY_LEN];	/* CBC-SHA1 only */
+	/*
+	 * epoch (16 bits) || sequence number (48 bits).  write: the next number to send,
+	 * to be used as is; read: the next number the library expected, so everything
+	 * below it counts as seen.
+	 */
+	uint64_t seq8;
+};
+
+struct dtls_keys {
+	enum dtls_suite suite;			/* exactly one bit */
+	bool etm;				/* CBC: encrypt-then-MAC (RFC 7366) negotiated */
+	uint32_t key_len;			/* 16 or 32 */
+	uint32_t iv_len;			/* 4 GCM, 16 CBC */
+	uint32_t mac_key_len;			/* 0 GCM, 20 CBC-SHA1 */
+	struct dtls_dir_keys read, write;
+};
+
+struct dtls_session;
+
+/* -EINVAL bad config (no PSK identity for a client, no send callback), -ENOMEM, -EIO. */
+int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg);
+/* Frees and wipes; accepts NULL.  Sends nothing (use dtls_close first to say goodbye). */
+void dtls_session_free(struct dtls_session *s);
+
+/*
+ * Queues a copy of one received datagram for the library (handshake, alerts and
+ * anything our record layer declined; not the fast path).  -ENOBUFS when
+ * DTLS_INPUT_SLOTS datagrams wait, -EMSGSIZE above DTLS_MAX_DATAGRAM, -ENOMEM.
+ */
+int dtls_input(struct dtls_session *s, const void *buf, size_t len);
+
+/*
+ * Runs the handshake as far as the queued datagrams allow.  0: done; -EAGAIN: call
+ * again after the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT:
+ * the handshake timeout ran out; -EACCES: the peer refused us or our PSK; -EPROTO any
+ * other failure (dtls_last_error says which).
+ */
+int dtls_handshake(struct dtls_session *s);
+bool dtls_handshake_done(const struct dtls_session *s);
+/* Milliseconds until the library wants dtls_handshake called again (retransmission). */
+unsigned dtls_timeout_ms(const struct dtls_session *s);
+/* The library's text for the last failure, for logs; never NULL. */
+const char *dtls_last_error(const struct dtls_session *s);
+
+/*
+ * After the handshake: copies the negotiated suite, keys and sequence numbers.
+ * -EINVAL before the handshake is done; -EOPNOTSUPP for a suite without a fast path
+ * (the caller falls back to dtls_lib_send/recv).  Wipe *out with crypto_wipe after use.
+ */
+int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out);
+
+/*
+ * Moves the library's write sequence number (epoch || seq, the record layer's next) so
+ * it may write without reusing a number.  -EOPNOTSUPP when the backend cannot.
+ */
+int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8);
+int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8);
+
+/*
+ * Gives the library one datagram our record layer declined (alert, handshake
+ * retransmission, CCS).  *write_seq8 is the record layer's next write number on entry
+ * and the next one after anything the library sent on return.  Application data the
+ * library might decrypt is discarded: it belongs to our layer.
+ * 0: consumed; -ECONNRESET: the peer closed (close_notify) or sent a fatal alert; -EPROTO
+ * the library failed; -ENOBUFS/-EMSGSIZE as dtls_input.
+ */
+int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
+		      uint64_t *write_seq8);
+
+/*
+ * Sends close_notify with a synced sequence number (*write_seq8 as above).
+ * -EOPNOTSUPP when the backend cannot sync: then the caller protects a type-21 record
+ * itself.
+ */
+int dtls_close(struct dtls_session *s, uint64_t *write_seq8);
+
+/*
+ * The library's own record path, for suites without a fast path and for tests.  Each
+ * call copies.  Send returns 0, -EAGAIN, -EMSGSIZE or -EPROTO; it must not be used after
+ * dtls_export_keys unless the write number was synced.  Recv returns the plaintext
+ * length, -EAGAIN (nothing valid queued), -ECONNRESET (peer closed) or -EPROTO.
+ */
+int dtls_lib_send(struct dtls_session *s, const void *buf, size_t len);
+ssize_t dtls_lib_recv(struct dtls_session *s, void *buf, size_t len);
+
+#endif /* ZCVPN_CRYPTO_DTLS_H */

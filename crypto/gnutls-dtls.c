@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * DTLS 1.2 sessions through GnuTLS: PSK handshake over the engine's datagrams, then the
+ * record protection state for our own record layer (gnutls_record_get_state), and the
+ * write-number sync (gnutls_record_set_state) that lets the library send an alert after
+ * the takeover without reusing a GCM nonce.  See shared/reference/dtls-takeover.md.
+ *
+ * The session is non-blocking: pull reads only datagrams queued by dtls_input, and
+ * pull_timeout never waits, so the caller's event loop is the only clock.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/dtls.h>
+#include <gnutls/gnutls.h>
+
+#include "crypto/crypto.h"
+#include "crypto/dtls.h"
+
+struct dgram {
+	uint8_t *buf;
+	size_t len;
+};
+
+struct dtls_session {
+	gnutls_session_t tls;
+	gnutls_psk_client_credentials_t client_cred;
+	gnutls_psk_server_credentials_t server_cred;
+	struct dtls_config cfg;
+	char identity[DTLS_MAX_IDENTITY_LEN + 1];
+	bool done;
+	bool closed;
+	int last_err;			/* GnuTLS error code of the last failure */
+	/* Datagrams fed by dtls_input, oldest at q[head]. */
+	struct dgram q[DTLS_INPUT_SLOTS];
+	unsigned head, count;
+};
+
+/* ---- transport -------------------------------------------------------------------- */
+
+static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+	struct dtls_session *s = ptr;
+	int ret = s->cfg.send(s->cfg.send_ctx, buf, len);
+
+	if (ret < 0) {
+		gnutls_transport_set_errno(s->tls, ret == -EAGAIN ? EAGAIN : EIO);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/* One queued datagram per call: DTLS needs datagram boundaries kept. */
+static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+	struct dtls_session *s = ptr;
+	struct dgram *d;
+	size_t n;
+
+	if (!s->count) {
+		gnutls_transport_set_errno(s->tls, EAGAIN);
+		return -1;
+	}
+	d = &s->q[s->head];
+	n = d->len < len ? d->len : len;	/* a longer datagram is truncated, as recv would */
+	memcpy(buf, d->buf, n);
+	free(d->buf);
+	d->buf = NULL;
+	s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
+	s->count--;
+	return (ssize_t)n;
+}
+
+/* Never waits: the caller feeds datagrams and calls again; GnuTLS keeps its own timers. */
+static int pull_timeout_cb(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	struct dtls_session *s = ptr;
+
+	(void)ms;
+	return s->count ? 1 : 0;
+}
+
+int dtls_input(struct dtls_session *s, const void *buf, size_t len)
+{
+	struct dgram *d;
+
+	if (!s || (!buf && len))
+		return -EINVAL;
+	if (len > DTLS_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (s->count == DTLS_INPUT_SLOTS)
+		return -ENOBUFS;
+	d = &s->q[(s->head + s->count) % DTLS_INPUT_SLOTS];
+	d->buf = malloc(len ? len : 1);
+	if (!d->buf)
+		return -ENOMEM;
+	if (len)
+		memcpy(d->buf, buf, len);
+	d->len = len;
+	s->count++;
+	return 0;
+}
+
+static void queue_clear(struct dtls_session *s)
+{
+	while (s->count) {
+		free(s->q[s->head].buf);
+		s->q[s->head].buf = NULL;
+		s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
+		s->count--;
+	}
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+/*
+ * PSK only, DTLS 1.2 only, and only the ciphers our record layer can take over, so the
+ * library never negotiates something we would have to leave to its copying path.
+ */
+static int build_priority(unsigned suites, char *buf, size_t size)
+{
+	bool cbc = suites & (DTLS_SUITE_AES128_CBC_SHA1 | DTLS_SUITE_AES256_CBC_SHA1);
+	int n;
+
+	n = snprintf(buf, size,
+		     "NONE:+VERS-DTLS1.2:+PSK:+SIGN-ALL:+COMP-NULL:+GROUP-ALL:+AEAD%s%s%s%s%s",
+		     cbc ? ":+SHA1" : "",
+		     suites & DTLS_SUITE_AES256_GCM ? ":+AES-256-GCM" : "",
+		     suites & DTLS_SUITE_AES128_GCM ? ":+AES-128-GCM" : "",
+		     suites & DTLS_SUITE_AES256_CBC_SHA1 ? ":+AES-256-CBC" : "",
+		     suites & DTLS_SUITE_AES128_CBC_SHA1 ? ":+AES-128-CBC" : "");
+	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
+}
+
+/* GnuTLS wants the key in memory it will gnutls_free. */
+static int server_psk_cb(gnutls_session_t tls, const char *username, gnutls_datum_t *key)
+{
+	struct dtls_session *s = gnutls_session_get_ptr(tls);
+
+	if (s->cfg.psk_identity && strcmp(username, s->identity))
+		return -1;
+	key->data = gnutls_malloc(DTLS_PSK_LEN);
+	if (!key->data)
+		return -1;
+	memcpy(key->data, s->cfg.psk, DTLS_PSK_LEN);
+	key->size = DTLS_PSK_LEN;
+	return 0;
+}
+
+static int set_credentials(struct dtls_session *s)
+{
+	gnutls_datum_t key = { s->cfg.psk, DTLS_PSK_LEN };
+	int ret;
+
+	if (s->cfg.role == DTLS_ROLE_CLIENT) {
+		ret = gnutls_psk_allocate_client_credentials(&s->client_cred);
+		if (ret)
+			return ret;
+		ret = gnutls_psk_set_client_credentials(s->client_cred, s->identity, &key,
+							GNUTLS_PSK_KEY_RAW);
+		if (ret)
+			return ret;
+		return gnutls_credentials_set(s->tls, GNUTLS_CRD_PSK, s->client_cred);
+	}
+	ret = gnutls_psk_allocate_server_credentials(&s->server_cred);
+	if (ret)
+		return ret;
+	gnutls_psk_set_server_credentials_function(s->server_cred, server_psk_cb);
+	return gnutls_credentials_set(s->tls, GNUTLS_CRD_PSK, s->server_cred);
+}
+
+static int config_check(const struct dtls_config *cfg)
+{
+	if (!cfg->send || (cfg->suites & ~(unsigned)DTLS_SUITES_ALL))
+		return -EINVAL;
+	if (cfg->role != DTLS_ROLE_CLIENT && cfg->role != DTLS_ROLE_SERVER)
+		return -EINVAL;
+	if (cfg->role == DTLS_ROLE_CLIENT && !cfg->psk_identity)
+		return -EINVAL;
+	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+static void apply_defaults(struct dtls_config *cfg)
+{
+	if (!cfg->suites)
+		cfg->suites = DTLS_SUITES_GCM;
+	if (!cfg->mtu)
+		cfg->mtu = DTLS_DEFAULT_MTU;
+	if (!cfg->retrans_ms)
+		cfg->retrans_ms = DTLS_DEFAULT_RETRANS_MS;
+	if (!cfg->handshake_timeout_ms)
+		cfg->handshake_timeout_ms = DTLS_DEFAULT_HANDSHAKE_MS;
+}
+
+static int session_setup(struct dtls_session *s)
+{
+	unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK;
+	char prio[256];
+	int ret;
+
+	flags |= s->cfg.role == DTLS_ROLE_CLIENT ? GNUTLS_CLIENT : GNUTLS_SERVER;
+	ret = gnutls_init(&s->tls, flags);
+	if (ret)
+		return ret;
+	gnutls_session_set_ptr(s->tls, s);
+	if (build_priority(s->cfg.suites, prio, sizeof(prio)))
+		return GNUTLS_E_INVALID_REQUEST;
+	ret = gnutls_priority_set_direct(s->tls, prio, NULL);
+	if (ret)
+		return ret;
+	ret = set_credentials(s);
+	if (ret)
+		return ret;
+	gnutls_transport_set_ptr(s->tls, s);
+	gnutls_transport_set_push_function(s->tls, push_cb);
+	gnutls_transport_set_pull_function(s->tls, pull_cb);
+	gnutls_transport_set_pull_timeout_function(s->tls, pull_timeout_cb);
+	gnutls_dtls_set_mtu(s->tls, s->cfg.mtu);
+	gnutls_dtls_set_timeouts(s->tls, s->cfg.retrans_ms, s->cfg.handshake_timeout_ms);
+	return 0;
+}
+
+int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg)
+{
+	struct dtls_session *s;
+	int ret;
+
+	if (!out || !cfg || config_check(cfg))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	apply_defaults(&s->cfg);
+	if (cfg->psk_identity)
+		strcpy(s->identity, cfg->psk_identity);
+	ret = session_setup(s);
+	if (ret) {
+		s->last_err = ret;
+		dtls_session_free(s);
+		return ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EIO;
+	}
+	*out = s;
+	return 0;
+}
+
+void dtls_session_free(struct dtls_session *s)
+{
+	if (!s)
+		return;
+	if (s->tls)
+		gnutls_deinit(s->tls);
+	if (s->client_cred)
+		gnutls_psk_free_client_credentials(s->client_cred);
+	if (s->server_cred)
+		gnutls_psk_free_server_credentials(s->server_cred);
+	queue_clear(s);
+	crypto_wipe(s, sizeof(*s));
+	free(s);
+}
+
+/* ---- handshake -------------------------------------------------------------------- */
+
+static int map_error(struct dtls_session *s, int err)
+{
+	switch (err) {
+	case GNUTLS_E_AGAIN:
+	case GNUTLS_E_INTERRUPTED:
+		return -EAGAIN;
+	case GNUTLS_E_TIMEDOUT:
+		s->last_err = err;
+		return -ETIMEDOUT;
+	case GNUTLS_E_PREMATURE_TERMINATION:
+		s->last_err = err;
+		return -ECONNRESET;
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+	case GNUTLS_E_DECRYPTION_FAILED:
+	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+	case GNUTLS_E_NO_CIPHER_SUITES:
+		s->last_err = err;
+		return -EACCES;
+	default:
+		s->last_err = err;
+		return -EPROTO;
+	}
+}
+
+int dtls_handshake(struct dtls_session *s)
+{
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	if (s->done)
+		return 0;
+	do {
+		ret = gnutls_handshake(s->tls);
+		/* A warning alert (say, no_renegotiation) is not a failure: go on. */
+	} while (ret < 0 && !gnutls_error_is_fatal(ret) && ret != GNUTLS_E_AGAIN &&
+		 ret != GNUTLS_E_INTERRUPTED);
+	if (ret == 0) {
+		s->done = true;
+		return 0;
+	}
+	/* Tell the peer why, so it fails now instead of at its handshake timeout. */
+	if (gnutls_error_is_fatal(ret) && ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
+		gnutls_alert_send_appropriate(s->tls, ret);
+	return map_error(s, ret);
+}
+
+bool dtls_handshake_done(const struct dtls_session *s)
+{
+	return s && s->done;
+}
+
+unsigned dtls_timeout_ms(const struct dtls_session *s)
+{
+	return s ? gnutls_dtls_get_timeout(s->tls) : 0;
+}
+
+const char *dtls_last_error(const struct dtls_session *s)
+{
+	return s && s->last_err ? gnutls_strerror(s->last_err) : "no error";
+}
+
+/* ---- takeover --------------------------------------------------------------------- */
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static int suite_of(gnutls_session_t tls, struct dtls_keys *k)
+{
+	gnutls_cipher_algorithm_t c = gnutls_cipher_get(tls);
+	gnutls_mac_algorithm_t m = gnutls_mac_get(tls);
+
+	switch (c) {
+	case GNUTLS_CIPHER_AES_128_GCM:
+		k->suite = DTLS_SUITE_AES128_GCM;
+		break;
+	case GNUTLS_CIPHER_AES_256_GCM:
+		k->suite = DTLS_SUITE_AES256_GCM;
+		break;
+	case GNUTLS_CIPHER_AES_128_CBC:
+		k->suite = DTLS_SUITE_AES128_CBC_SHA1;
+		break;
+	case GNUTLS_CIPHER_AES_256_CBC:
+		k->suite = DTLS_SUITE_AES256_CBC_SHA1;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!(k->suite & DTLS_SUITES_GCM) && m != GNUTLS_MAC_SHA1)
+		return -EOPNOTSUPP;
+	k->key_len = gnutls_cipher_get_key_size(c);
+	k->iv_len = k->suite & DTLS_SUITES_GCM ? 4 : 16;
+	k->mac_key_len = k->suite & DTLS_SUITES_GCM ? 0 : 20;
+	k->etm = !(k->suite & DTLS_SUITES_GCM) && gnutls_session_etm_status(tls);
+	return 0;
+}
+
+/* The datums point into the session: copy them, checking the sizes we rely on. */
+static int export_dir(struct dtls_session *s, unsigned read, const struct dtls_keys *k,
+		      struct dtls_dir_keys *d)
+{
+	gnutls_datum_t mac, iv, key;
+	unsigned char seq[8];
+	int ret;
+
+	ret = gnutls_record_get_state(s->tls, read, &mac, &iv, &key, seq);
+	if (ret) {
+		s->last_err = ret;
+		return -EPROTO;
+	}
+	if (key.size != k->key_len || iv.size < k->iv_len || mac.size != k->mac_key_len)
+		return -EPROTO;
+	memcpy(d->key, key.data, key.size);
+	memcpy(d->iv, iv.data, k->iv_len);
+	if (mac.size)
+		memcpy(d->mac_key, mac.data, mac.size);
+	d->seq8 = get_be64(seq);
+	return 0;
+}
+
+int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
+{
+	int ret;
+
+	if (!s || !out || !s->done)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	ret = suite_of(s->tls, out);
+	if (!ret)
+		ret = export_dir(s, 1, out, &out->read);
+	if (!ret)
+		ret = export_dir(s, 0, out, &out->write);
+	if (ret)
+		crypto_wipe(out, sizeof(*out));
+	return ret;
+}
+
+int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
+{
+	unsigned char seq[8];
+	int ret;
+
+	if (!s || !s->done)
+		return -EINVAL;
+	put_be64(seq, seq8);
+	ret = gnutls_record_set_state(s->tls, 0, seq);
+	if (ret) {
+		s->last_err = ret;
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8)
+{
+	gnutls_datum_t mac, iv, key;
+	unsigned char seq[8];
+	int ret;
+
+	if (!s || !seq8 || !s->done)
+		return -EINVAL;
+	ret = gnutls_record_get_state(s->tls, 0, &mac, &iv, &key, seq);
+	if (ret) {
+		s->last_err = ret;
+		return -EPROTO;
+	}
+	*seq8 = get_be64(seq);
+	return 0;
+}
+
+/* Runs fn with the library's write number synced to ours, and reads back what it used. */
+static int synced(struct dtls_session *s, uint64_t *write_seq8, int (*fn)(struct dtls_session *))
+{
+	int ret, sync;
+
+	ret = dtls_set_write_seq(s, *write_seq8);
+	if (ret)
+		return ret;
+	ret = fn(s);
+	sync = dtls_get_write_seq(s, write_seq8);
+	return ret ? ret : sync;
+}
+
+/*
+ * Lets the library read everything queued.  Application data it decrypts is dropped:
+ * once our layer took over, only it may deliver data (and the library saw it first).
+ */
+static int drain(struct dtls_session *s)
+{
+	uint8_t scratch[2048];
+	ssize_t n;
+
+	/* Each call consumes a queued datagram or a record GnuTLS buffered from one. */
+	do {
+		n = gnutls_record_recv(s->tls, scratch, sizeof(scratch));
+		if (n == 0) {
+			s->closed = true;
+			break;
+		}
+		if (n < 0 && gnutls_error_is_fatal((int)n))
+			break;
+	} while (n > 0 || s->count || n == GNUTLS_E_WARNING_ALERT_RECEIVED);
+	crypto_wipe(scratch, sizeof(scratch));
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0 && gnutls_error_is_fatal((int)n)) {
+		s->last_err = (int)n;
+		return n == GNUTLS_E_FATAL_ALERT_RECEIVED ? -ECONNRESET : -EPROTO;
+	}
+	return 0;
+}
+
+int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
+		      uint64_t *write_seq8)
+{
+	int ret;
+
+	if (!s || !write_seq8 || !s->done)
+		return -EINVAL;
+	if (s->closed)
+		return -ECONNRESET;
+	ret = dtls_input(s, buf, len);
+	if (ret)
+		return ret;
+	return synced(s, write_seq8, drain);
+}
+
+static int send_bye(struct dtls_session *s)
+{
+	int ret = gnutls_bye(s->tls, GNUTLS_SHUT_WR);
+
+	return ret ? map_error(s, ret) : 0;
+}
+
+int dtls_close(struct dtls_session *s, uint64_t *write_seq8)
+{
+	if (!s || !write_seq8 || !s->done)
+		return -EINVAL;
+	return synced(s, write_seq8, send_bye);
+}
+
+/* ---- the library's own record path ------------------------------------------------ */
+
+int dtls_lib_send(struct dtls_session *s, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s || (!buf && len) || !s->done)
+		return -EINVAL;
+	n = gnutls_record_send(s->tls, buf, len);
+	if (n == GNUTLS_E_LARGE_PACKET)
+		return -EMSGSIZE;
+	if (n < 0)
+		return map_error(s, (int)n);
+	return 0;
+}
+
+ssize_t dtls_lib_recv(struct dtls_session *s, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!s || !buf || !s->done)
+		return -EINVAL;
+	if (s->closed)
+		return -ECONNRESET;
+	do {
+		n = gnutls_record_recv(s->tls, buf, len);
+		/* A bad record is discarded and reported as E_AGAIN; try the next queued one. */
+	} while (n == GNUTLS_E_AGAIN && s->count);
+	if (n == 0) {
+		s->closed = true;
+		return -ECONNRESET;
+	}
+	if (n < 0 && !gnutls_error_is_fatal((int)n))
+		return -EAGAIN;
+	return n < 0 ? map_error(s, (int)n) : n;
+}

@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The DTLS record layer against the real library: a GnuTLS DTLS 1.2 PSK handshake
+ * between a client and a server session in one process (datagrams carried by an
+ * in-memory wire through the sessions' send callbacks and dtls_input), then our layer
+ * takes over one side and every record is cross-checked with the library on the other:
+ * ours read by gnutls_record_recv, the library's read by ours, for AES-128-GCM and
+ * AES-256-GCM.  Then every drop reason is provoked, and the sequence-number rules of
+ * shared/reference/dtls-takeover.md are checked: the library never writes unsynced.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "crypto/dtls.h"
+#include "proto/dtls-record.h"
+#include "proto/dtls-wire.h"
+#include "ring/pkt.h"
+
+enum {
+	WIRE_SLOTS = 64,
+	DGRAM_MAX = 2048,
+	HEADROOM = 64,
+	MAX_PLAIN = 1400,
+	HANDSHAKE_ROUNDS = 200,
+};
+
+/* One direction of the in-memory network: a FIFO of datagrams. */
+struct wire {
+	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
+	size_t len[WIRE_SLOTS];
+	unsigned head, count;
+};
+
+struct pair {
+	struct wire c2s, s2c;
+	struct dtls_session *client, *server;
+	struct dtls_keys keys;
+	struct dtls_record *rec;	/* our layer, on the side that took over */
+};
+
+static const unsigned suites[] = { DTLS_SUITE_AES128_GCM, DTLS_SUITE_AES256_GCM };
+static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 255, 256, 1000, 1399, 1400 };
+
+#define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+static int wire_send(void *ctx, const void *buf, size_t len)
+{
+	struct wire *w = ctx;
+	unsigned slot;
+
+	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
+		return -EAGAIN;
+	slot = (w->head + w->count++) % WIRE_SLOTS;
+	memcpy(w->buf[slot], buf, len);
+	w->len[slot] = len;
+	return 0;
+}
+
+/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
+static size_t wire_pop(struct wire *w, uint8_t *out)
+{
+	size_t len;
+
+	if (!w->count)
+		return 0;
+	len = w->len[w->head];
+	memcpy(out, w->buf[w->head], len);
+	w->head = (w->head + 1) % WIRE_SLOTS;
+	w->count--;
+	return len;
+}
+
+/* Hands everything on the wire to the receiving session's library. */
+static void wire_deliver(struct wire *w, struct dtls_session *to)
+{
+	uint8_t d[DGRAM_MAX];
+	size_t len;
+
+	while ((len = wire_pop(w, d)))
+		ck_assert_int_eq(dtls_input(to, d, len), 0);
+}
+
+static void config_init(struct dtls_config *cfg, enum dtls_role role, unsigned suite,
+			struct wire *out)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->role = role;
+	cfg->suites = suite;
+	cfg->psk_identity = "zcvpn-test";
+	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
+		cfg->psk[i] = (uint8_t)(0xa5 ^ i * 3);
+	cfg->mtu = 1500;	/* so the library's records carry 1400-byte plaintexts */
+	cfg->retrans_ms = 20;
+	cfg->handshake_timeout_ms = 5000;
+	cfg->send = wire_send;
+	cfg->send_ctx = out;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Drives both handshakes, turn about, in a bounded number of rounds. */
+static void run_handshake(struct pair *p)
+{
+	int rc = -EAGAIN, rs = -EAGAIN;
+
+	for (int i = 0; i < HANDSHAKE_ROUNDS && (rc || rs); i++) {
+		if (rc)
+			rc = dtls_handshake(p->client);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %d %s", rc,
+			      dtls_last_error(p->client));
+		wire_deliver(&p->c2s, p->server);
+		if (rs)
+			rs = dtls_handshake(p->server);
+		ck_assert_msg(rs == 0 || rs == -EAGAIN, "server: %d %s", rs,
+			      dtls_last_error(p->server));
+		wire_deliver(&p->s2c, p->client);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(rs, 0);
+}
+
+static struct pair *pair_new(unsigned suite)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	struct dtls_config cfg;
+
+	ck_assert_ptr_nonnull(p);
+	config_init(&cfg, DTLS_ROLE_CLIENT, suite, &p->c2s);
+	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
+	config_init(&cfg, DTLS_ROLE_SERVER, suite, &p->s2c);
+	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
+	return p;
+}
+
+/* The client, safe to take over at once after a full handshake, takes over. */
+static struct pair *pair_up(unsigned suite)
+{
+	struct pair *p = pair_new(suite);
+
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->keys), 0);
+	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
+	return p;
+}
+
+static void pair_free(struct pair *p)
+{
+	dtls_record_free(p->rec);
+	dtls_session_free(p->client);
+	dtls_session_free(p->server);
+	crypto_wipe(&p->keys, sizeof(p->keys));
+	free(p);
+}
+
+static void fill(uint8_t *b, uint32_t len, uint32_t salt)
+{
+	for (uint32_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 31 + salt);
+}
+
+/* A view with room around the plaintext, as a ring record gives. */
+static void pkt_over(struct pkt *pkt, uint8_t *room, size_t size, uint32_t at, uint32_t len)
+{
+	pkt->head = room;
+	pkt->end = room + size;
+	pkt->data = room + at;
+	pkt->len = len;
+}
+
+/* Our layer protects; returns the datagram length, copied to dgram. */
+static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uint8_t *dgram)
+{
+	uint8_t room[HEADROOM + DGRAM_MAX];
+	struct pkt pkt;
+
+	pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
+	fill(pkt.data, len, salt);
+	ck_assert_int_eq(dtls_record_protect(rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
+	ck_assert_ptr_eq(pkt.data, room + HEADROOM - DTLS_GCM_HEAD);
+	ck_assert_uint_eq(pkt.len, len + DTLS_GCM_OVERHEAD);
+	memcpy(dgram, pkt.data, pkt.len);
+	return pkt.len;
+}
+
+/* The library sends one record; returns the datagram it produced. */
+static size_t lib_send(struct pair *p, struct dtls_session *s, struct wire *w, uint32_t len,
+		       uint32_t salt, uint8_t *dgram)
+{
+	uint8_t plain[DGRAM_MAX];
+	size_t n;
+
+	(void)p;
+	fill(plain, len, salt);
+	ck_assert_int_eq(dtls_lib_send(s, plain, len), 0);
+	n = wire_pop(w, dgram);
+	ck_assert_uint_eq(w->count, 0);
+	return n;
+}
+
+/*
+ * Receives a datagram the way recvmmsg would (header into the headroom) and unprotects
+ * it.  On DATA, checks the plaintext starts where the inner packet belongs.
+ */
+static enum dtls_verdict our_recv(struct dtls_record *rec, const uint8_t *dgram, size_t len,
+				  uint8_t *room, size_t room_size, struct pkt *pkt)
+{
+	uint32_t head = dtls_record_rx_head_len(rec);
+	enum dtls_verdict v;
+
+	pkt_over(pkt, room, room_size, HEADROOM - head, 0);
+	memcpy(pkt_put(pkt, (uint32_t)len), dgram, len);	/* the kernel's copy */
+	v = dtls_record_unprotect(rec, pkt, MAX_PLAIN);
+	if (v == DTLS_RECORD_DATA)
+		ck_assert_ptr_eq(pkt->data, room + HEADROOM);
+	return v;
+}
+
+static void expect_plain(const struct pkt *pkt, uint32_t len, uint32_t salt)
+{
+	uint8_t want[DGRAM_MAX];
+
+	fill(want, len, salt);
+	ck_assert_uint_eq(pkt->len, len);
+	ck_assert_mem_eq(pkt->data, want, len);
+}
+
+/* ---- handshake and export --------------------------------------------------------- */
+
+START_TEST(test_handshake_export)
+{
+	struct pair *p = pair_up(suites[_i]);
+	struct dtls_keys skeys;
+
+	ck_assert_uint_eq(p->keys.suite, suites[_i]);
+	ck_assert_uint_eq(p->keys.key_len, suites[_i] == DTLS_SUITE_AES128_GCM ? 16 : 32);
+	ck_assert_uint_eq(p->keys.iv_len, 4);
+	ck_assert_uint_eq(p->keys.mac_key_len, 0);
+	/* Epoch 1; the Finished used seq 0, so 1 comes next here (read, never assume). */
+	ck_assert_uint_eq(p->keys.write.seq8 >> 48, 1);
+	ck_assert_uint_ge(p->keys.write.seq8 & DTLS_SEQ_MAX, 1);
+	ck_assert_uint_eq(p->keys.read.seq8 >> 48, 1);
+	/* The server's view is the mirror image: our write keys are its read keys. */
+	ck_assert_int_eq(dtls_export_keys(p->server, &skeys), 0);
+	ck_assert_mem_eq(skeys.read.key, p->keys.write.key, p->keys.key_len);
+	ck_assert_mem_eq(skeys.write.key, p->keys.read.key, p->keys.key_len);
+	ck_assert_mem_eq(skeys.read.iv, p->keys.write.iv, 4);
+	ck_assert_mem_ne(p->keys.read.key, p->keys.write.key, p->keys.key_len);
+	crypto_wipe(&skeys, sizeof(skeys));
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * A wrong PSK: the server's Finished check fails, but DTLS discards undecryptable
+ * records silently, so the failure shows as the bounded handshake timing out.
+ */
+START_TEST(test_bad_psk_fails)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	struct dtls_config cfg;
+	int rc = -EAGAIN, rs = -EAGAIN;
+
+	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, &p->c2s);
+	cfg.handshake_timeout_ms = 200;
+	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
+	config_init(&cfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, &p->s2c);
+	cfg.handshake_timeout_ms = 200;
+	cfg.psk[0] ^= 1;
+	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
+	for (int i = 0; i < 400 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
+		if (rc == -EAGAIN)
+			rc = dtls_handshake(p->client);
+		wire_deliver(&p->c2s, p->server);
+		if (rs == -EAGAIN)
+			rs = dtls_handshake(p->server);
+		wire_deliver(&p->s2c, p->client);
+		sleep_ms(2);
+	}
+	ck_assert_msg(rc != 0 && rc != -EAGAIN, "client %d", rc);
+	ck_assert_msg(rs != 0 && rs != -EAGAIN, "server %d", rs);
+	ck_assert_int_eq(rc, -ETIMEDOUT);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->keys), -EINVAL);
+	pair_free(p);
+}
+END_TEST
+
+/* ---- cross-checks ----------------------------------------------------------------- */
+
+START_TEST(test_ours_to_library)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
+
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned k = 0; k < N_SIZES; k++) {
+			uint32_t salt = round * 100 + k;
+			size_t n = our_send(p->rec, sizes[k], salt, dgram);
+
+			ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+			ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+			fill(want, sizes[k], salt);
+			ck_assert_mem_eq(got, want, sizes[k]);
+		}
+	}
+	ck_assert_uint_eq(dtls_record_stats(p->rec)->tx_packets, 3 * N_SIZES);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_library_to_ours)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	struct pkt pkt;
+
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned k = 0; k < N_SIZES; k++) {
+			uint32_t salt = round * 100 + k;
+			size_t n = lib_send(p, p->server, &p->s2c, sizes[k], salt, dgram);
+
+			ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
+			ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
+					 DTLS_RECORD_DATA);
+			expect_plain(&pkt, sizes[k], salt);
+		}
+	}
+	ck_assert_uint_eq(dtls_record_stats(p->rec)->rx_packets, 3 * N_SIZES);
+	pair_free(p);
+}
+END_TEST
+
+/* Interleaved both ways, so neither side's numbering disturbs the other. */
+START_TEST(test_both_ways_interleaved)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	struct pkt pkt;
+
+	for (uint32_t i = 0; i < 200; i++) {
+		uint32_t len = 1 + (i * 37) % MAX_PLAIN;
+		size_t n = our_send(p->rec, len, i, dgram);
+
+		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), len);
+		n = lib_send(p, p->server, &p->s2c, len, i + 7, dgram);
+		ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DATA);
+		expect_plain(&pkt, len, i + 7);
+	}
+	pair_free(p);
+}
+END_TEST
+
+/* ---- drops ------------------------------------------------------------------------ */
+
+static uint64_t drops(const struct dtls_record_stats *st)
+{
+	return st->rx_short + st->rx_bad_version + st->rx_bad_epoch + st->rx_bad_length +
+	       st->rx_oversize + st->rx_replay + st->rx_too_old + st->rx_bad_tag;
+}
+
+/* Every byte of a record flipped in turn: never delivered, and the window never moves. */
+START_TEST(test_tamper_every_byte)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	size_t n = lib_send(p, p->server, &p->s2c, 100, 5, dgram);
+	uint64_t lib = 0, dropped = 0;
+	struct pkt pkt;
+
+	for (size_t i = 0; i < n; i++) {
+		enum dtls_verdict v;
+
+		memcpy(bad, dgram, n);
+		bad[i] ^= 0x01;
+		v = our_recv(p->rec, bad, n, room, sizeof(room), &pkt);
+		ck_assert_msg(v != DTLS_RECORD_DATA, "byte %zu flipped was accepted", i);
+		if (v == DTLS_RECORD_LIBRARY)
+			lib++;
+		else
+			dropped++;
+	}
+	ck_assert_uint_eq(lib, 1);		/* the type byte: 23 -> 22 */
+	ck_assert_uint_eq(st->rx_to_library, 1);
+	ck_assert_uint_eq(st->rx_bad_version, 2);
+	ck_assert_uint_eq(st->rx_bad_epoch, 2);
+	ck_assert_uint_eq(st->rx_bad_length, 2);
+	/* seq (6), explicit nonce (8), ciphertext (100), tag (16). */
+	ck_assert_uint_eq(st->rx_bad_tag + st->rx_replay + st->rx_too_old, 6 + 8 + 100 + 16);
+	ck_assert_uint_ge(st->rx_bad_tag, 8 + 100 + 16);
+	ck_assert_uint_eq(drops(st), dropped);
+	ck_assert_uint_eq(st->rx_packets, 0);
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
+	expect_plain(&pkt, 100, 5);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_replay_and_too_old)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	static uint8_t dgrams[70][DGRAM_MAX];
+	uint8_t room[HEADROOM + DGRAM_MAX];
+	size_t len[70];
+	struct pkt pkt;
+
+	for (unsigned i = 0; i < 70; i++)
+		len[i] = lib_send(p, p->server, &p->s2c, 20, i, dgrams[i]);
+	ck_assert_int_eq(our_recv(p->rec, dgrams[5], len[5], room, sizeof(room), &pkt),
+			 DTLS_RECORD_DATA);
+	ck_assert_int_eq(our_recv(p->rec, dgrams[5], len[5], room, sizeof(room), &pkt),
+			 DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_replay, 1);
+	/* Out of order inside the window is fine. */
+	ck_assert_int_eq(our_recv(p->rec, dgrams[2], len[2], room, sizeof(room), &pkt),
+			 DTLS_RECORD_DATA);
+	expect_plain(&pkt, 20, 2);
+	ck_assert_int_eq(our_recv(p->rec, dgrams[69], len[69], room, sizeof(room), &pkt),
+			 DTLS_RECORD_DATA);
+	ck_assert_int_eq(our_recv(p->rec, dgrams[0], len[0], room, sizeof(room), &pkt),
+			 DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_too_old, 1);
+	ck_assert_uint_eq(st->rx_packets, 3);
+	pair_free(p);
+}
+END_TEST
+
+/* The handshake's own epoch-1 record (the peer's Finished, seq 0) counts as seen. */
+START_TEST(test_window_seeded_from_library)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	size_t n = lib_send(p, p->server, &p->s2c, 20, 1, dgram);
+	struct pkt pkt;
+
+	/* Rewrite the number to the one below the library's next: too old / replay. */
+	uint64_t below = (p->keys.read.seq8 & DTLS_SEQ_MAX) - 1;
+
+	dgram[5] = (uint8_t)(below >> 40);
+	dgram[6] = (uint8_t)(below >> 32);
+	dgram[7] = (uint8_t)(below >> 24);
+	dgram[8] = (uint8_t)(below >> 16);
+	dgram[9] = (uint8_t)(below >> 8);
+	dgram[10] = (uint8_t)below;
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_replay + st->rx_too_old, 1);
+	ck_assert_uint_eq(st->rx_bad_tag, 0);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_wrong_epoch)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	size_t n = lib_send(p, p->server, &p->s2c, 64, 1, dgram);
+	struct pkt pkt;
+
+	dgram[4] = 0;		/* epoch 0: the handshake's, never application data */
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
+	dgram[4] = 2;		/* a future epoch we hold no keys for */
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_bad_epoch, 2);
+	dgram[4] = 1;
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_truncation)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	size_t n = lib_send(p, p->server, &p->s2c, 40, 3, dgram);
+	struct pkt pkt;
+
+	for (size_t cut = 0; cut < n; cut++)
+		ck_assert_int_eq(our_recv(p->rec, dgram, cut, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_short, DTLS_HDR_LEN);
+	ck_assert_uint_eq(st->rx_bad_length, n - DTLS_HDR_LEN);
+	/* Truncated with a length field to match: too short for nonce and tag, or bad tag. */
+	for (size_t cut = DTLS_HDR_LEN; cut < n; cut++) {
+		memcpy(bad, dgram, cut);
+		bad[11] = (uint8_t)((cut - DTLS_HDR_LEN) >> 8);
+		bad[12] = (uint8_t)(cut - DTLS_HDR_LEN);
+		ck_assert_int_eq(our_recv(p->rec, bad, cut, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+	}
+	ck_assert_uint_eq(st->rx_short, DTLS_HDR_LEN + DTLS_GCM_OVERHEAD - DTLS_HDR_LEN);
+	ck_assert_uint_eq(st->rx_bad_tag, n - DTLS_GCM_OVERHEAD);
+	/* Trailing bytes after the record: also a length mismatch. */
+	memcpy(bad, dgram, n);
+	bad[n] = 0;
+	ck_assert_int_eq(our_recv(p->rec, bad, n + 1, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_bad_length, n - DTLS_HDR_LEN + 1);
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_oversize_and_version)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	size_t n = lib_send(p, p->server, &p->s2c, 200, 3, dgram);
+	struct pkt pkt;
+
+	pkt_over(&pkt, room, sizeof(room), HEADROOM - DTLS_GCM_HEAD, 0);
+	memcpy(pkt_put(&pkt, (uint32_t)n), dgram, n);
+	ck_assert_int_eq(dtls_record_unprotect(p->rec, &pkt, 199), DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_oversize, 1);
+	dgram[2] = 0xff;	/* DTLS 1.0 */
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
+	ck_assert_uint_eq(st->rx_bad_version, 1);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_protect_errors)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	static uint8_t big[HEADROOM + DTLS_MAX_PLAINTEXT + 64];
+	uint64_t seq = dtls_record_tx_seq8(p->rec);
+	struct pkt pkt, before;
+
+	pkt_over(&pkt, big, sizeof(big), DTLS_GCM_HEAD - 1, 10);
+	before = pkt;
+	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
+	ck_assert_mem_eq(&pkt, &before, sizeof(pkt));
+	pkt_over(&pkt, big, HEADROOM + 10 + DTLS_GCM_TAG_LEN - 1, HEADROOM, 10);
+	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
+	ck_assert_uint_eq(st->tx_no_room, 2);
+	pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT + 1);
+	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -EMSGSIZE);
+	ck_assert_uint_eq(st->tx_too_big, 1);
+	ck_assert_uint_eq(dtls_record_tx_seq8(p->rec), seq);	/* nothing consumed */
+	/* The largest record is fine. */
+	pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT);
+	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
+	ck_assert_uint_eq(dtls_record_tx_seq8(p->rec), seq + 1);
+	pair_free(p);
+}
+END_TEST
+
+/* ---- sequence-number rules -------------------------------------------------------- */
+
+/* The first record uses the exported number as is, then +1 each. */
+START_TEST(test_seq_numbers_on_wire)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX];
+
+	for (uint64_t i = 0; i < 5; i++) {
+		uint64_t seq8 = 0;
+
+		our_send(p->rec, 10, 0, dgram);
+		for (int b = 0; b < 8; b++)
+			seq8 = seq8 << 8 | dgram[3 + b];
+		ck_assert_uint_eq(seq8, p->keys.write.seq8 + i);
+		/* GnuTLS's convention: the explicit nonce is seq8 too. */
+		ck_assert_mem_eq(dgram + 3, dgram + DTLS_HDR_LEN, 8);
+	}
+	pair_free(p);
+}
+END_TEST
+
+/* close_notify through the library, synced: accepted by the peer, numbers move on. */
+START_TEST(test_synced_close)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX];
+	uint64_t seq;
+	size_t n;
+
+	for (int i = 0; i < 5; i++) {
+		n = our_send(p->rec, 30, i, dgram);
+		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), 30);
+	}
+	seq = dtls_record_tx_seq8(p->rec);
+	ck_assert_uint_eq(seq, p->keys.write.seq8 + 5);
+	ck_assert_int_eq(dtls_close(p->client, &seq), 0);
+	ck_assert_uint_eq(seq, p->keys.write.seq8 + 6);	/* the alert took one number */
+	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq), 0);
+	n = wire_pop(&p->c2s, dgram);
+	ck_assert_uint_gt(n, DTLS_HDR_LEN);
+	ck_assert_uint_eq(dgram[0], DTLS_CT_ALERT);
+	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	/* Never back: a number must not be used twice. */
+	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq - 1), -EINVAL);
+	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq + (1ull << 48)), -EINVAL);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * The hazard the sync prevents: an unsynced library write reuses a number (and so the
+ * GCM nonce) we already used, and the peer discards it as a duplicate.
+ */
+START_TEST(test_unsynced_library_write_is_lost)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX];
+	uint64_t seq8 = 0;
+	size_t n;
+
+	n = our_send(p->rec, 30, 0, dgram);
+	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), 30);
+	n = lib_send(p, p->client, &p->c2s, 30, 1, dgram);
+	for (int b = 0; b < 8; b++)
+		seq8 = seq8 << 8 | dgram[3 + b];
+	ck_assert_uint_eq(seq8, p->keys.write.seq8);	/* reused */
+	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
+	pair_free(p);
+}
+END_TEST
+
+/* The peer's close_notify reaches the library through our layer's LIBRARY verdict. */
+START_TEST(test_alert_to_library)
+{
+	struct pair *p = pair_up(suites[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	uint64_t sseq, seq = dtls_record_tx_seq8(p->rec);
+	struct pkt pkt;
+	size_t n;
+
+	ck_assert_int_eq(dtls_get_write_seq(p->server, &sseq), 0);
+	ck_assert_int_eq(dtls_close(p->server, &sseq), 0);
+	n = wire_pop(&p->s2c, dgram);
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
+			 DTLS_RECORD_LIBRARY);
+	ck_assert_uint_eq(st->rx_to_library, 1);
+	ck_assert_mem_eq(pkt.data, dgram, n);	/* untouched */
+	ck_assert_int_eq(dtls_input_record(p->client, pkt.data, pkt.len, &seq), -ECONNRESET);
+	ck_assert_uint_eq(seq, dtls_record_tx_seq8(p->rec));	/* the library wrote nothing */
+	ck_assert_uint_eq(p->c2s.count, 0);
+	pair_free(p);
+}
+END_TEST
+
+/* Our own alert record (type 21) is read by the library as close_notify. */
+START_TEST(test_our_alert)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t room[HEADROOM + 64], got[64];
+	struct pkt pkt;
+
+	pkt_over(&pkt, room, sizeof(room), HEADROOM, 2);
+	pkt.data[0] = 1;	/* warning */
+	pkt.data[1] = 0;	/* close_notify */
+	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_ALERT), 0);
+	ck_assert_int_eq(dtls_input(p->server, pkt.data, pkt.len), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * Rule 2: the server sent the last flight, so taking it over at once is unsafe: if
+ * that flight is lost the client retransmits, and the server must answer with a
+ * Finished under new epoch-1 numbers.  Our layer hands the retransmission to the
+ * library, which answers with a synced number, and numbering continues after it.
+ */
+START_TEST(test_server_takeover_with_lost_final_flight)
+{
+	struct pair *p = pair_new(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	int rc = -EAGAIN, rs = -EAGAIN, to_lib = 0;
+	uint64_t seq, first;
+	struct pkt pkt;
+	size_t n;
+
+	/* Run until the server is done, losing its final flight. */
+	for (int i = 0; i < HANDSHAKE_ROUNDS && rs; i++) {
+		rc = dtls_handshake(p->client);
+		ck_assert_int_eq(rc, -EAGAIN);
+		wire_deliver(&p->c2s, p->server);
+		rs = dtls_handshake(p->server);
+		ck_assert(rs == 0 || rs == -EAGAIN);
+		if (rs == 0)
+			p->s2c.count = 0;	/* lost */
+		wire_deliver(&p->s2c, p->client);
+	}
+	ck_assert_int_eq(rs, 0);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->keys), 0);
+	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
+	first = dtls_record_tx_seq8(p->rec);
+	n = our_send(p->rec, 50, 1, dgram);	/* sent before the client is ready: lost */
+
+	/* The client times out and retransmits; its flight comes to our layer first. */
+	for (int i = 0; i < HANDSHAKE_ROUNDS && rc; i++) {
+		sleep_ms(5);
+		rc = dtls_handshake(p->client);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %s", dtls_last_error(p->client));
+		while ((n = wire_pop(&p->c2s, dgram))) {
+			enum dtls_verdict v = our_recv(p->rec, dgram, n, room, sizeof(room), &pkt);
+
+			ck_assert_int_eq(v, DTLS_RECORD_LIBRARY);
+			seq = dtls_record_tx_seq8(p->rec);
+			ck_assert_int_eq(dtls_input_record(p->server, pkt.data, pkt.len, &seq), 0);
+			ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq), 0);
+			to_lib++;
+		}
+		wire_deliver(&p->s2c, p->client);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_gt(to_lib, 0);
+	/* The library's retransmitted Finished took numbers after ours. */
+	ck_assert_uint_gt(dtls_record_tx_seq8(p->rec), first + 1);
+	n = our_send(p->rec, 60, 2, dgram);
+	ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), 60);
+	n = lib_send(p, p->client, &p->c2s, 70, 3, dgram);
+	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
+	expect_plain(&pkt, 70, 3);
+	pair_free(p);
+}
+END_TEST
+
+/* ---- config ----------------------------------------------------------------------- */
+
+START_TEST(test_bad_config)
+{
+	struct dtls_session *s = NULL;
+	struct dtls_record *r = NULL;
+	struct dtls_config cfg;
+	struct dtls_keys keys;
+	struct wire *w = calloc(1, sizeof(*w));
+
+	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
+	cfg.psk_identity = NULL;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
+	cfg.send = NULL;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	config_init(&cfg, DTLS_ROLE_CLIENT, 1u << 9, w);
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	memset(&keys, 0, sizeof(keys));
+	keys.suite = DTLS_SUITE_AES128_CBC_SHA1;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EOPNOTSUPP);
+	keys.suite = DTLS_SUITE_AES128_GCM;
+	keys.key_len = 32;
+	keys.iv_len = 4;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EINVAL);
+	keys.key_len = 16;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 65), -EINVAL);
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 128), 0);
+	dtls_record_free(r);
+	dtls_record_free(NULL);
+	dtls_session_free(NULL);
+	free(w);
+}
+END_TEST
+
+static Suite *dtls_record_suite(void)
+{
+	Suite *s = suite_create("dtls_record");
+	TCase *tc = tcase_create("gcm");
+	int n = (int)(sizeof(suites) / sizeof(suites[0]));
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_handshake_export, 0, n);
+	tcase_add_test(tc, test_bad_psk_fails);
+	tcase_add_loop_test(tc, test_ours_to_library, 0, n);
+	tcase_add_loop_test(tc, test_library_to_ours, 0, n);
+	tcase_add_loop_test(tc, test_both_ways_interleaved, 0, n);
+	tcase_add_loop_test(tc, test_tamper_every_byte, 0, n);
+	tcase_add_loop_test(tc, test_replay_and_too_old, 0, n);
+	tcase_add_loop_test(tc, test_window_seeded_from_library, 0, n);
+	tcase_add_loop_test(tc, test_wrong_epoch, 0, n);
+	tcase_add_loop_test(tc, test_truncation, 0, n);
+	tcase_add_loop_test(tc, test_oversize_and_version, 0, n);
+	tcase_add_loop_test(tc, test_protect_errors, 0, n);
+	tcase_add_loop_test(tc, test_seq_numbers_on_wire, 0, n);
+	tcase_add_loop_test(tc, test_synced_close, 0, n);
+	tcase_add_loop_test(tc, test_unsynced_library_write_is_lost, 0, n);
+	tcase_add_loop_test(tc, test_alert_to_library, 0, n);
+	tcase_add_loop_test(tc, test_our_alert, 0, n);
+	tcase_add_loop_test(tc, test_server_takeover_with_lost_final_flight, 0, n);
+	tcase_add_test(tc, test_bad_config);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(dtls_record_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
