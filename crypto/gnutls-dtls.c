@@ -20,6 +20,7 @@
 
 #include "crypto/crypto.h"
 #include "crypto/dtls.h"
+#include "proto/byteorder.h"
 
 struct dgram {
 	uint8_t *buf;
@@ -330,21 +331,6 @@ const char *dtls_last_error(const struct dtls_session *s)
 }
 
 /* ---- takeover --------------------------------------------------------------------- */
-
-static uint64_t get_be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_be64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)v;
-}
 
 static int suite_of(gnutls_session_t tls, struct dtls_keys *k)
 {

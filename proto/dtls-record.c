@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "proto/byteorder.h"
 #include "proto/dtls-wire.h"
 #include "proto/esp-replay.h"
 #include "ring/pkt.h"
@@ -33,32 +34,6 @@ struct dtls_record {
 	struct replay_window replay;	/* window number = 48-bit seq + 1 (0 is "too old") */
 	struct dtls_record_stats stats;
 };
-
-static inline uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static inline void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
 
 /* ---- setup ------------------------------------------------------------------------ */
 

@@ -13,11 +13,7 @@
 #include <string.h>
 
 #include "ring/pkt.h"
-
-static inline uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "proto/byteorder.h"
 
 /* The current SA, or the previous one within its grace; NULL counts a bad SPI. */
 static struct esp_sa *find_sa(struct esp *esp, uint32_t spi, uint32_t seq)

@@ -12,14 +12,7 @@
 #include <string.h>
 
 #include "ring/pkt.h"
-
-static inline void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
+#include "proto/byteorder.h"
 
 static uint8_t next_header_of(const struct pkt *pkt)
 {

@@ -4,6 +4,8 @@
 
 #include "src/tun-packet.h"
 
+#include "proto/byteorder.h"
+
 #include <endian.h>
 #include <string.h>
 
@@ -18,39 +20,6 @@ enum {
 	IPV4_DF = 0x4000,
 	HOP_LIMIT = 64,
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 /* Filler and hash words are little-endian: on the usual hosts a plain load or store. */
 static void put64le(uint8_t *p, uint64_t v)
@@ -73,7 +42,7 @@ static uint16_t ipv4_checksum(const uint8_t *h)
 	uint32_t sum = 0;
 
 	for (int i = 0; i < IPV4_HDR; i += 2)
-		sum += get16(h + i);
+		sum += get_be16(h + i);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
@@ -123,14 +92,14 @@ static void ipv4_header(uint8_t *h, uint32_t len, uint64_t seq)
 {
 	memset(h, 0, IPV4_HDR);
 	h[0] = 0x45;
-	put16(h + 2, (uint16_t)len);
-	put16(h + 4, (uint16_t)seq);
-	put16(h + 6, IPV4_DF);
+	put_be16(h + 2, (uint16_t)len);
+	put_be16(h + 4, (uint16_t)seq);
+	put_be16(h + 6, IPV4_DF);
 	h[8] = HOP_LIMIT;
 	h[9] = TUN_PACKET_PROTO;
-	put32(h + 12, 0xc0000201);		/* 192.0.2.1 -> 198.51.100.1 */
-	put32(h + 16, 0xc6336401);
-	put16(h + 10, ipv4_checksum(h));
+	put_be32(h + 12, 0xc0000201);		/* 192.0.2.1 -> 198.51.100.1 */
+	put_be32(h + 16, 0xc6336401);
+	put_be16(h + 10, ipv4_checksum(h));
 }
 
 static void ipv6_header(uint8_t *h, uint32_t len)
@@ -139,7 +108,7 @@ static void ipv6_header(uint8_t *h, uint32_t len)
 
 	memset(h, 0, IPV6_HDR);
 	h[0] = 0x60;
-	put16(h + 4, (uint16_t)(len - IPV6_HDR));
+	put_be16(h + 4, (uint16_t)(len - IPV6_HDR));
 	h[6] = TUN_PACKET_PROTO;
 	h[7] = HOP_LIMIT;
 	memcpy(h + 8, doc_prefix, sizeof(doc_prefix));	/* 2001:db8::1 -> 2001:db8::2 */
@@ -174,12 +143,12 @@ void tun_packet_build(uint8_t *buf, uint32_t len, bool ipv6, uint32_t flow, uint
 		ipv6_header(buf, len);
 	else
 		ipv4_header(buf, len, seq);
-	put16(body + OFF_MAGIC, TUN_PACKET_MAGIC);
-	put16(body + OFF_LENGTH, (uint16_t)len);
-	put32(body + OFF_FLOW, flow);
-	put64(body + OFF_SEQ, seq);
+	put_be16(body + OFF_MAGIC, TUN_PACKET_MAGIC);
+	put_be16(body + OFF_LENGTH, (uint16_t)len);
+	put_be32(body + OFF_FLOW, flow);
+	put_be64(body + OFF_SEQ, seq);
 	fill(body + TUN_PACKET_BODY, body_len - TUN_PACKET_BODY, state);
-	put32(body + OFF_CHECKSUM, body_checksum(body, body_len));
+	put_be32(body + OFF_CHECKSUM, body_checksum(body, body_len));
 }
 
 /*
@@ -233,13 +202,13 @@ bool tun_packet_verify(const uint8_t *buf, uint32_t len, uint32_t *flow, uint64_
 	if (len < hdr + TUN_PACKET_BODY || len > 0xffff)
 		return false;
 	body_len = len - hdr;
-	s = get64(body + OFF_SEQ);
-	if (check_ip_header(buf, len, s) != hdr || get16(body + OFF_MAGIC) != TUN_PACKET_MAGIC ||
-	    get16(body + OFF_LENGTH) != len ||
-	    get32(body + OFF_CHECKSUM) != body_checksum(body, body_len) ||
+	s = get_be64(body + OFF_SEQ);
+	if (check_ip_header(buf, len, s) != hdr || get_be16(body + OFF_MAGIC) != TUN_PACKET_MAGIC ||
+	    get_be16(body + OFF_LENGTH) != len ||
+	    get_be32(body + OFF_CHECKSUM) != body_checksum(body, body_len) ||
 	    !check_fill(body + TUN_PACKET_BODY, body_len - TUN_PACKET_BODY))
 		return false;
-	*flow = get32(body + OFF_FLOW);
+	*flow = get_be32(body + OFF_FLOW);
 	*seq = s;
 	return true;
 }
