@@ -6,6 +6,7 @@
 # must report copied_bytes 0.  Needs root; uses only the namespaces it creates.
 set -u
 builddir=${top_builddir:-.}
+srcdir=${srcdir:-.}
 zcvpn=$(cd "$builddir" && pwd)/zcvpn
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -59,27 +60,11 @@ in_a ping -c 5 -i 0.2 -W 2 10.78.0.2 >"$work/ping.out" 2>&1 || fail "ping throug
 grep -q ' 0% packet loss' "$work/ping.out" || fail "ping lost packets"
 
 # Bulk transfer with a checksum compared at the far end.
-ip netns exec "$ns_b" timeout 90 /usr/bin/python3 - >"$work/recv.out" 2>&1 <<'PY' &
-import hashlib, socket
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.78.0.2", 5001)); s.listen(1); s.settimeout(60)
-c, _ = s.accept(); c.settimeout(60); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest())
-PY
+bulk=$srcdir/tests/bulk_transfer.py
+ip netns exec "$ns_b" timeout 90 /usr/bin/python3 "$bulk" recv 10.78.0.2 5001 \
+	>"$work/recv.out" 2>&1 &
 recv_pid=$!
-sleep 0.5
-in_a timeout 90 /usr/bin/python3 - >"$work/send.out" 2>&1 <<'PY'
-import hashlib, os, socket, time
-data = os.urandom(32 << 20); h = hashlib.sha256(data).hexdigest()
-s = socket.create_connection(("10.78.0.2", 5001), timeout=60)
-t = time.monotonic(); s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-dt = time.monotonic() - t
-print(len(data), h, "%.1f Mbit/s" % (len(data) * 8 / dt / 1e6))
-PY
+in_a timeout 90 /usr/bin/python3 "$bulk" send 10.78.0.2 5001 32 >"$work/send.out" 2>&1
 wait "$recv_pid" || fail "bulk receiver"
 read -r sent_n sent_h rate unit <"$work/send.out"
 read -r recv_n recv_h <"$work/recv.out"

@@ -38,29 +38,14 @@ done
 oc_in_client ping -c 3 -i 0.2 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/ping.log" 2>&1 ||
 	fail "ping through the tunnel"
 
-ip netns exec "$OC_NS_SRV" timeout 60 /usr/bin/python3 - "$OC_SERVER_TUN_IP" \
-	>"$OC_DIR/recv.log" 2>&1 <<'PY' &
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1); s.settimeout(30)
-c, _ = s.accept(); c.settimeout(30); h = hashlib.sha256(); n = 0
-while True:
-    b = c.recv(1 << 16)
-    if not b: break
-    h.update(b); n += len(b)
-print(n, h.hexdigest())
-PY
+bulk=$srcdir/tests/bulk_transfer.py
+ip netns exec "$OC_NS_SRV" timeout 60 /usr/bin/python3 "$bulk" recv "$OC_SERVER_TUN_IP" 5001 \
+	>"$OC_DIR/recv.log" 2>&1 &
 recv_pid=$!
-sleep 0.5
-oc_in_client timeout 60 /usr/bin/python3 - "$OC_SERVER_TUN_IP" >"$OC_DIR/send.log" 2>&1 <<'PY'
-import hashlib, os, socket, sys
-data = os.urandom(16 << 20)
-s = socket.create_connection((sys.argv[1], 5001), timeout=30)
-s.sendall(data); s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-print(len(data), hashlib.sha256(data).hexdigest())
-PY
+oc_in_client timeout 60 /usr/bin/python3 "$bulk" send "$OC_SERVER_TUN_IP" 5001 16 >"$OC_DIR/send.log" 2>&1
 wait "$recv_pid"
-[ "$(cat "$OC_DIR/send.log")" = "$(cat "$OC_DIR/recv.log")" ] ||
+read -r sent_n sent_h _ <"$OC_DIR/send.log"
+[ "$sent_n $sent_h" = "$(cat "$OC_DIR/recv.log")" ] ||
 	fail "bulk transfer mismatch: $(cat "$OC_DIR/send.log") vs $(cat "$OC_DIR/recv.log")"
 
 # Reference figures (information, not a pass/fail criterion).
