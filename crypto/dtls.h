@@ -50,6 +50,7 @@ enum dtls_suite {
 enum dtls_limits {
 	DTLS_PSK_LEN = 32,		/* AnyConnect PSK-NEGOTIATE: RFC 5705 export, 32 bytes */
 	DTLS_MAX_IDENTITY_LEN = 128,
+	DTLS_MAX_SESSION_ID_LEN = 32,	/* the ClientHello legacy_session_id field */
 	DTLS_MAX_KEY_LEN = 32,
 	DTLS_MAX_IV_LEN = 16,
 	DTLS_MAX_MAC_KEY_LEN = 20,
@@ -71,11 +72,19 @@ struct dtls_config {
 	unsigned suites;			/* enum dtls_suite bits; 0 means DTLS_SUITES_GCM */
 	const char *psk_identity;		/* client: sent; server: required (NULL: any) */
 	uint8_t psk[DTLS_PSK_LEN];
+	/*
+	 * Client: the ClientHello session ID.  AnyConnect PSK-NEGOTIATE puts the server's
+	 * X-DTLS-App-ID here, which is how ocserv finds the CSTP session a datagram
+	 * belongs to.  0 length: none.
+	 */
+	uint8_t session_id[DTLS_MAX_SESSION_ID_LEN];
+	uint32_t session_id_len;
 	uint32_t mtu;				/* path MTU for the library's flights; 0: default */
 	uint32_t retrans_ms;			/* first retransmission timeout; 0: default */
 	uint32_t handshake_timeout_ms;		/* whole handshake; 0: default */
 	dtls_send_fn send;
 	void *send_ctx;
+	bool no_etm;				/* CBC: refuse encrypt-then-MAC (tests MtE) */
 };
 
 /* One direction's record protection state as the library left it. */
@@ -109,7 +118,9 @@ void dtls_session_free(struct dtls_session *s);
 
 /*
  * Queues a copy of one received datagram for the library (handshake, alerts and
- * anything our record layer declined; not the fast path).  -ENOBUFS when
+ * anything our record layer declined; not the fast path).  An empty datagram is
+ * ignored (0): it carries nothing, and a library would take it for end of stream.
+ * -ENOBUFS when
  * DTLS_INPUT_SLOTS datagrams wait, -EMSGSIZE above DTLS_MAX_DATAGRAM, -ENOMEM.
  */
 int dtls_input(struct dtls_session *s, const void *buf, size_t len);

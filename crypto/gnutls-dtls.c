@@ -93,6 +93,9 @@ int dtls_input(struct dtls_session *s, const void *buf, size_t len)
 		return -EINVAL;
 	if (len > DTLS_MAX_DATAGRAM)
 		return -EMSGSIZE;
+	/* An empty datagram carries nothing, but pull returning 0 would read as EOF. */
+	if (!len)
+		return 0;
 	if (s->count == DTLS_INPUT_SLOTS)
 		return -ENOBUFS;
 	d = &s->q[(s->head + s->count) % DTLS_INPUT_SLOTS];
@@ -184,6 +187,8 @@ static int config_check(const struct dtls_config *cfg)
 		return -EINVAL;
 	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
 		return -EINVAL;
+	if (cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
+		return -EINVAL;
 	return 0;
 }
 
@@ -212,6 +217,11 @@ static int session_setup(struct dtls_session *s)
 	gnutls_session_set_ptr(s->tls, s);
 	if (build_priority(s->cfg.suites, prio, sizeof(prio)))
 		return GNUTLS_E_INVALID_REQUEST;
+	/* GnuTLS 3.7 has no init flag for it, only the priority keyword. */
+	if (s->cfg.no_etm && strlen(prio) + sizeof(":%NO_ETM") > sizeof(prio))
+		return GNUTLS_E_INVALID_REQUEST;
+	if (s->cfg.no_etm)
+		strcat(prio, ":%NO_ETM");
 	ret = gnutls_priority_set_direct(s->tls, prio, NULL);
 	if (ret)
 		return ret;
@@ -222,6 +232,13 @@ static int session_setup(struct dtls_session *s)
 	gnutls_transport_set_push_function(s->tls, push_cb);
 	gnutls_transport_set_pull_function(s->tls, pull_cb);
 	gnutls_transport_set_pull_timeout_function(s->tls, pull_timeout_cb);
+	if (s->cfg.role == DTLS_ROLE_CLIENT && s->cfg.session_id_len) {
+		gnutls_datum_t sid = { s->cfg.session_id, s->cfg.session_id_len };
+
+		ret = gnutls_session_set_id(s->tls, &sid);
+		if (ret)
+			return ret;
+	}
 	gnutls_dtls_set_mtu(s->tls, s->cfg.mtu);
 	gnutls_dtls_set_timeouts(s->tls, s->cfg.retrans_ms, s->cfg.handshake_timeout_ms);
 	return 0;

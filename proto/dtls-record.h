@@ -9,8 +9,9 @@
  * keeps the write sequence numbers of the two in step (dtls_record_tx_seq8 /
  * dtls_record_set_tx_seq8).
  *
- * This slice: AES-128/256-GCM.  CBC-SHA1 suites are refused with -EOPNOTSUPP (the
- * caller falls back to the library's record calls).
+ * Formats: AES-128/256-GCM, and AES-128/256-CBC-SHA1 both as encrypt-then-MAC
+ * (RFC 7366) and as classic MAC-then-encrypt, whose receive path is constant time with
+ * respect to the padding (Lucky13; see open_mte in dtls-record.c).
  *
  * Threading: protect runs on the tx path and unprotect on the rx path; they touch
  * disjoint state (tx vs rx keys, sequence numbers and stats).
@@ -29,14 +30,16 @@ struct dtls_record;
 struct dtls_record_stats {
 	uint64_t rx_packets, rx_bytes;		/* application data delivered */
 	uint64_t rx_to_library;			/* not application data: for the library */
-	uint64_t rx_short;			/* too short for header, nonce and tag */
+	uint64_t rx_short;			/* too short for the format's overhead */
 	uint64_t rx_bad_version;
 	uint64_t rx_bad_epoch;			/* application data of another epoch */
-	uint64_t rx_bad_length;			/* length field does not match the datagram */
+	uint64_t rx_bad_length;			/* length field does not match the datagram,
+						 * or CBC data not whole blocks */
 	uint64_t rx_oversize;			/* plaintext larger than the caller's room */
 	uint64_t rx_replay;
 	uint64_t rx_too_old;
-	uint64_t rx_bad_tag;
+	uint64_t rx_bad_tag;			/* GCM tag or CBC MAC; MtE: bad padding too */
+	uint64_t rx_bad_padding;		/* EtM only: authentic, but padded wrong */
 	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_no_room;			/* record lacked head/tail room (config bug) */
 	uint64_t tx_too_big;			/* plaintext above 2^14 */
@@ -51,8 +54,8 @@ enum dtls_verdict {
 
 /*
  * Sets up both directions from exported keys (copied; the caller wipes its copy).
- * replay_window: 0 for the default (64).  -EOPNOTSUPP for CBC suites in this slice,
- * -EINVAL bad keys or window, -ENOMEM.
+ * replay_window: 0 for the default (64).  -EOPNOTSUPP unknown suite, -EINVAL bad keys
+ * or window, -ENOMEM.
  */
 int dtls_record_new(struct dtls_record **out, const struct dtls_keys *keys,
 		    unsigned replay_window);
@@ -61,9 +64,9 @@ void dtls_record_free(struct dtls_record *r);
 
 /*
  * Protects pkt's bytes as one record of the given content type (23 for data, 21 to send
- * an alert ourselves): header and explicit nonce go into the headroom, the tag into the
- * tailroom.  0, or -ENOSPC (room short), -EMSGSIZE (over 2^14), -EOVERFLOW (sequence
- * space exhausted), -EIO; on error pkt is unchanged.
+ * an alert ourselves): header and explicit nonce or IV go into the headroom, tag, or
+ * MAC and padding, into the tailroom.  0, or -ENOSPC (room short), -EMSGSIZE (over
+ * 2^14), -EOVERFLOW (sequence space exhausted), -EIO; on error pkt's view is unchanged.
  */
 int dtls_record_protect(struct dtls_record *r, struct pkt *pkt, uint8_t type);
 

@@ -8,6 +8,13 @@
  *   nonce   = salt(4, from the key block) | explicit nonce(8)
  *   AAD     = epoch | seq | type | version | n(2)        (the *plaintext* length)
  *
+ *   CBC MtE = header | IV(16) | E(plaintext(n) | HMAC-SHA1(20) | padding)
+ *             MAC over seq8 | type | version | n(2) | plaintext;  length = 16 + blocks
+ *   CBC EtM = header | IV(16) | E(plaintext(n) | padding) | HMAC-SHA1(20)     (RFC 7366)
+ *             MAC over seq8 | type | version | (16 + blocks)(2) | IV | ciphertext;
+ *             length = 16 + blocks + 20
+ *   padding = p + 1 bytes, each of value p (RFC 5246 §6.2.3.2); we send the fewest.
+ *
  * epoch || seq, 8 bytes, is called seq8 here: it is what the header, the AAD and (as
  * GnuTLS does it) the explicit nonce all carry.
  */
@@ -43,6 +50,14 @@ enum dtls_wire {
 	DTLS_GCM_OVERHEAD = DTLS_GCM_HEAD + DTLS_GCM_TAG_LEN,		/* 37 */
 	DTLS_CBC_IV_LEN = 16,
 	DTLS_SHA1_LEN = 20,
+	DTLS_CBC_HEAD = DTLS_HDR_LEN + DTLS_CBC_IV_LEN,			/* 29 */
+	DTLS_CBC_BLOCK = 16,
+	DTLS_CBC_MAX_PAD = 256,		/* on receive: length byte + up to 255 bytes */
+	DTLS_CBC_SEND_PAD = DTLS_CBC_BLOCK,	/* on send: at most one block */
+	DTLS_CBC_TAIL = DTLS_SHA1_LEN + DTLS_CBC_SEND_PAD,		/* 36, either order */
+	/* Smallest records: one byte of padding still needs whole blocks. */
+	DTLS_CBC_MTE_MIN = DTLS_CBC_HEAD + 2 * DTLS_CBC_BLOCK,		/* 61 */
+	DTLS_CBC_ETM_MIN = DTLS_CBC_HEAD + DTLS_CBC_BLOCK + DTLS_SHA1_LEN,	/* 65 */
 	DTLS_MAX_PLAINTEXT = 16384,	/* 2^14, RFC 5246 §6.2.1 */
 	DTLS_SEQ_SHIFT = 48,		/* seq8 = epoch << 48 | sequence number */
 };

@@ -4,9 +4,11 @@
  * between a client and a server session in one process (datagrams carried by an
  * in-memory wire through the sessions' send callbacks and dtls_input), then our layer
  * takes over one side and every record is cross-checked with the library on the other:
- * ours read by gnutls_record_recv, the library's read by ours, for AES-128-GCM and
- * AES-256-GCM.  Then every drop reason is provoked, and the sequence-number rules of
+ * ours read by gnutls_record_recv, the library's read by ours, for AES-128/256-GCM and
+ * AES-128/256-CBC-SHA1 both with encrypt-then-MAC and MAC-then-encrypt.  Then every
+ * drop reason is provoked, and the sequence-number rules of
  * shared/reference/dtls-takeover.md are checked: the library never writes unsynced.
+ * MtE records with paddings the library never sends (long, bad) are built by hand.
  */
 #include "config.h"
 
@@ -44,7 +46,26 @@ struct pair {
 	struct dtls_record *rec;	/* our layer, on the side that took over */
 };
 
-static const unsigned suites[] = { DTLS_SUITE_AES128_GCM, DTLS_SUITE_AES256_GCM };
+/* Each test runs once per record format: _i indexes this table. */
+static const struct fmt_case {
+	unsigned suite;
+	bool no_etm;		/* CBC: MAC-then-encrypt instead of RFC 7366 */
+} cases[] = {
+	{ DTLS_SUITE_AES128_GCM, false },
+	{ DTLS_SUITE_AES256_GCM, false },
+	{ DTLS_SUITE_AES128_CBC_SHA1, false },
+	{ DTLS_SUITE_AES128_CBC_SHA1, true },
+	{ DTLS_SUITE_AES256_CBC_SHA1, false },
+	{ DTLS_SUITE_AES256_CBC_SHA1, true },
+};
+
+#define N_CASES ((int)(sizeof(cases) / sizeof(cases[0])))
+/* The MtE cases, for the tests of hand-made paddings. */
+static const int mte_cases[] = { 3, 5 };
+static const int etm_cases[] = { 2, 4 };
+/* The format of the record layer under test, for our_send's checks. */
+static const struct dtls_keys *cur_keys;
+
 static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 255, 256, 1000, 1399, 1400 };
 
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
@@ -130,27 +151,30 @@ static void run_handshake(struct pair *p)
 	ck_assert_int_eq(rs, 0);
 }
 
-static struct pair *pair_new(unsigned suite)
+static struct pair *pair_new(int c)
 {
 	struct pair *p = calloc(1, sizeof(*p));
 	struct dtls_config cfg;
 
 	ck_assert_ptr_nonnull(p);
-	config_init(&cfg, DTLS_ROLE_CLIENT, suite, &p->c2s);
+	config_init(&cfg, DTLS_ROLE_CLIENT, cases[c].suite, &p->c2s);
+	cfg.no_etm = cases[c].no_etm;
 	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
-	config_init(&cfg, DTLS_ROLE_SERVER, suite, &p->s2c);
+	config_init(&cfg, DTLS_ROLE_SERVER, cases[c].suite, &p->s2c);
+	cfg.no_etm = cases[c].no_etm;
 	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
 	return p;
 }
 
 /* The client, safe to take over at once after a full handshake, takes over. */
-static struct pair *pair_up(unsigned suite)
+static struct pair *pair_up(int c)
 {
-	struct pair *p = pair_new(suite);
+	struct pair *p = pair_new(c);
 
 	run_handshake(p);
 	ck_assert_int_eq(dtls_export_keys(p->client, &p->keys), 0);
 	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
+	cur_keys = &p->keys;
 	return p;
 }
 
@@ -161,6 +185,40 @@ static void pair_free(struct pair *p)
 	dtls_session_free(p->server);
 	crypto_wipe(&p->keys, sizeof(p->keys));
 	free(p);
+}
+
+static bool is_gcm(const struct dtls_keys *k)
+{
+	return k->suite & DTLS_SUITES_GCM;
+}
+
+/* Bytes before the plaintext in a record of this format. */
+static uint32_t fmt_head(const struct dtls_keys *k)
+{
+	return is_gcm(k) ? DTLS_GCM_HEAD : DTLS_CBC_HEAD;
+}
+
+/* Datagram length for len plaintext bytes with the fewest padding, as both sides send. */
+static uint32_t fmt_size(const struct dtls_keys *k, uint32_t len)
+{
+	if (is_gcm(k))
+		return len + DTLS_GCM_OVERHEAD;
+	if (k->etm)
+		return DTLS_CBC_HEAD + (len + 16) / 16 * 16 + DTLS_SHA1_LEN;
+	return DTLS_CBC_HEAD + (len + DTLS_SHA1_LEN + 16) / 16 * 16;
+}
+
+/* The smallest datagram the format allows, and whether a length has whole blocks. */
+static uint32_t fmt_min(const struct dtls_keys *k)
+{
+	return is_gcm(k) ? DTLS_GCM_OVERHEAD : k->etm ? DTLS_CBC_ETM_MIN : DTLS_CBC_MTE_MIN;
+}
+
+static bool fmt_aligned(const struct dtls_keys *k, uint32_t len)
+{
+	if (is_gcm(k))
+		return true;
+	return (len - DTLS_CBC_HEAD - (k->etm ? DTLS_SHA1_LEN : 0)) % 16 == 0;
 }
 
 static void fill(uint8_t *b, uint32_t len, uint32_t salt)
@@ -187,8 +245,10 @@ static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uin
 	pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
 	fill(pkt.data, len, salt);
 	ck_assert_int_eq(dtls_record_protect(rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
-	ck_assert_ptr_eq(pkt.data, room + HEADROOM - DTLS_GCM_HEAD);
-	ck_assert_uint_eq(pkt.len, len + DTLS_GCM_OVERHEAD);
+	ck_assert_ptr_eq(pkt.data, room + HEADROOM - fmt_head(cur_keys));
+	ck_assert_uint_eq(pkt.len, fmt_size(cur_keys, len));
+	ck_assert_uint_le(pkt.len - len, dtls_record_max_head() + dtls_record_max_tail());
+	ck_assert(pkt.data >= room + HEADROOM - dtls_record_max_head());
 	memcpy(dgram, pkt.data, pkt.len);
 	return pkt.len;
 }
@@ -239,13 +299,18 @@ static void expect_plain(const struct pkt *pkt, uint32_t len, uint32_t salt)
 
 START_TEST(test_handshake_export)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
+	unsigned suite = cases[_i].suite;
+	bool gcm = suite & DTLS_SUITES_GCM;
 	struct dtls_keys skeys;
 
-	ck_assert_uint_eq(p->keys.suite, suites[_i]);
-	ck_assert_uint_eq(p->keys.key_len, suites[_i] == DTLS_SUITE_AES128_GCM ? 16 : 32);
-	ck_assert_uint_eq(p->keys.iv_len, 4);
-	ck_assert_uint_eq(p->keys.mac_key_len, 0);
+	ck_assert_uint_eq(p->keys.suite, suite);
+	ck_assert_uint_eq(p->keys.key_len,
+			  suite & (DTLS_SUITE_AES128_GCM | DTLS_SUITE_AES128_CBC_SHA1) ? 16 : 32);
+	ck_assert_uint_eq(p->keys.iv_len, gcm ? 4 : 16);
+	ck_assert_uint_eq(p->keys.mac_key_len, gcm ? 0 : 20);
+	/* GnuTLS negotiates EtM for CBC unless one side refuses it. */
+	ck_assert_int_eq(p->keys.etm, !gcm && !cases[_i].no_etm);
 	/* Epoch 1; the Finished used seq 0, so 1 comes next here (read, never assume). */
 	ck_assert_uint_eq(p->keys.write.seq8 >> 48, 1);
 	ck_assert_uint_ge(p->keys.write.seq8 & DTLS_SEQ_MAX, 1);
@@ -256,6 +321,12 @@ START_TEST(test_handshake_export)
 	ck_assert_mem_eq(skeys.write.key, p->keys.read.key, p->keys.key_len);
 	ck_assert_mem_eq(skeys.read.iv, p->keys.write.iv, 4);
 	ck_assert_mem_ne(p->keys.read.key, p->keys.write.key, p->keys.key_len);
+	if (!gcm) {
+		ck_assert_mem_eq(skeys.read.mac_key, p->keys.write.mac_key, 20);
+		ck_assert_mem_eq(skeys.write.mac_key, p->keys.read.mac_key, 20);
+		ck_assert_mem_ne(p->keys.read.mac_key, p->keys.write.mac_key, 20);
+		ck_assert_int_eq(skeys.etm, p->keys.etm);
+	}
 	crypto_wipe(&skeys, sizeof(skeys));
 	pair_free(p);
 }
@@ -299,7 +370,7 @@ END_TEST
 
 START_TEST(test_ours_to_library)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
 
 	for (unsigned round = 0; round < 3; round++) {
@@ -320,7 +391,7 @@ END_TEST
 
 START_TEST(test_library_to_ours)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	struct pkt pkt;
 
@@ -329,7 +400,7 @@ START_TEST(test_library_to_ours)
 			uint32_t salt = round * 100 + k;
 			size_t n = lib_send(p, p->server, &p->s2c, sizes[k], salt, dgram);
 
-			ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
+			ck_assert_uint_eq(n, fmt_size(&p->keys, sizes[k]));
 			ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
 					 DTLS_RECORD_DATA);
 			expect_plain(&pkt, sizes[k], salt);
@@ -343,7 +414,7 @@ END_TEST
 /* Interleaved both ways, so neither side's numbering disturbs the other. */
 START_TEST(test_both_ways_interleaved)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	struct pkt pkt;
 
@@ -367,13 +438,14 @@ END_TEST
 static uint64_t drops(const struct dtls_record_stats *st)
 {
 	return st->rx_short + st->rx_bad_version + st->rx_bad_epoch + st->rx_bad_length +
-	       st->rx_oversize + st->rx_replay + st->rx_too_old + st->rx_bad_tag;
+	       st->rx_oversize + st->rx_replay + st->rx_too_old + st->rx_bad_tag +
+	       st->rx_bad_padding;
 }
 
 /* Every byte of a record flipped in turn: never delivered, and the window never moves. */
 START_TEST(test_tamper_every_byte)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	size_t n = lib_send(p, p->server, &p->s2c, 100, 5, dgram);
@@ -397,9 +469,13 @@ START_TEST(test_tamper_every_byte)
 	ck_assert_uint_eq(st->rx_bad_version, 2);
 	ck_assert_uint_eq(st->rx_bad_epoch, 2);
 	ck_assert_uint_eq(st->rx_bad_length, 2);
-	/* seq (6), explicit nonce (8), ciphertext (100), tag (16). */
-	ck_assert_uint_eq(st->rx_bad_tag + st->rx_replay + st->rx_too_old, 6 + 8 + 100 + 16);
-	ck_assert_uint_ge(st->rx_bad_tag, 8 + 100 + 16);
+	/*
+	 * seq (6), then explicit nonce or IV, ciphertext and tag or MAC.  MtE: a flip in
+	 * the padding is a bad MAC as well, never a separate verdict.
+	 */
+	ck_assert_uint_eq(st->rx_bad_tag + st->rx_replay + st->rx_too_old, n - 7);
+	ck_assert_uint_ge(st->rx_bad_tag, n - DTLS_HDR_LEN);
+	ck_assert_uint_eq(st->rx_bad_padding, 0);
 	ck_assert_uint_eq(drops(st), dropped);
 	ck_assert_uint_eq(st->rx_packets, 0);
 	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
@@ -410,7 +486,7 @@ END_TEST
 
 START_TEST(test_replay_and_too_old)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	static uint8_t dgrams[70][DGRAM_MAX];
 	uint8_t room[HEADROOM + DGRAM_MAX];
@@ -441,7 +517,7 @@ END_TEST
 /* The handshake's own epoch-1 record (the peer's Finished, seq 0) counts as seen. */
 START_TEST(test_window_seeded_from_library)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	size_t n = lib_send(p, p->server, &p->s2c, 20, 1, dgram);
@@ -465,7 +541,7 @@ END_TEST
 
 START_TEST(test_wrong_epoch)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	size_t n = lib_send(p, p->server, &p->s2c, 64, 1, dgram);
@@ -484,32 +560,45 @@ END_TEST
 
 START_TEST(test_truncation)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	size_t n = lib_send(p, p->server, &p->s2c, 40, 3, dgram);
 	struct pkt pkt;
+
+	uint64_t shorts = 0, unaligned = 0, tags = 0;
 
 	for (size_t cut = 0; cut < n; cut++)
 		ck_assert_int_eq(our_recv(p->rec, dgram, cut, room, sizeof(room), &pkt),
 				 DTLS_RECORD_DROP);
 	ck_assert_uint_eq(st->rx_short, DTLS_HDR_LEN);
 	ck_assert_uint_eq(st->rx_bad_length, n - DTLS_HDR_LEN);
-	/* Truncated with a length field to match: too short for nonce and tag, or bad tag. */
+	/*
+	 * Truncated with a length field to match: too short for the format's overhead,
+	 * CBC data not whole blocks, or else a bad tag or MAC.
+	 */
 	for (size_t cut = DTLS_HDR_LEN; cut < n; cut++) {
 		memcpy(bad, dgram, cut);
 		bad[11] = (uint8_t)((cut - DTLS_HDR_LEN) >> 8);
 		bad[12] = (uint8_t)(cut - DTLS_HDR_LEN);
 		ck_assert_int_eq(our_recv(p->rec, bad, cut, room, sizeof(room), &pkt),
 				 DTLS_RECORD_DROP);
+		if (cut < fmt_min(&p->keys))
+			shorts++;
+		else if (!fmt_aligned(&p->keys, (uint32_t)cut))
+			unaligned++;
+		else
+			tags++;
 	}
-	ck_assert_uint_eq(st->rx_short, DTLS_HDR_LEN + DTLS_GCM_OVERHEAD - DTLS_HDR_LEN);
-	ck_assert_uint_eq(st->rx_bad_tag, n - DTLS_GCM_OVERHEAD);
+	ck_assert_uint_eq(st->rx_short, DTLS_HDR_LEN + shorts);
+	ck_assert_uint_eq(st->rx_bad_tag, tags);
+	ck_assert_uint_gt(tags, 0);
 	/* Trailing bytes after the record: also a length mismatch. */
 	memcpy(bad, dgram, n);
 	bad[n] = 0;
 	ck_assert_int_eq(our_recv(p->rec, bad, n + 1, room, sizeof(room), &pkt), DTLS_RECORD_DROP);
-	ck_assert_uint_eq(st->rx_bad_length, n - DTLS_HDR_LEN + 1);
+	ck_assert_uint_eq(st->rx_bad_length, n - DTLS_HDR_LEN + unaligned + 1);
+	ck_assert_uint_eq(st->rx_packets, 0);
 	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
 	pair_free(p);
 }
@@ -517,13 +606,13 @@ END_TEST
 
 START_TEST(test_oversize_and_version)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	size_t n = lib_send(p, p->server, &p->s2c, 200, 3, dgram);
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM - DTLS_GCM_HEAD, 0);
+	pkt_over(&pkt, room, sizeof(room), HEADROOM - fmt_head(&p->keys), 0);
 	memcpy(pkt_put(&pkt, (uint32_t)n), dgram, n);
 	ck_assert_int_eq(dtls_record_unprotect(p->rec, &pkt, 199), DTLS_RECORD_DROP);
 	ck_assert_uint_eq(st->rx_oversize, 1);
@@ -536,18 +625,22 @@ END_TEST
 
 START_TEST(test_protect_errors)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	static uint8_t big[HEADROOM + DTLS_MAX_PLAINTEXT + 64];
 	uint64_t seq = dtls_record_tx_seq8(p->rec);
 	struct pkt pkt, before;
+	uint32_t head = fmt_head(&p->keys), tail = fmt_size(&p->keys, 10) - head - 10;
 
-	pkt_over(&pkt, big, sizeof(big), DTLS_GCM_HEAD - 1, 10);
+	memset(&pkt, 0, sizeof(pkt));	/* the struct's padding too: compared below */
+	pkt_over(&pkt, big, sizeof(big), head - 1, 10);
 	before = pkt;
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
 	ck_assert_mem_eq(&pkt, &before, sizeof(pkt));
-	pkt_over(&pkt, big, HEADROOM + 10 + DTLS_GCM_TAG_LEN - 1, HEADROOM, 10);
+	pkt_over(&pkt, big, HEADROOM + 10 + tail - 1, HEADROOM, 10);
+	before = pkt;
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
+	ck_assert_mem_eq(&pkt, &before, sizeof(pkt));
 	ck_assert_uint_eq(st->tx_no_room, 2);
 	pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT + 1);
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -EMSGSIZE);
@@ -561,13 +654,166 @@ START_TEST(test_protect_errors)
 }
 END_TEST
 
+/* ---- hand-made CBC paddings ------------------------------------------------------- */
+
+/*
+ * Builds a CBC record as the peer would, with the read keys, but with any padding
+ * length (pad_total bytes, length byte included, 1 .. 256) and optionally one padding
+ * byte other than the length byte corrupted (bad_at: 1 .. pad_total - 1 from the end;
+ * 0 none).  The MAC stays right, so only the padding is wrong: the padding oracle.
+ */
+static size_t craft_cbc(const struct dtls_keys *k, uint64_t seq8, uint32_t n,
+			uint32_t pad_total, uint32_t bad_at, uint8_t *out)
+{
+	enum crypto_cipher cipher = k->suite == DTLS_SUITE_AES128_CBC_SHA1 ?
+				    CRYPTO_AES128_CBC : CRYPTO_AES256_CBC;
+	uint8_t *iv = out + DTLS_HDR_LEN, *pt = out + DTLS_CBC_HEAD, *pad, aad[13];
+	uint32_t ct_len = n + pad_total + DTLS_SHA1_LEN * !k->etm;
+	struct crypto_hmac *hmac;
+	struct crypto_cbc *cbc;
+	struct iovec iov[2];
+
+	ck_assert_uint_eq(ct_len % 16, 0);
+	ck_assert_int_eq(crypto_cbc_new(&cbc, cipher, k->read.key, k->key_len), 0);
+	ck_assert_int_eq(crypto_hmac_new(&hmac, CRYPTO_HMAC_SHA1, k->read.mac_key, 20), 0);
+	out[0] = DTLS_CT_APPLICATION_DATA;
+	out[1] = 0xfe;
+	out[2] = 0xfd;
+	for (int b = 0; b < 8; b++)
+		out[3 + b] = (uint8_t)(seq8 >> (56 - 8 * b));
+	fill(iv, DTLS_CBC_IV_LEN, (uint32_t)seq8 * 7);
+	fill(pt, n, (uint32_t)seq8);
+	memcpy(aad, out + 3, 8);
+	memcpy(aad + 8, out, 3);
+	if (!k->etm) {
+		aad[11] = (uint8_t)(n >> 8);
+		aad[12] = (uint8_t)n;
+		iov[0] = (struct iovec){ aad, 13 };
+		iov[1] = (struct iovec){ pt, n };
+		ck_assert_int_eq(crypto_hmac_compute(hmac, iov, 2, pt + n), 0);
+	}
+	pad = pt + ct_len - pad_total;
+	memset(pad, (int)(pad_total - 1), pad_total);
+	if (bad_at)
+		pad[pad_total - 1 - bad_at] ^= 0x40;
+	ck_assert_int_eq(crypto_cbc_encrypt(cbc, iv, pt, ct_len), 0);
+	if (k->etm) {
+		aad[11] = (uint8_t)((16 + ct_len) >> 8);
+		aad[12] = (uint8_t)(16 + ct_len);
+		iov[0] = (struct iovec){ aad, 13 };
+		iov[1] = (struct iovec){ iv, 16 + ct_len };
+		ck_assert_int_eq(crypto_hmac_compute(hmac, iov, 2, pt + ct_len), 0);
+		ct_len += DTLS_SHA1_LEN;
+	}
+	out[11] = (uint8_t)((16 + ct_len) >> 8);
+	out[12] = (uint8_t)(16 + ct_len);
+	crypto_cbc_free(cbc);
+	crypto_hmac_free(hmac);
+	return DTLS_CBC_HEAD + ct_len;
+}
+
+static const uint32_t craft_sizes[] = { 0, 1, 11, 12, 27, 100, 1000 };
+
+/*
+ * Every legal padding length (up to 256 bytes, more than either library sends) is
+ * accepted; one wrong padding byte under a right MAC is dropped as a bad MAC (MtE: no
+ * separate verdict or counter an attacker could tell apart) or as bad padding (EtM:
+ * authentic, so no oracle).
+ */
+static void run_paddings(int c)
+{
+	struct pair *p = pair_up(c);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	uint64_t seq8 = p->keys.read.seq8, good = 0, bad = 0;
+	uint32_t mac_in = p->keys.etm ? 0 : DTLS_SHA1_LEN;
+	struct pkt pkt;
+
+	for (unsigned k = 0; k < sizeof(craft_sizes) / sizeof(craft_sizes[0]); k++) {
+		uint32_t n = craft_sizes[k];
+
+		for (uint32_t pad = 1; pad <= 256; pad++) {
+			size_t len;
+
+			if ((n + mac_in + pad) % 16)
+				continue;
+			len = craft_cbc(&p->keys, seq8, n, pad, 0, dgram);
+			ck_assert_int_eq(our_recv(p->rec, dgram, len, room, sizeof(room), &pkt),
+					 DTLS_RECORD_DATA);
+			expect_plain(&pkt, n, (uint32_t)seq8);
+			seq8++;
+			good++;
+			for (uint32_t at = 1; at < pad; at += 1 + pad / 3) {
+				len = craft_cbc(&p->keys, seq8++, n, pad, at, dgram);
+				ck_assert_int_eq(our_recv(p->rec, dgram, len, room, sizeof(room),
+							  &pkt), DTLS_RECORD_DROP);
+				bad++;
+			}
+		}
+	}
+	ck_assert_uint_gt(bad, 100);
+	ck_assert_uint_eq(st->rx_packets, good);
+	if (p->keys.etm) {
+		ck_assert_uint_eq(st->rx_bad_padding, bad);
+		ck_assert_uint_eq(st->rx_bad_tag, 0);
+	} else {
+		ck_assert_uint_eq(st->rx_bad_tag, bad);
+		ck_assert_uint_eq(st->rx_bad_padding, 0);
+	}
+	ck_assert_uint_eq(drops(st), bad);
+	pair_free(p);
+}
+
+START_TEST(test_mte_paddings)
+{
+	run_paddings(mte_cases[_i]);
+}
+END_TEST
+
+START_TEST(test_etm_paddings)
+{
+	run_paddings(etm_cases[_i]);
+}
+END_TEST
+
+/*
+ * MtE: a padding byte claiming more than the record holds (the length byte itself
+ * wrong) is a bad MAC too; so is any single flip of the last block.
+ */
+START_TEST(test_mte_bad_length_byte)
+{
+	struct pair *p = pair_up(mte_cases[_i]);
+	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
+	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
+	uint64_t seq8 = p->keys.read.seq8;
+	struct pkt pkt;
+	size_t len = craft_cbc(&p->keys, seq8, 11, 1, 0, dgram);	/* 11 + 20 + 1 = 32 */
+
+	/* Each bit of the first block: garbles it and flips MAC tail or length byte. */
+	for (uint32_t bit = 0; bit < 128; bit++) {
+		memcpy(bad, dgram, len);
+		bad[len - 32 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		ck_assert_int_eq(our_recv(p->rec, bad, len, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+	}
+	ck_assert_uint_eq(st->rx_bad_tag, 128);
+	ck_assert_uint_eq(drops(st), 128);
+	ck_assert_int_eq(our_recv(p->rec, dgram, len, room, sizeof(room), &pkt),
+			 DTLS_RECORD_DATA);
+	expect_plain(&pkt, 11, (uint32_t)seq8);
+	pair_free(p);
+}
+END_TEST
+
 /* ---- sequence-number rules -------------------------------------------------------- */
 
 /* The first record uses the exported number as is, then +1 each. */
 START_TEST(test_seq_numbers_on_wire)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX];
+
+	uint8_t last_iv[DTLS_CBC_IV_LEN] = { 0 };
 
 	for (uint64_t i = 0; i < 5; i++) {
 		uint64_t seq8 = 0;
@@ -576,8 +822,14 @@ START_TEST(test_seq_numbers_on_wire)
 		for (int b = 0; b < 8; b++)
 			seq8 = seq8 << 8 | dgram[3 + b];
 		ck_assert_uint_eq(seq8, p->keys.write.seq8 + i);
-		/* GnuTLS's convention: the explicit nonce is seq8 too. */
-		ck_assert_mem_eq(dgram + 3, dgram + DTLS_HDR_LEN, 8);
+		if (is_gcm(&p->keys)) {
+			/* GnuTLS's convention: the explicit nonce is seq8 too. */
+			ck_assert_mem_eq(dgram + 3, dgram + DTLS_HDR_LEN, 8);
+		} else {
+			/* CBC: a fresh random IV each record, never predictable. */
+			ck_assert_mem_ne(dgram + DTLS_HDR_LEN, last_iv, DTLS_CBC_IV_LEN);
+			memcpy(last_iv, dgram + DTLS_HDR_LEN, DTLS_CBC_IV_LEN);
+		}
 	}
 	pair_free(p);
 }
@@ -586,7 +838,7 @@ END_TEST
 /* close_notify through the library, synced: accepted by the peer, numbers move on. */
 START_TEST(test_synced_close)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX];
 	uint64_t seq;
 	size_t n;
@@ -619,7 +871,7 @@ END_TEST
  */
 START_TEST(test_unsynced_library_write_is_lost)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX];
 	uint64_t seq8 = 0;
 	size_t n;
@@ -640,7 +892,7 @@ END_TEST
 /* The peer's close_notify reaches the library through our layer's LIBRARY verdict. */
 START_TEST(test_alert_to_library)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	uint64_t sseq, seq = dtls_record_tx_seq8(p->rec);
@@ -664,7 +916,7 @@ END_TEST
 /* Our own alert record (type 21) is read by the library as close_notify. */
 START_TEST(test_our_alert)
 {
-	struct pair *p = pair_up(suites[_i]);
+	struct pair *p = pair_up(_i);
 	uint8_t room[HEADROOM + 64], got[64];
 	struct pkt pkt;
 
@@ -686,7 +938,7 @@ END_TEST
  */
 START_TEST(test_server_takeover_with_lost_final_flight)
 {
-	struct pair *p = pair_new(suites[_i]);
+	struct pair *p = pair_new(_i);
 	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
 	int rc = -EAGAIN, rs = -EAGAIN, to_lib = 0;
 	uint64_t seq, first;
@@ -707,6 +959,7 @@ START_TEST(test_server_takeover_with_lost_final_flight)
 	ck_assert_int_eq(rs, 0);
 	ck_assert_int_eq(dtls_export_keys(p->server, &p->keys), 0);
 	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
+	cur_keys = &p->keys;
 	first = dtls_record_tx_seq8(p->rec);
 	n = our_send(p->rec, 50, 1, dgram);	/* sent before the client is ready: lost */
 
@@ -759,8 +1012,21 @@ START_TEST(test_bad_config)
 	config_init(&cfg, DTLS_ROLE_CLIENT, 1u << 9, w);
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
 	memset(&keys, 0, sizeof(keys));
-	keys.suite = DTLS_SUITE_AES128_CBC_SHA1;
+	keys.suite = 1u << 9;
 	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EOPNOTSUPP);
+	keys.suite = DTLS_SUITE_AES128_CBC_SHA1 | DTLS_SUITE_AES128_GCM;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EOPNOTSUPP);
+	keys.suite = DTLS_SUITE_AES128_CBC_SHA1;
+	keys.key_len = 16;
+	keys.iv_len = 16;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EINVAL);	/* no MAC key */
+	keys.mac_key_len = 20;
+	keys.key_len = 32;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), -EINVAL);
+	keys.suite = DTLS_SUITE_AES256_CBC_SHA1;
+	ck_assert_int_eq(dtls_record_new(&r, &keys, 0), 0);
+	dtls_record_free(r);
+	keys.mac_key_len = 0;
 	keys.suite = DTLS_SUITE_AES128_GCM;
 	keys.key_len = 32;
 	keys.iv_len = 4;
@@ -778,8 +1044,8 @@ END_TEST
 static Suite *dtls_record_suite(void)
 {
 	Suite *s = suite_create("dtls_record");
-	TCase *tc = tcase_create("gcm");
-	int n = (int)(sizeof(suites) / sizeof(suites[0]));
+	TCase *tc = tcase_create("formats");
+	int n = N_CASES;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_handshake_export, 0, n);
@@ -801,6 +1067,9 @@ static Suite *dtls_record_suite(void)
 	tcase_add_loop_test(tc, test_our_alert, 0, n);
 	tcase_add_loop_test(tc, test_server_takeover_with_lost_final_flight, 0, n);
 	tcase_add_test(tc, test_bad_config);
+	tcase_add_loop_test(tc, test_mte_paddings, 0, 2);
+	tcase_add_loop_test(tc, test_etm_paddings, 0, 2);
+	tcase_add_loop_test(tc, test_mte_bad_length_byte, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
