@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The DTLS session contract (crypto/dtls.h) checked through the contract only, so the
+ * same suite runs against either backend (GnuTLS or OpenSSL): a client and a server
+ * session in one process joined by in-memory datagram queues, a PSK handshake for each
+ * of the four suites, the exported keys of the two sides compared (the client's write
+ * state must be the server's read state and the other way round), then our record layer
+ * (proto/dtls-record.h) carrying data both ways on those keys, and across to and from
+ * the library's own record path.  Also: the ClientHello session ID (AnyConnect's App-ID),
+ * refusal of a wrong identity or key, alerts through dtls_input_record, and the
+ * argument checks.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/dtls.h"
+#include "proto/dtls-record.h"
+#include "proto/dtls-wire.h"
+#include "ring/pkt.h"
+
+enum {
+	WIRE_SLOTS = 64,
+	DGRAM_MAX = 2048,
+	HEADROOM = 64,
+	MAX_PLAIN = 1400,
+	HANDSHAKE_ROUNDS = 200,
+	FAIL_ROUNDS = 400,
+};
+
+/* One direction of the in-memory network: a FIFO of datagrams. */
+struct wire {
+	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
+	size_t len[WIRE_SLOTS];
+	unsigned head, count;
+};
+
+struct pair {
+	struct wire c2s, s2c;
+	struct dtls_session *client, *server;
+	struct dtls_keys ckeys, skeys;
+	struct dtls_record *crec, *srec;
+};
+
+static const unsigned suites[] = {
+	DTLS_SUITE_AES128_GCM, DTLS_SUITE_AES256_GCM,
+	DTLS_SUITE_AES128_CBC_SHA1, DTLS_SUITE_AES256_CBC_SHA1,
+};
+static const unsigned gcm_suites[] = { DTLS_SUITE_AES128_GCM, DTLS_SUITE_AES256_GCM };
+static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 255, 256, 1000, 1399, 1400 };
+
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+#define N_GCM (sizeof(gcm_suites) / sizeof(gcm_suites[0]))
+#define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+static int wire_send(void *ctx, const void *buf, size_t len)
+{
+	struct wire *w = ctx;
+	unsigned slot;
+
+	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
+		return -EAGAIN;
+	slot = (w->head + w->count++) % WIRE_SLOTS;
+	memcpy(w->buf[slot], buf, len);
+	w->len[slot] = len;
+	return 0;
+}
+
+/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
+static size_t wire_pop(struct wire *w, uint8_t *out)
+{
+	size_t len;
+
+	if (!w->count)
+		return 0;
+	len = w->len[w->head];
+	memcpy(out, w->buf[w->head], len);
+	w->head = (w->head + 1) % WIRE_SLOTS;
+	w->count--;
+	return len;
+}
+
+/* Hands everything on the wire to the receiving session's library. */
+static void wire_deliver(struct wire *w, struct dtls_session *to)
+{
+	uint8_t d[DGRAM_MAX];
+	size_t len;
+
+	while ((len = wire_pop(w, d)))
+		ck_assert_int_eq(dtls_input(to, d, len), 0);
+}
+
+static void config_init(struct dtls_config *cfg, enum dtls_role role, unsigned suite,
+			struct wire *out)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->role = role;
+	cfg->suites = suite;
+	cfg->psk_identity = "zcvpn-test";
+	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
+		cfg->psk[i] = (uint8_t)(0x5a ^ i * 7);
+	cfg->mtu = 1500;	/* so the library's records carry 1400-byte plaintexts */
+	cfg->retrans_ms = 20;
+	cfg->handshake_timeout_ms = 5000;
+	cfg->send = wire_send;
+	cfg->send_ctx = out;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Drives both handshakes, turn about, in a bounded number of rounds. */
+static void run_handshake(struct pair *p)
+{
+	int rc = -EAGAIN, rs = -EAGAIN;
+
+	for (int i = 0; i < HANDSHAKE_ROUNDS && (rc || rs); i++) {
+		if (rc)
+			rc = dtls_handshake(p->client);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %d %s", rc,
+			      dtls_last_error(p->client));
+		wire_deliver(&p->c2s, p->server);
+		if (rs)
+			rs = dtls_handshake(p->server);
+		ck_assert_msg(rs == 0 || rs == -EAGAIN, "server: %d %s", rs,
+			      dtls_last_error(p->server));
+		wire_deliver(&p->s2c, p->client);
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(rs, 0);
+	ck_assert(dtls_handshake_done(p->client));
+	ck_assert(dtls_handshake_done(p->server));
+	/* Nothing left in flight: a retransmission here would break the numbering below. */
+	ck_assert_uint_eq(p->c2s.count, 0);
+	ck_assert_uint_eq(p->s2c.count, 0);
+}
+
+static struct pair *pair_new_cfg(const struct dtls_config *ccfg,
+				 const struct dtls_config *scfg)
+{
+	struct pair *p = calloc(1, sizeof(*p));
+	struct dtls_config cfg;
+
+	ck_assert_ptr_nonnull(p);
+	cfg = *ccfg;
+	cfg.send_ctx = &p->c2s;
+	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
+	cfg = *scfg;
+	cfg.send_ctx = &p->s2c;
+	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
+	return p;
+}
+
+static struct pair *pair_new(unsigned suite)
+{
+	struct dtls_config ccfg, scfg;
+
+	config_init(&ccfg, DTLS_ROLE_CLIENT, suite, NULL);
+	config_init(&scfg, DTLS_ROLE_SERVER, suite, NULL);
+	return pair_new_cfg(&ccfg, &scfg);
+}
+
+/* Handshake and export on both sides. */
+static struct pair *pair_up(unsigned suite)
+{
+	struct pair *p = pair_new(suite);
+
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	return p;
+}
+
+static void pair_free(struct pair *p)
+{
+	dtls_record_free(p->crec);
+	dtls_record_free(p->srec);
+	dtls_session_free(p->client);
+	dtls_session_free(p->server);
+	memset(&p->ckeys, 0, sizeof(p->ckeys));
+	memset(&p->skeys, 0, sizeof(p->skeys));
+	free(p);
+}
+
+static void fill(uint8_t *b, uint32_t len, uint32_t salt)
+{
+	for (uint32_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 29 + salt);
+}
+
+/* A view with room around the plaintext, as a ring record gives. */
+static void pkt_over(struct pkt *pkt, uint8_t *room, size_t size, uint32_t at, uint32_t len)
+{
+	pkt->head = room;
+	pkt->end = room + size;
+	pkt->data = room + at;
+	pkt->len = len;
+}
+
+/* Our layer protects one record of the given type; returns the datagram length. */
+static size_t our_send_type(struct dtls_record *rec, const uint8_t *plain, uint32_t len,
+			    uint8_t type, uint8_t *dgram)
+{
+	uint8_t room[HEADROOM + DGRAM_MAX];
+	struct pkt pkt;
+
+	pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
+	memcpy(pkt.data, plain, len);
+	ck_assert_int_eq(dtls_record_protect(rec, &pkt, type), 0);
+	memcpy(dgram, pkt.data, pkt.len);
+	return pkt.len;
+}
+
+static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uint8_t *dgram)
+{
+	uint8_t plain[DGRAM_MAX];
+
+	fill(plain, len, salt);
+	return our_send_type(rec, plain, len, DTLS_CT_APPLICATION_DATA, dgram);
+}
+
+/* Unprotects a datagram the way recvmmsg would deliver it and checks the plaintext. */
+static void our_recv_expect(struct dtls_record *rec, const uint8_t *dgram, size_t len,
+			    uint32_t plain_len, uint32_t salt)
+{
+	uint8_t room[HEADROOM + DGRAM_MAX], want[DGRAM_MAX];
+	uint32_t head = dtls_record_rx_head_len(rec);
+	struct pkt pkt;
+
+	pkt_over(&pkt, room, sizeof(room), HEADROOM - head, 0);
+	memcpy(pkt_put(&pkt, (uint32_t)len), dgram, len);
+	ck_assert_int_eq(dtls_record_unprotect(rec, &pkt, MAX_PLAIN), DTLS_RECORD_DATA);
+	fill(want, plain_len, salt);
+	ck_assert_uint_eq(pkt.len, plain_len);
+	ck_assert_mem_eq(pkt.data, want, plain_len);
+}
+
+/* The library sends one record; returns the single datagram it produced. */
+static size_t lib_send(struct dtls_session *s, struct wire *w, uint32_t len, uint32_t salt,
+		       uint8_t *dgram)
+{
+	uint8_t plain[DGRAM_MAX];
+
+	fill(plain, len, salt);
+	ck_assert_int_eq(dtls_lib_send(s, plain, len), 0);
+	ck_assert_uint_eq(w->count, 1);
+	return wire_pop(w, dgram);
+}
+
+static void expect_dir_equal(const struct dtls_keys *k, const struct dtls_dir_keys *a,
+			     const struct dtls_dir_keys *b)
+{
+	ck_assert_mem_eq(a->key, b->key, k->key_len);
+	ck_assert_mem_eq(a->iv, b->iv, k->iv_len);
+	if (k->mac_key_len)
+		ck_assert_mem_eq(a->mac_key, b->mac_key, k->mac_key_len);
+}
+
+/* Epoch 1, and the sender's next number is never below what the receiver saw. */
+static void expect_seq_sane(uint64_t write_seq8, uint64_t peer_read_seq8)
+{
+	ck_assert_uint_eq(write_seq8 >> DTLS_SEQ_SHIFT, 1);
+	ck_assert_uint_eq(peer_read_seq8 >> DTLS_SEQ_SHIFT, 1);
+	/* Each side's Finished went out in epoch 1, so at least seq 0 is used. */
+	ck_assert_uint_ge(write_seq8 & DTLS_SEQ_MAX, 1);
+	ck_assert_uint_ge(write_seq8, peer_read_seq8);
+	/* Nothing was lost on this wire, so the receiver saw everything that was sent. */
+	ck_assert_uint_eq(write_seq8, peer_read_seq8);
+}
+
+/* ---- handshake and export, all four suites ---------------------------------------- */
+
+START_TEST(test_handshake_export)
+{
+	unsigned suite = suites[_i];
+	struct pair *p = pair_up(suite);
+	const struct dtls_keys *c = &p->ckeys, *s = &p->skeys;
+	bool gcm = suite & DTLS_SUITES_GCM;
+	uint64_t seq8;
+
+	ck_assert_uint_eq(c->suite, suite);
+	ck_assert_uint_eq(s->suite, suite);
+	ck_assert_uint_eq(c->key_len, suite & (DTLS_SUITE_AES128_GCM |
+					       DTLS_SUITE_AES128_CBC_SHA1) ? 16 : 32);
+	ck_assert_uint_eq(c->iv_len, gcm ? 4 : 16);
+	ck_assert_uint_eq(c->mac_key_len, gcm ? 0 : 20);
+	ck_assert_uint_eq(s->key_len, c->key_len);
+	ck_assert_uint_eq(s->iv_len, c->iv_len);
+	ck_assert_uint_eq(s->mac_key_len, c->mac_key_len);
+	ck_assert_int_eq(c->etm, s->etm);
+	if (gcm)
+		ck_assert(!c->etm);
+	else
+		ck_assert(c->etm);	/* both libraries negotiate EtM by default */
+
+	/* The mirror image: what one side writes with, the other reads with. */
+	expect_dir_equal(c, &c->write, &s->read);
+	expect_dir_equal(c, &c->read, &s->write);
+	ck_assert_mem_ne(c->write.key, c->read.key, c->key_len);
+	if (!gcm)
+		ck_assert_mem_ne(c->write.mac_key, c->read.mac_key, c->mac_key_len);
+	expect_seq_sane(c->write.seq8, s->read.seq8);
+	expect_seq_sane(s->write.seq8, c->read.seq8);
+
+	/* The getter agrees with the export while nobody wrote since. */
+	ck_assert_int_eq(dtls_get_write_seq(p->client, &seq8), 0);
+	ck_assert_uint_eq(seq8, c->write.seq8);
+	ck_assert_int_eq(dtls_get_write_seq(p->server, &seq8), 0);
+	ck_assert_uint_eq(seq8, s->write.seq8);
+	pair_free(p);
+}
+END_TEST
+
+/* ---- our record layer on the exported keys, both ways (GCM and CBC) --------------- */
+
+START_TEST(test_records_both_ways)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX];
+
+	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
+	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
+	ck_assert_uint_eq(dtls_record_tx_seq8(p->crec), p->ckeys.write.seq8);
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned k = 0; k < N_SIZES; k++) {
+			uint32_t salt = round * 100 + k;
+			size_t n = our_send(p->crec, sizes[k], salt, dgram);
+
+			if (suites[_i] & DTLS_SUITES_GCM)
+				ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
+			our_recv_expect(p->srec, dgram, n, sizes[k], salt);
+			n = our_send(p->srec, sizes[k], salt + 50, dgram);
+			our_recv_expect(p->crec, dgram, n, sizes[k], salt + 50);
+		}
+	}
+	ck_assert_uint_eq(dtls_record_stats(p->crec)->rx_packets, 3 * N_SIZES);
+	ck_assert_uint_eq(dtls_record_stats(p->srec)->rx_packets, 3 * N_SIZES);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * The library's records read by our layer, and ours read by the library: the exported
+ * read state must match what the library writes, and our first write number must be one
+ * the peer library has not seen yet.  A fresh handshake: the sending library's own
+ * write number was never taken over.
+ */
+START_TEST(test_library_and_ours)
+{
+	struct pair *p = pair_up(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
+
+	/* The server keeps using its library to write; the client reads with our layer. */
+	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		size_t n = lib_send(p->server, &p->s2c, sizes[k], k, dgram);
+
+		if (suites[_i] & DTLS_SUITES_GCM)
+			ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
+		our_recv_expect(p->crec, dgram, n, sizes[k], k);
+	}
+	/* The client writes with our layer; the server's library reads. */
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		size_t n = our_send(p->crec, sizes[k], k + 9, dgram);
+
+		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k + 9);
+		ck_assert_mem_eq(got, want, sizes[k]);
+	}
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
+	pair_free(p);
+}
+END_TEST
+
+/* The library-to-library path works on every suite, CBC included. */
+START_TEST(test_library_both_ways)
+{
+	struct pair *p = pair_new(suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
+
+	run_handshake(p);
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		size_t n = lib_send(p->client, &p->c2s, sizes[k], k, dgram);
+
+		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k);
+		ck_assert_mem_eq(got, want, sizes[k]);
+		n = lib_send(p->server, &p->s2c, sizes[k], k + 1, dgram);
+		ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k + 1);
+		ck_assert_mem_eq(got, want, sizes[k]);
+	}
+	pair_free(p);
+}
+END_TEST
+
+/* ---- the ClientHello session ID ------------------------------------------------------ */
+
+/* Returns the session ID length in the ClientHello datagram, copying the ID to sid. */
+static unsigned client_hello_sid(const uint8_t *d, size_t len, uint8_t *sid)
+{
+	size_t off = DTLS_HDR_LEN;
+
+	ck_assert_uint_ge(len, off + 12 + 2 + 32 + 1);
+	ck_assert_uint_eq(d[0], DTLS_CT_HANDSHAKE);
+	ck_assert_uint_eq(d[off], 1);			/* client_hello */
+	off += 12 + 2 + 32;		/* handshake header, client_version, random */
+	ck_assert_uint_le(d[off], 32);
+	ck_assert_uint_ge(len, off + 1 + d[off]);
+	memcpy(sid, d + off + 1, d[off]);
+	return d[off];
+}
+
+START_TEST(test_session_id)
+{
+	struct dtls_config ccfg, scfg;
+	uint8_t sid[32];
+	unsigned id_len = _i ? 16 : 32;
+	struct pair *p;
+	size_t n;
+
+	config_init(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_ALL, NULL);
+	config_init(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_ALL, NULL);
+	for (unsigned i = 0; i < id_len; i++)
+		ccfg.session_id[i] = (uint8_t)(0xc0 + i);
+	ccfg.session_id_len = id_len;
+	p = pair_new_cfg(&ccfg, &scfg);
+	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
+	ck_assert_uint_eq(p->c2s.count, 1);
+	n = p->c2s.len[p->c2s.head];
+	ck_assert_uint_eq(client_hello_sid(p->c2s.buf[p->c2s.head], n, sid), id_len);
+	ck_assert_mem_eq(sid, ccfg.session_id, id_len);
+	/* The ID must not get in the way of the full PSK handshake. */
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	ck_assert_mem_eq(p->ckeys.write.key, p->skeys.read.key, p->ckeys.key_len);
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_session_id_too_long)
+{
+	struct dtls_config cfg;
+	struct dtls_session *s = NULL;
+	struct wire *w = calloc(1, sizeof(*w));
+
+	config_init(&cfg, DTLS_ROLE_CLIENT, 0, w);
+	cfg.session_id_len = DTLS_MAX_SESSION_ID_LEN + 1;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	ck_assert_ptr_null(s);
+	free(w);
+}
+END_TEST
+
+/* ---- refusals ------------------------------------------------------------------------ */
+
+/* Drives a handshake that must fail on both sides within the bounded loop. */
+static void run_failing(struct pair *p, int *rc, int *rs)
+{
+	*rc = -EAGAIN;
+	*rs = -EAGAIN;
+	for (int i = 0; i < FAIL_ROUNDS && (*rc == -EAGAIN || *rs == -EAGAIN); i++) {
+		if (*rc == -EAGAIN)
+			*rc = dtls_handshake(p->client);
+		wire_deliver(&p->c2s, p->server);
+		if (*rs == -EAGAIN)
+			*rs = dtls_handshake(p->server);
+		wire_deliver(&p->s2c, p->client);
+		sleep_ms(2);
+	}
+}
+
+/* A server that requires another identity refuses at once with a fatal alert. */
+START_TEST(test_bad_identity)
+{
+	struct dtls_config ccfg, scfg;
+	struct pair *p;
+	int rc, rs;
+
+	config_init(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, NULL);
+	config_init(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, NULL);
+	scfg.psk_identity = "someone-else";
+	p = pair_new_cfg(&ccfg, &scfg);
+	run_failing(p, &rc, &rs);
+	ck_assert_msg(rs == -EACCES || rs == -EPROTO, "server %d %s", rs,
+		      dtls_last_error(p->server));
+	ck_assert_msg(rc == -EACCES || rc == -EPROTO, "client %d %s", rc,
+		      dtls_last_error(p->client));
+	ck_assert_str_ne(dtls_last_error(p->client), "no error");
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
+	/* A failed handshake never turns into success. */
+	ck_assert_int_ne(dtls_handshake(p->client), 0);
+	ck_assert(!dtls_handshake_done(p->client));
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * A wrong key: the Finished check fails.  DTLS discards records that do not decrypt
+ * silently, so depending on the library this shows as a refusal or as the bounded
+ * handshake running out; never as success.
+ */
+START_TEST(test_bad_psk)
+{
+	struct dtls_config ccfg, scfg;
+	struct pair *p;
+	int rc, rs;
+
+	config_init(&ccfg, DTLS_ROLE_CLIENT, suites[_i], NULL);
+	config_init(&scfg, DTLS_ROLE_SERVER, suites[_i], NULL);
+	ccfg.handshake_timeout_ms = 300;
+	scfg.handshake_timeout_ms = 300;
+	scfg.psk[0] ^= 1;
+	p = pair_new_cfg(&ccfg, &scfg);
+	run_failing(p, &rc, &rs);
+	ck_assert_msg(rc == -EACCES || rc == -EPROTO || rc == -ETIMEDOUT, "client %d", rc);
+	ck_assert_msg(rs == -EACCES || rs == -EPROTO || rs == -ETIMEDOUT, "server %d", rs);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), -EINVAL);
+	pair_free(p);
+}
+END_TEST
+
+/* ---- after the takeover -------------------------------------------------------------- */
+
+/*
+ * Alerts we protect ourselves (what a backend that cannot sync requires) reach the peer
+ * library through dtls_input_record: close_notify closes the session.
+ */
+START_TEST(test_close_notify_via_input_record)
+{
+	static const uint8_t close_notify[2] = { 1, 0 };
+	struct pair *p = pair_up(gcm_suites[_i]);
+	uint8_t dgram[DGRAM_MAX], got[64];
+	uint64_t wseq;
+	size_t n;
+
+	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
+	/* A data record first, which the library discards: it belongs to our layer. */
+	n = our_send(p->crec, 100, 3, dgram);
+	wseq = p->skeys.write.seq8;
+	ck_assert_int_eq(dtls_input_record(p->server, dgram, n, &wseq), 0);
+	ck_assert_uint_ge(wseq, p->skeys.write.seq8);
+	ck_assert_uint_eq(p->s2c.count, 0);
+	n = our_send_type(p->crec, close_notify, sizeof(close_notify), DTLS_CT_ALERT, dgram);
+	ck_assert_int_eq(dtls_input_record(p->server, dgram, n, &wseq), -ECONNRESET);
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	pair_free(p);
+}
+END_TEST
+
+/* A fatal alert from the peer ends the session too. */
+START_TEST(test_fatal_alert_via_input_record)
+{
+	static const uint8_t fatal[2] = { 2, 40 };	/* handshake_failure */
+	struct pair *p = pair_up(DTLS_SUITE_AES128_GCM);
+	uint8_t dgram[DGRAM_MAX];
+	uint64_t wseq;
+	size_t n;
+
+	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
+	n = our_send_type(p->srec, fatal, sizeof(fatal), DTLS_CT_ALERT, dgram);
+	wseq = p->ckeys.write.seq8;
+	ck_assert_int_eq(dtls_input_record(p->client, dgram, n, &wseq), -ECONNRESET);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * Syncing the library's write number is optional for a backend: either it works, or
+ * -EOPNOTSUPP says the caller must protect alerts itself, and nothing was sent.
+ */
+START_TEST(test_sync_or_refuse)
+{
+	struct pair *p = pair_up(DTLS_SUITE_AES256_GCM);
+	uint64_t wseq = p->ckeys.write.seq8 + 5, got;
+	int ret;
+
+	ret = dtls_set_write_seq(p->client, wseq);
+	ck_assert_msg(ret == 0 || ret == -EOPNOTSUPP, "set_write_seq %d", ret);
+	if (!ret) {
+		ck_assert_int_eq(dtls_get_write_seq(p->client, &got), 0);
+		ck_assert_uint_eq(got, wseq);
+	}
+	ret = dtls_close(p->client, &wseq);
+	ck_assert_msg(ret == 0 || ret == -EOPNOTSUPP, "close %d", ret);
+	if (ret == -EOPNOTSUPP) {
+		ck_assert_uint_eq(p->c2s.count, 0);
+		ck_assert_uint_eq(wseq, p->ckeys.write.seq8 + 5);
+	} else {
+		ck_assert_uint_eq(p->c2s.count, 1);
+		ck_assert_uint_gt(wseq, p->ckeys.write.seq8 + 5);
+	}
+	pair_free(p);
+}
+END_TEST
+
+/* ---- argument checks ---------------------------------------------------------------- */
+
+START_TEST(test_bad_args)
+{
+	struct pair *p = pair_new(DTLS_SUITE_AES128_GCM);
+	struct dtls_config cfg;
+	struct dtls_session *s = NULL;
+	static uint8_t big[DTLS_MAX_DATAGRAM + 1];
+	uint64_t seq8 = 0;
+
+	config_init(&cfg, DTLS_ROLE_CLIENT, 0, &p->c2s);
+	cfg.send = NULL;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	config_init(&cfg, DTLS_ROLE_CLIENT, 0, &p->c2s);
+	cfg.psk_identity = NULL;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	config_init(&cfg, DTLS_ROLE_CLIENT, 1u << 8, &p->c2s);
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	ck_assert_ptr_null(s);
+	dtls_session_free(NULL);
+
+	/* Before the handshake: nothing to export or sync. */
+	ck_assert(!dtls_handshake_done(p->client));
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
+	ck_assert_int_eq(dtls_get_write_seq(p->client, &seq8), -EINVAL);
+	ck_assert_int_eq(dtls_lib_send(p->client, "x", 1), -EINVAL);
+	ck_assert_str_eq(dtls_last_error(p->client), "no error");
+	ck_assert_str_eq(dtls_last_error(NULL), "no error");
+
+	/* The input queue: bounded in size and in count. */
+	ck_assert_int_eq(dtls_input(p->server, big, sizeof(big)), -EMSGSIZE);
+	for (unsigned i = 0; i < DTLS_INPUT_SLOTS; i++)
+		ck_assert_int_eq(dtls_input(p->server, big, 10), 0);
+	ck_assert_int_eq(dtls_input(p->server, big, 10), -ENOBUFS);
+	pair_free(p);
+}
+END_TEST
+
+/* While the handshake runs, the retransmission timer is finite and within the bound. */
+START_TEST(test_timeout_ms)
+{
+	struct pair *p = pair_new(DTLS_SUITE_AES128_GCM);
+	unsigned ms;
+
+	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
+	ms = dtls_timeout_ms(p->client);
+	ck_assert_uint_le(ms, 5000);
+	/* Nobody answers: after the timer the ClientHello goes out again. */
+	p->c2s.count = 0;
+	sleep_ms(ms + 5);
+	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
+	ck_assert_uint_eq(p->c2s.count, 1);
+	pair_free(p);
+}
+END_TEST
+
+static Suite *dtls_session_suite(void)
+{
+	Suite *s = suite_create("dtls_session");
+	TCase *tc = tcase_create("session");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_handshake_export, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_records_both_ways, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_library_and_ours, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_library_both_ways, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_session_id, 0, 2);
+	tcase_add_test(tc, test_session_id_too_long);
+	tcase_add_test(tc, test_bad_identity);
+	tcase_add_loop_test(tc, test_bad_psk, 0, 2);
+	tcase_add_loop_test(tc, test_close_notify_via_input_record, 0, N_GCM);
+	tcase_add_test(tc, test_fatal_alert_via_input_record);
+	tcase_add_test(tc, test_sync_or_refuse);
+	tcase_add_test(tc, test_bad_args);
+	tcase_add_test(tc, test_timeout_ms);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(dtls_session_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
