@@ -27,14 +27,20 @@ static int drop_one(struct zcvpn_engine *e)
 	return 1;
 }
 
-/* Reserves up to e->batch records and points one message at each.  Returns how many. */
+/*
+ * Reserves up to e->batch records and points one message at each.  Returns how many.
+ * While a handshake runs, one at a time: the datagram that completes it changes where
+ * the next ones must land (the record header length), and data right behind it would
+ * otherwise be received at the old offset and have to be moved.
+ */
 static unsigned prepare(struct zcvpn_engine *e, uint32_t head)
 {
 	struct engine_batch *b = &e->rxb;
 	uint32_t trail = ring_params(e->rx)->trail;
+	unsigned batch = engine_transport_ready(e) ? e->batch : 1;
 	unsigned n;
 
-	for (n = 0; n < e->batch; n++) {
+	for (n = 0; n < batch; n++) {
 		struct msghdr *h = &b->msgs[n].msg_hdr;
 
 		if (ring_reserve(e->rx, e->mtu, &b->recs[n]))
@@ -80,6 +86,10 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 		e->stats.rx_truncated++;
 		goto cancel;
 	}
+	if (!e->connected && b->msgs[i].msg_hdr.msg_namelen) {
+		memcpy(&e->candidate, &b->addrs[i], b->msgs[i].msg_hdr.msg_namelen);
+		e->candidate_len = b->msgs[i].msg_hdr.msg_namelen;
+	}
 	switch (e->transport.ops->decap(e->transport.ctx, &pkt, e->mtu)) {
 	case TRANSPORT_DATA:
 		learn_peer(e, &b->msgs[i].msg_hdr);
@@ -93,6 +103,9 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 		e->stats.rx_packets++;
 		e->stats.rx_bytes += pkt.len;
 		return;
+	case TRANSPORT_CONTROL:
+		learn_peer(e, &b->msgs[i].msg_hdr);
+		goto cancel;
 	case TRANSPORT_PROBE:
 		learn_peer(e, &b->msgs[i].msg_hdr);
 		e->stats.probes_rx++;

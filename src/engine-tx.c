@@ -54,9 +54,13 @@ static unsigned prepare(struct zcvpn_engine *e)
 {
 	struct engine_batch *b = &e->txb;
 	unsigned n = 0;
+	int ret;
 
-	/* Until the peer is known, packets wait in the ring (back-pressure on the tun). */
-	if (!e->connected)
+	/*
+	 * Until the peer is known and the transport is up (DTLS handshake), packets wait in
+	 * the ring: back-pressure on the tun.
+	 */
+	if (!e->connected || !engine_transport_ready(e))
 		return 0;
 	while (n < e->batch && ring_peek(e->tx, &b->recs[n]) == 0) {
 		struct msghdr *h = &b->msgs[n].msg_hdr;
@@ -64,8 +68,14 @@ static unsigned prepare(struct zcvpn_engine *e)
 		struct pkt pkt;
 
 		pkt_from_rec(&pkt, e->tx, &b->recs[n]);
-		if (e->transport.ops->encap(e->transport.ctx, &pkt)) {
-			e->stats.tx_encap_errors++;
+		ret = e->transport.ops->encap(e->transport.ctx, &pkt);
+		if (ret) {
+			if (ret == TRANSPORT_SENT) {
+				e->stats.tx_packets++;
+				e->stats.tx_bytes += inner;
+			} else {
+				e->stats.tx_encap_errors++;
+			}
 			ring_release(e->tx, &b->recs[n]);
 			continue;
 		}

@@ -31,6 +31,7 @@ enum engine_defaults {
 	MIN_MTU = 576,
 	MAX_MTU = 9000,
 	PROCESS_ROUNDS = 16,		/* batches per wakeup before yielding to epoll */
+	TRANSPORT_TICK_MS = 50,		/* DTLS retransmission, DPD and keepalive timers */
 };
 
 uint64_t engine_now_ns(void)
@@ -55,10 +56,7 @@ ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg)
 	cfg->mem_expect_flow_id = 1;
 }
 
-static int fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,16 +79,16 @@ static int sa_from_public(const struct zcvpn_esp_sa *in, unsigned window,
 	out->spi = in->spi;
 	out->replay_window = window;
 	if (!in->enc || esp_enc_parse(in->enc, &out->enc))
-		return fail(errbuf, errlen, -EINVAL,
+		return engine_fail(errbuf, errlen, -EINVAL,
 			    "%s SA: unknown encryption '%s' (aes128-gcm, aes256-gcm, aes128-cbc, aes256-cbc)",
 			    which, in->enc ? in->enc : "(none)");
 	if (esp_auth_parse(in->auth ? in->auth : "none", &out->auth))
-		return fail(errbuf, errlen, -EINVAL,
+		return engine_fail(errbuf, errlen, -EINVAL,
 			    "%s SA: unknown authentication '%s' (none, hmac-md5-96, hmac-sha1-96, hmac-sha256-128)",
 			    which, in->auth);
 	if (in->enc_key_len > sizeof(out->enc_key) || in->auth_key_len > sizeof(out->auth_key) ||
 	    (in->enc_key_len && !in->enc_key) || (in->auth_key_len && !in->auth_key))
-		return fail(errbuf, errlen, -EINVAL, "%s SA: key too long or missing", which);
+		return engine_fail(errbuf, errlen, -EINVAL, "%s SA: key too long or missing", which);
 	if (in->enc_key_len)
 		memcpy(out->enc_key, in->enc_key, in->enc_key_len);
 	if (in->auth_key_len)
@@ -98,9 +96,9 @@ static int sa_from_public(const struct zcvpn_esp_sa *in, unsigned window,
 	out->enc_key_len = (uint32_t)in->enc_key_len;
 	out->auth_key_len = (uint32_t)in->auth_key_len;
 	if (esp_sa_config_check(out, &msg))
-		return fail(errbuf, errlen, -EINVAL, "%s SA: %s", which, msg);
+		return engine_fail(errbuf, errlen, -EINVAL, "%s SA: %s", which, msg);
 	if (out->spi < 256)
-		return fail(errbuf, errlen, -EINVAL,
+		return engine_fail(errbuf, errlen, -EINVAL,
 			    "%s SA: SPI %u is reserved (RFC 4303: 1..255 are IANA's, 0 is invalid)",
 			    which, out->spi);
 	return 0;
@@ -124,15 +122,15 @@ ZCVPN_EXPORT int zcvpn_esp_key_lengths(const char *enc, const char *auth, size_t
 static int check_config(const struct zcvpn_config *cfg, char *errbuf, size_t errlen)
 {
 	if (cfg->mtu < MIN_MTU || cfg->mtu > MAX_MTU)
-		return fail(errbuf, errlen, -EINVAL, "MTU %u out of range (%u..%u)", cfg->mtu,
+		return engine_fail(errbuf, errlen, -EINVAL, "MTU %u out of range (%u..%u)", cfg->mtu,
 			    MIN_MTU, MAX_MTU);
 	if (cfg->batch < 1 || cfg->batch > ENGINE_MAX_BATCH)
-		return fail(errbuf, errlen, -EINVAL, "batch %u out of range (1..%u)", cfg->batch,
+		return engine_fail(errbuf, errlen, -EINVAL, "batch %u out of range (1..%u)", cfg->batch,
 			    ENGINE_MAX_BATCH);
 	if (!cfg->local && !cfg->remote)
-		return fail(errbuf, errlen, -EINVAL, "need a local address, a remote one, or both");
+		return engine_fail(errbuf, errlen, -EINVAL, "need a local address, a remote one, or both");
 	if (cfg->tun != ZCVPN_TUN_MEM && cfg->tun != ZCVPN_TUN_LINUX)
-		return fail(errbuf, errlen, -EINVAL, "unknown tun backend %d", (int)cfg->tun);
+		return engine_fail(errbuf, errlen, -EINVAL, "unknown tun backend %d", (int)cfg->tun);
 	return 0;
 }
 
@@ -144,27 +142,27 @@ static int open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 	int family, buf = (int)cfg->sock_buf;
 
 	if (cfg->local && addr_parse(cfg->local, &local, &llen))
-		return fail(errbuf, errlen, -EINVAL,
+		return engine_fail(errbuf, errlen, -EINVAL,
 			    "bad local address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->local);
 	if (cfg->remote && addr_parse(cfg->remote, &remote, &rlen))
-		return fail(errbuf, errlen, -EINVAL,
+		return engine_fail(errbuf, errlen, -EINVAL,
 			    "bad remote address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->remote);
 	family = cfg->local ? local.ss_family : remote.ss_family;
 	if (cfg->local && cfg->remote && local.ss_family != remote.ss_family)
-		return fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
+		return engine_fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
 	e->udp_fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (e->udp_fd < 0)
-		return fail(errbuf, errlen, -errno, "socket: %s", strerror(errno));
+		return engine_fail(errbuf, errlen, -errno, "socket: %s", strerror(errno));
 	/* Root may go past net.core.[rw]mem_max; others get what the sysctl allows. */
 	if (setsockopt(e->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(e->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
-		return fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
+		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
 	if (cfg->remote) {
 		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
-			return fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
+			return engine_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
 				    strerror(errno));
 		e->peer = remote;
 		e->peer_len = rlen;
@@ -193,17 +191,17 @@ static int make_rings(struct zcvpn_engine *e, const struct zcvpn_config *cfg, ch
 	int ret;
 
 	if (ring_params_check(&p, &msg))
-		return fail(errbuf, errlen, -EINVAL, "ring size %u: %s", cfg->ring_size, msg);
+		return engine_fail(errbuf, errlen, -EINVAL, "ring size %u: %s", cfg->ring_size, msg);
 	ret = ring_new(&e->tx, &p);
 	if (!ret)
 		ret = ring_new(&e->rx, &p);
 	if (ret)
-		return fail(errbuf, errlen, ret, "creating rings: %s", strerror(-ret));
+		return engine_fail(errbuf, errlen, ret, "creating rings: %s", strerror(-ret));
 	return 0;
 }
 
-static int make_transport(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
-			  char *errbuf, size_t errlen)
+static int make_esp(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
+		    size_t errlen)
 {
 	struct esp_sa_config in, out;
 	struct esp *esp;
@@ -223,11 +221,26 @@ static int make_transport(struct zcvpn_engine *e, const struct zcvpn_config *cfg
 	if (!ret)
 		ret = esp_set_outbound(esp, &out, NULL);
 	if (ret)
-		fail(errbuf, errlen, ret, "setting up ESP: %s", strerror(-ret));
+		engine_fail(errbuf, errlen, ret, "setting up ESP: %s", strerror(-ret));
 out:
 	crypto_wipe(&in, sizeof(in));
 	crypto_wipe(&out, sizeof(out));
 	return ret;
+}
+
+static int make_transport(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
+			  char *errbuf, size_t errlen)
+{
+	switch (cfg->protocol) {
+	case ZCVPN_PROTOCOL_ESP:
+		return make_esp(e, cfg, errbuf, errlen);
+	case ZCVPN_PROTOCOL_ANYCONNECT:
+		e->tick_ms = TRANSPORT_TICK_MS;
+		return engine_make_anyconnect(e, cfg, errbuf, errlen);
+	default:
+		return engine_fail(errbuf, errlen, -EINVAL, "unknown protocol %d",
+				   (int)cfg->protocol);
+	}
 }
 
 static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
@@ -240,7 +253,7 @@ static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char
 
 		ret = tun_linux_new(&e->tun, &lc, e->tx, e->rx);
 		if (ret)
-			return fail(errbuf, errlen, ret, "tun device%s%s: %s%s",
+			return engine_fail(errbuf, errlen, ret, "tun device%s%s: %s%s",
 				    cfg->tun_name ? " " : "", cfg->tun_name ? cfg->tun_name : "",
 				    strerror(-ret),
 				    ret == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
@@ -258,7 +271,7 @@ static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char
 
 		ret = tun_mem_new(&e->tun, &mc, e->tx, e->rx);
 		if (ret)
-			return fail(errbuf, errlen, ret,
+			return engine_fail(errbuf, errlen, ret,
 				    "in-memory tun: bad traffic settings (sizes %u..%u, IPv6 %u%%)",
 				    mc.min_size, mc.max_size, mc.ipv6_percent);
 	}
@@ -280,7 +293,7 @@ static int make_loop(struct zcvpn_engine *e, char *errbuf, size_t errlen)
 	e->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (e->epoll_fd < 0 || e->stop_fd < 0 || e->timer_fd < 0)
-		return fail(errbuf, errlen, -errno, "event loop: %s", strerror(errno));
+		return engine_fail(errbuf, errlen, -errno, "event loop: %s", strerror(errno));
 	ret = watch(e->epoll_fd, e->udp_fd, EPOLLIN);
 	if (!ret)
 		ret = watch(e->epoll_fd, ring_event_fd(e->tx), EPOLLIN);
@@ -289,10 +302,11 @@ static int make_loop(struct zcvpn_engine *e, char *errbuf, size_t errlen)
 	if (!ret)
 		ret = watch(e->epoll_fd, e->timer_fd, EPOLLIN);
 	if (ret)
-		return fail(errbuf, errlen, ret, "event loop: %s", strerror(-ret));
-	if (e->keepalive_ms) {
+		return engine_fail(errbuf, errlen, ret, "event loop: %s", strerror(-ret));
+	if (e->keepalive_ms || e->tick_ms) {
+		unsigned ms = e->tick_ms ? e->tick_ms : e->keepalive_ms;
 		struct itimerspec its = {
-			.it_interval = { e->keepalive_ms / 1000, (e->keepalive_ms % 1000) * 1000000L },
+			.it_interval = { ms / 1000, (ms % 1000) * 1000000L },
 		};
 
 		its.it_value = its.it_interval;
@@ -308,13 +322,13 @@ ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_
 	int ret;
 
 	if (!out || !cfg)
-		return fail(errbuf, errlen, -EINVAL, "no config");
+		return engine_fail(errbuf, errlen, -EINVAL, "no config");
 	ret = check_config(cfg, errbuf, errlen);
 	if (ret)
 		return ret;
 	e = calloc(1, sizeof(*e));
 	if (!e)
-		return fail(errbuf, errlen, -ENOMEM, "out of memory");
+		return engine_fail(errbuf, errlen, -ENOMEM, "out of memory");
 	e->udp_fd = e->epoll_fd = e->timer_fd = e->stop_fd = -1;
 	e->mtu = cfg->mtu;
 	e->batch = cfg->batch;
@@ -358,13 +372,16 @@ ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e)
 	return e->epoll_fd;
 }
 
-static void keepalive_tick(struct zcvpn_engine *e)
+/* The timer: the transport's own (DTLS), or ESP keepalives after a quiet period. */
+static void timer_tick(struct zcvpn_engine *e)
 {
 	uint64_t expirations;
 
 	if (read(e->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
-	if (engine_now_ns() - e->last_tx_ns >= (uint64_t)e->keepalive_ms * 1000000u)
+	if (e->transport.ops->tick)
+		e->transport.ops->tick(e->transport.ctx, engine_now_ns());
+	else if (engine_now_ns() - e->last_tx_ns >= (uint64_t)e->keepalive_ms * 1000000u)
 		engine_send_probe(e);
 }
 
@@ -423,8 +440,8 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 		if (!rx && !tx)
 			break;
 	}
-	if (e->keepalive_ms)
-		keepalive_tick(e);
+	if (e->keepalive_ms || e->tick_ms)
+		timer_tick(e);
 	update_pollout(e);
 	take_snapshot(e);
 	/*
@@ -433,7 +450,7 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 	 * Without a peer the records wait, and so do we: the first authenticated
 	 * datagram wakes us through the socket.
 	 */
-	if (e->connected && ring_wait_prepare(e->tx))
+	if (e->connected && engine_transport_ready(e) && ring_wait_prepare(e->tx))
 		kick(ring_event_fd(e->tx));
 	pthread_mutex_unlock(&e->path_lock);
 	return ret;
@@ -445,6 +462,9 @@ ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_e
 	struct esp_sa_config ic, oc;
 	int ret = 0;
 
+	if (!e->esp)
+		return engine_fail(errbuf, errlen, -EINVAL,
+				   "rekey: not an ESP engine (DTLS rekeys by handshake)");
 	if (in)
 		ret = sa_from_public(in, e->replay_window, &ic, "inbound", errbuf, errlen);
 	if (!ret && out)
@@ -458,7 +478,7 @@ ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_e
 		ret = esp_set_outbound(e->esp, &oc, NULL);
 	pthread_mutex_unlock(&e->path_lock);
 	if (ret)
-		fail(errbuf, errlen, ret, "rekey: %s", strerror(-ret));
+		engine_fail(errbuf, errlen, ret, "rekey: %s", strerror(-ret));
 out:
 	crypto_wipe(&ic, sizeof(ic));
 	crypto_wipe(&oc, sizeof(oc));
@@ -513,6 +533,9 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 	/* Say hello at once, so a server waiting to learn its peer learns it now. */
 	if (e->connected && e->keepalive_ms)
 		engine_send_probe(e);
+	/* A DTLS client sends its ClientHello now, not one timer period later. */
+	if (e->transport.ops->tick)
+		e->transport.ops->tick(e->transport.ctx, engine_now_ns());
 	if (flags & ZCVPN_START_THREAD) {
 		ret = -pthread_create(&e->thread, NULL, engine_thread, e);
 		if (ret) {
@@ -533,6 +556,13 @@ ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e)
 		kick(e->stop_fd);
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
+	}
+	/* Nothing runs the data path now: say goodbye (DTLS DISCONNECT, close_notify). */
+	if (e->tun_running && e->transport.ops->close && !e->transport_closed) {
+		pthread_mutex_lock(&e->path_lock);
+		e->transport.ops->close(e->transport.ctx);
+		e->transport_closed = true;
+		pthread_mutex_unlock(&e->path_lock);
 	}
 	if (e->tun_running) {
 		tun_stop(e->tun);

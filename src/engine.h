@@ -54,6 +54,11 @@ struct zcvpn_engine {
 	bool connected;			/* udp_fd connected to the peer */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
+	/* Server role, before the peer is known: where the last datagram came from. */
+	struct sockaddr_storage candidate;
+	socklen_t candidate_len;
+	uint32_t tick_ms;		/* transport timer period; 0: no transport timer */
+	bool transport_closed;		/* transport->close ran */
 
 	struct engine_batch rxb;
 	struct engine_batch txb;
@@ -82,5 +87,19 @@ int engine_tx_batch(struct zcvpn_engine *e);
 int engine_send_probe(struct zcvpn_engine *e);
 
 uint64_t engine_now_ns(void);
+
+/* engine.c: writes a message into errbuf (if any) and returns err. */
+int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* engine-anyconnect.c: the AnyConnect DTLS transport from cfg->anyconnect. */
+int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
+			   char *errbuf, size_t errlen);
+
+/* Whether the transport may encapsulate now (a DTLS handshake may still run). */
+static inline bool engine_transport_ready(const struct zcvpn_engine *e)
+{
+	return !e->transport.ops->ready || e->transport.ops->ready(e->transport.ctx);
+}
 
 #endif /* ZCVPN_SRC_ENGINE_H */

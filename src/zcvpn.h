@@ -3,7 +3,8 @@
  * zcvpn: a VPN data-path engine with zero-copy tunnel I/O.
  *
  * The embedding VPN client does authentication and configuration; an engine then moves
- * packets between a tun device and one UDP socket over a transport (ESP over UDP today).
+ * packets between a tun device and one UDP socket over a transport (ESP over UDP or
+ * Cisco AnyConnect DTLS).
  * Datagrams are received straight into ring records and decrypted in place; packets from
  * the tun are encrypted where they lie and sent from the ring.
  *
@@ -58,6 +59,33 @@ struct zcvpn_esp_sa {
 ZCVPN_EXPORT int zcvpn_esp_key_lengths(const char *enc, const char *auth, size_t *enc_len,
 				       size_t *auth_len);
 
+enum zcvpn_protocol {
+	ZCVPN_PROTOCOL_ESP,		/* ESP over UDP, keyed by esp_in / esp_out */
+	ZCVPN_PROTOCOL_ANYCONNECT,	/* Cisco AnyConnect DTLS, set up by anyconnect */
+};
+
+/*
+ * AnyConnect DTLS in PSK-NEGOTIATE mode, as openconnect and ocserv run it: the CSTP
+ * (HTTPS) session gives the PSK (RFC 5705 exporter, label "EXPORTER-openconnect-psk",
+ * 32 bytes) and the server's X-DTLS-App-ID; the engine runs the DTLS handshake over its
+ * own socket and then moves data through its in-place record layer.
+ */
+struct zcvpn_anyconnect {
+	bool server;		/* the local server role (zcvpn serve); else a client */
+	const uint8_t *psk;	/* 32 bytes, borrowed for zcvpn_engine_new */
+	const uint8_t *app_id;	/* client: X-DTLS-App-ID, sent as the ClientHello session
+				 * ID (how ocserv finds the session); borrowed */
+	size_t app_id_len;	/* 0..32 */
+	/*
+	 * Suites to offer or accept, comma-separated: "aes256-gcm", "aes128-gcm",
+	 * "aes256-cbc-sha1", "aes128-cbc-sha1"; NULL: both GCM suites.
+	 */
+	const char *ciphers;
+	uint32_t dpd_ms;	/* X-DTLS-DPD: probe after this long without receiving */
+	uint32_t keepalive_ms;	/* X-DTLS-Keepalive: send after this long without sending */
+	uint32_t handshake_timeout_ms;	/* whole handshake; 0: 30 s */
+};
+
 enum zcvpn_tun_kind {
 	ZCVPN_TUN_MEM,		/* in-memory traffic generator and verifying sink (no root) */
 	ZCVPN_TUN_LINUX,	/* /dev/net/tun (needs CAP_NET_ADMIN) */
@@ -71,6 +99,8 @@ struct zcvpn_config {
 	uint32_t ring_size;	/* bytes per ring, power of two; default 4 MiB */
 	unsigned batch;		/* datagrams per recvmmsg/sendmmsg, 1..256; default 32 */
 	unsigned sock_buf;	/* SO_RCVBUF/SO_SNDBUF bytes; default 4 MiB */
+	enum zcvpn_protocol protocol;	/* default ESP */
+	struct zcvpn_anyconnect anyconnect;
 	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
 	struct zcvpn_esp_sa esp_out;	/* what we send */
 	unsigned replay_window;	/* 64..4096, multiple of 64; default 64 */
@@ -108,6 +138,16 @@ struct zcvpn_stats {
 	uint64_t rx_old_sa;			/* accepted on the previous SA (rekey) */
 	uint64_t probes_rx, probes_tx;
 	uint64_t tx_seq_exhausted;		/* refused: sequence space used up; rekey */
+	/* AnyConnect DTLS (rx_short .. rx_too_old above count its record drops too) */
+	uint64_t rx_bad_version, rx_bad_epoch;	/* dropped: not DTLS 1.2, wrong epoch */
+	uint64_t rx_bad_type, rx_compressed;	/* dropped: unknown/empty type, compressed */
+	uint64_t rx_to_library;			/* alerts, handshake records: to the library */
+	uint64_t handshake_datagrams, handshake_failures;
+	uint64_t rx_not_handshake;		/* dropped: listening, and not a ClientHello */
+	uint64_t dpd_rx, dpd_tx, keepalive_rx, keepalive_tx;
+	bool transport_up;			/* handshake done and the peer alive */
+	bool peer_closed;			/* a DISCONNECT or close_notify was exchanged */
+	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ... */
 	/* tun backend */
 	uint64_t tun_tx_packets, tun_rx_packets;
 	uint64_t tun_tx_ring_full, tun_errors;
