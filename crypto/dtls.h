@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The DTLS 1.2 session contract: the TLS library runs the handshake, our record layer
+ * The DTLS session contract: the TLS library runs the handshake (DTLS 1.2 PSK, or
+ * AnyConnect's legacy resumption in DTLS 1.2 or Cisco's 0.9), our record layer
  * (proto/dtls-record.c) protects application data afterwards.  Each backend
  * (crypto/gnutls-dtls.c, later crypto/openssl-dtls.c) implements all of it; protocol
  * code includes only this header, never a TLS library's.
@@ -36,7 +37,12 @@ enum dtls_role {
 	DTLS_ROLE_SERVER,
 };
 
-/* Cipher suites with a fast path in our record layer; bits, so a config can list several. */
+/*
+ * Cipher suites with a fast path in our record layer; bits, so a config can list several.
+ * The same record protection under PSK and, in RESUME mode, under the RSA-named suites
+ * (whose key exchange never runs): AES128-GCM-SHA256, AES256-GCM-SHA384, AES128-SHA and
+ * AES256-SHA.
+ */
 enum dtls_suite {
 	DTLS_SUITE_AES128_GCM = 1u << 0,	/* PSK-AES128-GCM-SHA256 */
 	DTLS_SUITE_AES256_GCM = 1u << 1,	/* PSK-AES256-GCM-SHA384 */
@@ -47,8 +53,31 @@ enum dtls_suite {
 			  DTLS_SUITE_AES256_CBC_SHA1,
 };
 
+/*
+ * How the session keys come about.  PSK is AnyConnect's PSK-NEGOTIATE (a full PSK
+ * handshake).  RESUME is the legacy Cisco mode: the client picked a master secret and
+ * sent it over CSTP (X-DTLS-Master-Secret), the server answered with a session ID
+ * (X-DTLS-Session-ID) and one suite, and both sides "resume" that session, which never
+ * had a full handshake.  No PSK, no certificates: a peer that answers with a full
+ * handshake instead does not know the secret (OpenConnect calls that a MITM) and fails.
+ */
+enum dtls_mode {
+	DTLS_MODE_PSK,
+	DTLS_MODE_RESUME,
+};
+
+/*
+ * Protocol version of a RESUME session (PSK is always DTLS 1.2).  0.9 is Cisco's
+ * pre-RFC DTLS, wire version 0x0100 (OpenSSL's DTLS1_BAD_VER), CBC-SHA1 suites only.
+ */
+enum dtls_version {
+	DTLS_VER_1_2,
+	DTLS_VER_0_9,
+};
+
 enum dtls_limits {
 	DTLS_PSK_LEN = 32,		/* AnyConnect PSK-NEGOTIATE: RFC 5705 export, 32 bytes */
+	DTLS_MASTER_SECRET_LEN = 48,	/* RESUME: X-DTLS-Master-Secret, the TLS master secret */
 	DTLS_MAX_IDENTITY_LEN = 128,
 	DTLS_MAX_SESSION_ID_LEN = 32,	/* the ClientHello legacy_session_id field */
 	DTLS_MAX_KEY_LEN = 32,
@@ -69,13 +98,23 @@ typedef int (*dtls_send_fn)(void *ctx, const void *buf, size_t len);
 
 struct dtls_config {
 	enum dtls_role role;
-	unsigned suites;			/* enum dtls_suite bits; 0 means DTLS_SUITES_GCM */
+	enum dtls_mode mode;			/* 0: DTLS_MODE_PSK */
+	/*
+	 * enum dtls_suite bits; 0 means DTLS_SUITES_GCM.  RESUME: exactly one bit, the
+	 * suite the server named (0.9: a CBC-SHA1 one).
+	 */
+	unsigned suites;
+	/* PSK mode only. */
 	const char *psk_identity;		/* client: sent; server: required (NULL: any) */
 	uint8_t psk[DTLS_PSK_LEN];
+	/* RESUME mode only. */
+	enum dtls_version version;		/* 0: DTLS_VER_1_2 */
+	uint8_t master_secret[DTLS_MASTER_SECRET_LEN];
 	/*
-	 * Client: the ClientHello session ID.  AnyConnect PSK-NEGOTIATE puts the server's
-	 * X-DTLS-App-ID here, which is how ocserv finds the CSTP session a datagram
-	 * belongs to.  0 length: none.
+	 * PSK, client: the ClientHello session ID.  AnyConnect PSK-NEGOTIATE puts the
+	 * server's X-DTLS-App-ID here, which is how ocserv finds the CSTP session a
+	 * datagram belongs to.  0 length: none.
+	 * RESUME, both roles: the X-DTLS-Session-ID of the session to resume (1..32 bytes).
 	 */
 	uint8_t session_id[DTLS_MAX_SESSION_ID_LEN];
 	uint32_t session_id_len;
@@ -102,6 +141,11 @@ struct dtls_dir_keys {
 
 struct dtls_keys {
 	enum dtls_suite suite;			/* exactly one bit */
+	/*
+	 * The record header's version, also in the MAC/AAD input: 0xfefd DTLS 1.2,
+	 * 0x0100 DTLS 0.9.  0 is taken as 1.2, for keys built by hand.
+	 */
+	uint16_t version;
 	bool etm;				/* CBC: encrypt-then-MAC (RFC 7366) negotiated */
 	uint32_t key_len;			/* 16 or 32 */
 	uint32_t iv_len;			/* 4 GCM, 16 CBC */
@@ -111,7 +155,11 @@ struct dtls_keys {
 
 struct dtls_session;
 
-/* -EINVAL bad config (no PSK identity for a client, no send callback), -ENOMEM, -EIO. */
+/*
+ * -EINVAL bad config (no PSK identity for a PSK client, no send callback, RESUME without
+ * exactly one suite or session ID, GCM with 0.9), -EOPNOTSUPP a RESUME version/role the
+ * backend's library cannot do, -ENOMEM, -EIO.
+ */
 int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg);
 /* Frees and wipes; accepts NULL.  Sends nothing (use dtls_close first to say goodbye). */
 void dtls_session_free(struct dtls_session *s);
@@ -128,8 +176,8 @@ int dtls_input(struct dtls_session *s, const void *buf, size_t len);
 /*
  * Runs the handshake as far as the queued datagrams allow.  0: done; -EAGAIN: call
  * again after the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT:
- * the handshake timeout ran out; -EACCES: the peer refused us or our PSK; -EPROTO any
- * other failure (dtls_last_error says which).
+ * the handshake timeout ran out; -EACCES: the peer refused us or our PSK, or (RESUME)
+ * did not resume; -EPROTO any other failure (dtls_last_error says which).
  */
 int dtls_handshake(struct dtls_session *s);
 bool dtls_handshake_done(const struct dtls_session *s);

@@ -5,6 +5,11 @@
  * write-number sync (gnutls_record_set_state) that lets the library send an alert after
  * the takeover without reusing a GCM nonce.  See shared/reference/dtls-takeover.md.
  *
+ * RESUME mode (AnyConnect legacy) uses gnutls_session_set_premaster, GnuTLS's hook for
+ * exactly this (OpenConnect on the client side, ocserv on the server side): both roles
+ * install the master secret and session ID as if a session had been cached, and the
+ * abbreviated handshake derives the keys from it.
+ *
  * The session is non-blocking: pull reads only datagrams queued by dtls_input, and
  * pull_timeout never waits, so the caller's event loop is the only clock.
  */
@@ -35,7 +40,9 @@ struct dtls_session {
 	char identity[DTLS_MAX_IDENTITY_LEN + 1];
 	bool done;
 	bool closed;
+	bool failed;			/* refused a handshake GnuTLS thought was fine */
 	int last_err;			/* GnuTLS error code of the last failure */
+	const char *err_msg;		/* our own reason, when GnuTLS saw no error */
 	/* Datagrams fed by dtls_input, oldest at q[head]. */
 	struct dgram q[DTLS_INPUT_SLOTS];
 	unsigned head, count;
@@ -140,6 +147,56 @@ static int build_priority(unsigned suites, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
 }
 
+/*
+ * RESUME: one version, one suite, RSA as the nominal key exchange (it never runs: the
+ * handshake is abbreviated).  %COMPAT as OpenConnect: Cisco's servers are old.
+ */
+static int build_resume_priority(const struct dtls_config *cfg, char *buf, size_t size)
+{
+	const char *cipher, *mac;
+	int n;
+
+	switch (cfg->suites) {
+	case DTLS_SUITE_AES128_GCM:
+		cipher = "AES-128-GCM";
+		break;
+	case DTLS_SUITE_AES256_GCM:
+		cipher = "AES-256-GCM";
+		break;
+	case DTLS_SUITE_AES128_CBC_SHA1:
+		cipher = "AES-128-CBC";
+		break;
+	case DTLS_SUITE_AES256_CBC_SHA1:
+		cipher = "AES-256-CBC";
+		break;
+	default:
+		return -EINVAL;
+	}
+	mac = cfg->suites & DTLS_SUITES_GCM ? "AEAD" : "SHA1";
+	n = snprintf(buf, size, "NONE:+VERS-%s:+COMP-NULL:+%s:+%s:+RSA:+SIGN-ALL:%%COMPAT",
+		     cfg->version == DTLS_VER_0_9 ? "DTLS0.9" : "DTLS1.2", cipher, mac);
+	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
+}
+
+static int set_premaster(struct dtls_session *s)
+{
+	/* Indexed by the suite's bit number in enum dtls_suite. */
+	static const gnutls_cipher_algorithm_t ciphers[] = {
+		GNUTLS_CIPHER_AES_128_GCM, GNUTLS_CIPHER_AES_256_GCM,
+		GNUTLS_CIPHER_AES_128_CBC, GNUTLS_CIPHER_AES_256_CBC,
+	};
+	gnutls_datum_t master = { s->cfg.master_secret, DTLS_MASTER_SECRET_LEN };
+	gnutls_datum_t sid = { s->cfg.session_id, s->cfg.session_id_len };
+	unsigned i = (unsigned)__builtin_ctz(s->cfg.suites);	/* one bit: checked */
+	bool gcm = s->cfg.suites & DTLS_SUITES_GCM;
+
+	return gnutls_session_set_premaster(s->tls,
+			s->cfg.role == DTLS_ROLE_CLIENT ? GNUTLS_CLIENT : GNUTLS_SERVER,
+			s->cfg.version == DTLS_VER_0_9 ? GNUTLS_DTLS0_9 : GNUTLS_DTLS1_2,
+			GNUTLS_KX_RSA, ciphers[i], gcm ? GNUTLS_MAC_AEAD : GNUTLS_MAC_SHA1,
+			GNUTLS_COMP_NULL, &master, &sid);
+}
+
 /* GnuTLS wants the key in memory it will gnutls_free. */
 static int server_psk_cb(gnutls_session_t tls, const char *username, gnutls_datum_t *key)
 {
@@ -183,6 +240,17 @@ static int config_check(const struct dtls_config *cfg)
 		return -EINVAL;
 	if (cfg->role != DTLS_ROLE_CLIENT && cfg->role != DTLS_ROLE_SERVER)
 		return -EINVAL;
+	if (cfg->mode == DTLS_MODE_RESUME) {
+		/* The server named one suite; the session ID is what both look up. */
+		if (!cfg->suites || cfg->suites & (cfg->suites - 1) || !cfg->session_id_len ||
+		    cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
+			return -EINVAL;
+		if (cfg->version == DTLS_VER_0_9 && cfg->suites & DTLS_SUITES_GCM)
+			return -EINVAL;
+		return cfg->version == DTLS_VER_1_2 || cfg->version == DTLS_VER_0_9 ? 0 : -EINVAL;
+	}
+	if (cfg->mode != DTLS_MODE_PSK)
+		return -EINVAL;
 	if (cfg->role == DTLS_ROLE_CLIENT && !cfg->psk_identity)
 		return -EINVAL;
 	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
@@ -204,17 +272,46 @@ static void apply_defaults(struct dtls_config *cfg)
 		cfg->handshake_timeout_ms = DTLS_DEFAULT_HANDSHAKE_MS;
 }
 
+/*
+ * RESUME: no extensions, as OpenConnect: Cisco's DTLS 0.9 has none, and without them
+ * neither EtM nor the extended master secret can change the keys the master secret
+ * implies.
+ */
+static int resume_setup(struct dtls_session *s)
+{
+	char prio[256];
+	int ret;
+
+	if (build_resume_priority(&s->cfg, prio, sizeof(prio)))
+		return GNUTLS_E_INVALID_REQUEST;
+	ret = gnutls_priority_set_direct(s->tls, prio, NULL);
+	if (ret)
+		return ret;
+	/* As OpenConnect: old Cisco peers reject CBC records padded beyond the minimum. */
+	gnutls_record_disable_padding(s->tls);
+	return set_premaster(s);
+}
+
 static int session_setup(struct dtls_session *s)
 {
 	unsigned flags = GNUTLS_DATAGRAM | GNUTLS_NONBLOCK;
+	bool resume = s->cfg.mode == DTLS_MODE_RESUME;
 	char prio[256];
 	int ret;
 
 	flags |= s->cfg.role == DTLS_ROLE_CLIENT ? GNUTLS_CLIENT : GNUTLS_SERVER;
+	if (resume)
+		flags |= GNUTLS_NO_EXTENSIONS;
 	ret = gnutls_init(&s->tls, flags);
 	if (ret)
 		return ret;
 	gnutls_session_set_ptr(s->tls, s);
+	if (resume) {
+		ret = resume_setup(s);
+		if (ret)
+			return ret;
+		goto transport;
+	}
 	if (build_priority(s->cfg.suites, prio, sizeof(prio)))
 		return GNUTLS_E_INVALID_REQUEST;
 	/* GnuTLS 3.7 has no init flag for it, only the priority keyword. */
@@ -228,10 +325,6 @@ static int session_setup(struct dtls_session *s)
 	ret = set_credentials(s);
 	if (ret)
 		return ret;
-	gnutls_transport_set_ptr(s->tls, s);
-	gnutls_transport_set_push_function(s->tls, push_cb);
-	gnutls_transport_set_pull_function(s->tls, pull_cb);
-	gnutls_transport_set_pull_timeout_function(s->tls, pull_timeout_cb);
 	if (s->cfg.role == DTLS_ROLE_CLIENT && s->cfg.session_id_len) {
 		gnutls_datum_t sid = { s->cfg.session_id, s->cfg.session_id_len };
 
@@ -239,6 +332,11 @@ static int session_setup(struct dtls_session *s)
 		if (ret)
 			return ret;
 	}
+transport:
+	gnutls_transport_set_ptr(s->tls, s);
+	gnutls_transport_set_push_function(s->tls, push_cb);
+	gnutls_transport_set_pull_function(s->tls, pull_cb);
+	gnutls_transport_set_pull_timeout_function(s->tls, pull_timeout_cb);
 	gnutls_dtls_set_mtu(s->tls, s->cfg.mtu);
 	gnutls_dtls_set_timeouts(s->tls, s->cfg.retrans_ms, s->cfg.handshake_timeout_ms);
 	return 0;
@@ -317,11 +415,23 @@ int dtls_handshake(struct dtls_session *s)
 		return -EINVAL;
 	if (s->done)
 		return 0;
+	if (s->failed)
+		return -EACCES;
 	do {
 		ret = gnutls_handshake(s->tls);
 		/* A warning alert (say, no_renegotiation) is not a failure: go on. */
 	} while (ret < 0 && !gnutls_error_is_fatal(ret) && ret != GNUTLS_E_AGAIN &&
 		 ret != GNUTLS_E_INTERRUPTED);
+	if (ret == 0 && s->cfg.mode == DTLS_MODE_RESUME && !gnutls_session_is_resumed(s->tls)) {
+		/*
+		 * A full handshake where we offered only the session to resume: the peer
+		 * does not know the master secret, so it is not who CSTP talked to.
+		 */
+		s->err_msg = "DTLS peer did not resume the session (MITM?)";
+		gnutls_alert_send(s->tls, GNUTLS_AL_FATAL, GNUTLS_A_HANDSHAKE_FAILURE);
+		s->failed = true;
+		return -EACCES;
+	}
 	if (ret == 0) {
 		s->done = true;
 		return 0;
@@ -344,6 +454,8 @@ unsigned dtls_timeout_ms(const struct dtls_session *s)
 
 const char *dtls_last_error(const struct dtls_session *s)
 {
+	if (s && s->err_msg)
+		return s->err_msg;
 	return s && s->last_err ? gnutls_strerror(s->last_err) : "no error";
 }
 
@@ -376,6 +488,19 @@ static int suite_of(gnutls_session_t tls, struct dtls_keys *k)
 	k->iv_len = k->suite & DTLS_SUITES_GCM ? 4 : 16;
 	k->mac_key_len = k->suite & DTLS_SUITES_GCM ? 0 : 20;
 	k->etm = !(k->suite & DTLS_SUITES_GCM) && gnutls_session_etm_status(tls);
+	switch (gnutls_protocol_get_version(tls)) {
+	case GNUTLS_DTLS1_2:
+		k->version = 0xfefd;
+		break;
+	case GNUTLS_DTLS0_9:
+		/* Same CBC MtE record with an explicit IV, under its own version. */
+		if (k->suite & DTLS_SUITES_GCM || k->etm)
+			return -EOPNOTSUPP;
+		k->version = 0x0100;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 

@@ -17,6 +17,13 @@
  *
  * The library never touches a socket: a custom datagram BIO writes through the caller's
  * send callback and reads only datagrams queued by dtls_input, one per read.
+ *
+ * RESUME mode (AnyConnect legacy): both roles hold a made-up SSL_SESSION with the master
+ * secret and session ID from CSTP, the client as its session to offer (SSL_set_session,
+ * as OpenConnect does), the server in its session cache (SSL_CTX_add_session), so the
+ * abbreviated handshake finds it.  DTLS 0.9 is DTLS1_BAD_VER with
+ * SSL_OP_CISCO_ANYCONNECT, which OpenSSL only implements for clients: a 0.9 server
+ * session is -EOPNOTSUPP.
  */
 #include "config.h"
 
@@ -79,6 +86,7 @@ struct dtls_session {
 	char identity[DTLS_MAX_IDENTITY_LEN + 1];
 	bool done;
 	bool closed;			/* close_notify or a fatal alert received */
+	bool resume;			/* cfg.mode == DTLS_MODE_RESUME */
 	int failed;			/* sticky handshake failure, negative errno */
 	bool started;
 	struct timespec start;		/* CLOCK_MONOTONIC, first dtls_handshake call */
@@ -419,6 +427,114 @@ static int build_cipher_list(unsigned suites, char *buf, size_t size)
 	return 0;
 }
 
+/* RESUME suites: the RSA-named ones AnyConnect uses; their key exchange never runs. */
+struct resume_suite {
+	enum dtls_suite suite;
+	const char *name;
+	uint8_t id[2];			/* IANA cipher suite number */
+};
+
+static const struct resume_suite resume_suites[] = {
+	{ DTLS_SUITE_AES128_GCM, "AES128-GCM-SHA256", { 0x00, 0x9c } },
+	{ DTLS_SUITE_AES256_GCM, "AES256-GCM-SHA384", { 0x00, 0x9d } },
+	{ DTLS_SUITE_AES128_CBC_SHA1, "AES128-SHA", { 0x00, 0x2f } },
+	{ DTLS_SUITE_AES256_CBC_SHA1, "AES256-SHA", { 0x00, 0x35 } },
+};
+
+static const struct resume_suite *resume_suite_of(unsigned suite)
+{
+	for (size_t i = 0; i < sizeof(resume_suites) / sizeof(resume_suites[0]); i++) {
+		if (resume_suites[i].suite == suite)
+			return &resume_suites[i];
+	}
+	return NULL;
+}
+
+static int resume_version(const struct dtls_config *cfg)
+{
+	return cfg->version == DTLS_VER_0_9 ? DTLS1_BAD_VER : DTLS1_2_VERSION;
+}
+
+/*
+ * The session CSTP agreed on, as if a handshake had made it.  The cipher must be the
+ * SSL's own SSL_CIPHER (found by number), the version exactly the one negotiated: the
+ * server's cache lookup compares both.
+ */
+static SSL_SESSION *resume_session(struct dtls_session *s)
+{
+	const struct resume_suite *rs = resume_suite_of(s->cfg.suites);
+	const SSL_CIPHER *c = rs ? SSL_CIPHER_find(s->ssl, rs->id) : NULL;
+	SSL_SESSION *sess;
+
+	if (!c)
+		return NULL;
+	sess = SSL_SESSION_new();
+	if (!sess)
+		return NULL;
+	if (!SSL_SESSION_set1_master_key(sess, s->cfg.master_secret, DTLS_MASTER_SECRET_LEN) ||
+	    !SSL_SESSION_set_protocol_version(sess, resume_version(&s->cfg)) ||
+	    !SSL_SESSION_set_cipher(sess, c) ||
+	    !SSL_SESSION_set1_id(sess, s->cfg.session_id, s->cfg.session_id_len)) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	return sess;
+}
+
+static int install_resume_session(struct dtls_session *s)
+{
+	SSL_SESSION *sess = resume_session(s);
+	int ok;
+
+	if (!sess)
+		return -EIO;
+	if (s->cfg.role == DTLS_ROLE_CLIENT)
+		ok = SSL_set_session(s->ssl, sess);
+	else
+		ok = SSL_CTX_add_session(s->ctx, sess);
+	SSL_SESSION_free(sess);			/* SSL or cache keeps its own reference */
+	return ok ? 0 : -EIO;
+}
+
+/*
+ * RESUME context: one version, one suite.  No EtM and no extended master secret (Cisco's
+ * servers have neither, and either would change the keys the master secret implies);
+ * LEGACY_SERVER_CONNECT because those servers send no renegotiation_info.  Security
+ * level 0: there is no key exchange or certificate to rate, and OpenSSL 3 allows
+ * DTLS1_BAD_VER (TLS 1.0 era, MD5/SHA1 PRF) only there.
+ */
+static int resume_ctx_setup(struct dtls_session *s)
+{
+	const struct resume_suite *rs = resume_suite_of(s->cfg.suites);
+	int ver = resume_version(&s->cfg);
+
+	if (!rs)
+		return -EINVAL;
+	/*
+	 * OpenSSL has DTLS1_BAD_VER as a client method only: a server drops the 01 00
+	 * records unread.  Say so instead of timing out.
+	 */
+	if (s->cfg.version == DTLS_VER_0_9 && s->cfg.role == DTLS_ROLE_SERVER)
+		return -EOPNOTSUPP;
+	SSL_CTX_set_security_level(s->ctx, 0);
+	if (!SSL_CTX_set_min_proto_version(s->ctx, ver) ||
+	    !SSL_CTX_set_max_proto_version(s->ctx, ver))
+		return -EOPNOTSUPP;
+	if (!SSL_CTX_set_cipher_list(s->ctx, rs->name))
+		return -EIO;
+	SSL_CTX_set_options(s->ctx, SSL_OP_NO_ENCRYPT_THEN_MAC |
+				    SSL_OP_NO_EXTENDED_MASTER_SECRET |
+				    SSL_OP_LEGACY_SERVER_CONNECT);
+	if (s->cfg.version == DTLS_VER_0_9)
+		SSL_CTX_set_options(s->ctx, SSL_OP_CISCO_ANYCONNECT);
+	/* The server finds the made-up session in its cache; nothing else goes in. */
+	if (s->cfg.role == DTLS_ROLE_SERVER)
+		SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_SERVER |
+						       SSL_SESS_CACHE_NO_AUTO_CLEAR |
+						       SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	return 0;
+}
+
 /* Whatever the library's per-retransmission timer is, restart at retrans_ms and double. */
 static unsigned int timer_cb(SSL *ssl, unsigned int timer_us)
 {
@@ -470,6 +586,17 @@ static int config_check(const struct dtls_config *cfg)
 		return -EINVAL;
 	if (cfg->role != DTLS_ROLE_CLIENT && cfg->role != DTLS_ROLE_SERVER)
 		return -EINVAL;
+	if (cfg->mode == DTLS_MODE_RESUME) {
+		/* The server named one suite; the session ID is what both look up. */
+		if (!cfg->suites || cfg->suites & (cfg->suites - 1) || !cfg->session_id_len ||
+		    cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
+			return -EINVAL;
+		if (cfg->version == DTLS_VER_0_9 && cfg->suites & DTLS_SUITES_GCM)
+			return -EINVAL;
+		return cfg->version == DTLS_VER_1_2 || cfg->version == DTLS_VER_0_9 ? 0 : -EINVAL;
+	}
+	if (cfg->mode != DTLS_MODE_PSK)
+		return -EINVAL;
 	if (cfg->role == DTLS_ROLE_CLIENT && !cfg->psk_identity)
 		return -EINVAL;
 	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
@@ -500,28 +627,42 @@ static int session_setup(struct dtls_session *s)
 	s->ctx = SSL_CTX_new(client ? DTLS_client_method() : DTLS_server_method());
 	if (!s->ctx)
 		return -ENOMEM;
-	if (!SSL_CTX_set_min_proto_version(s->ctx, DTLS1_2_VERSION) ||
-	    !SSL_CTX_set_max_proto_version(s->ctx, DTLS1_2_VERSION))
-		return -EIO;
-	if (build_cipher_list(s->cfg.suites, ciphers, sizeof(ciphers)) ||
-	    !SSL_CTX_set_cipher_list(s->ctx, ciphers))
-		return -EIO;
+	if (s->resume) {
+		ret = resume_ctx_setup(s);
+		if (ret)
+			return ret;
+	} else {
+		if (!SSL_CTX_set_min_proto_version(s->ctx, DTLS1_2_VERSION) ||
+		    !SSL_CTX_set_max_proto_version(s->ctx, DTLS1_2_VERSION))
+			return -EIO;
+		if (build_cipher_list(s->cfg.suites, ciphers, sizeof(ciphers)) ||
+		    !SSL_CTX_set_cipher_list(s->ctx, ciphers))
+			return -EIO;
+		/*
+		 * No resumption (a fresh PSK per tunnel), so no cache to keep.  RESUME
+		 * keeps just the one session it made up, in resume_ctx_setup.
+		 */
+		SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+	}
 	/*
-	 * No resumption ever (a fresh PSK per tunnel), so no tickets or cache to keep; no
-	 * renegotiation, which would need the library to write after the takeover; and the
-	 * MTU is ours, never probed on a socket the library does not have.
+	 * No tickets; no renegotiation, which would need the library to write after the
+	 * takeover; and the MTU is ours, never probed on a socket the library does not have.
 	 */
-	SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 				    SSL_OP_NO_QUERY_MTU);
 	s->ssl = SSL_new(s->ctx);
 	if (!s->ssl)
 		return -ENOMEM;
 	SSL_set_app_data(s->ssl, s);
-	if (client)
+	if (s->resume) {
+		ret = install_resume_session(s);
+		if (ret)
+			return ret;
+	} else if (client) {
 		SSL_set_psk_client_callback(s->ssl, client_psk_cb);
-	else
+	} else {
 		SSL_set_psk_server_callback(s->ssl, server_psk_cb);
+	}
 	SSL_set_msg_callback(s->ssl, msg_cb);
 	SSL_set_msg_callback_arg(s->ssl, s);
 	DTLS_set_timer_cb(s->ssl, timer_cb);
@@ -530,7 +671,7 @@ static int session_setup(struct dtls_session *s)
 		return ret;
 	if (!SSL_set_mtu(s->ssl, s->cfg.mtu))
 		return -EINVAL;			/* below the library's minimum */
-	if (client && s->cfg.session_id_len) {
+	if (client && !s->resume && s->cfg.session_id_len) {
 		ret = set_fake_session(s);
 		if (ret)
 			return ret;
@@ -554,13 +695,16 @@ int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg)
 		return -ENOMEM;
 	s->cfg = *cfg;
 	apply_defaults(&s->cfg);
+	s->resume = cfg->mode == DTLS_MODE_RESUME;
 	if (cfg->psk_identity)
 		strcpy(s->identity, cfg->psk_identity);
 	ret = session_setup(s);
 	if (ret) {
 		ERR_clear_error();
 		dtls_session_free(s);
-		return ret == -ENOMEM ? -ENOMEM : ret == -EINVAL ? -EINVAL : -EIO;
+		if (ret == -ENOMEM || ret == -EINVAL || ret == -EOPNOTSUPP)
+			return ret;
+		return -EIO;
 	}
 	*out = s;
 	return 0;
@@ -632,6 +776,15 @@ int dtls_handshake(struct dtls_session *s)
 	if (DTLSv1_get_timeout(s->ssl, &tv) > 0 && !tv.tv_sec && !tv.tv_usec)
 		DTLSv1_handle_timeout(s->ssl);
 	ret = SSL_do_handshake(s->ssl);
+	if (ret == 1 && s->resume && !SSL_session_reused(s->ssl)) {
+		/*
+		 * A full handshake where we offered only the session to resume: the peer
+		 * does not know the master secret, so it is not who CSTP talked to.
+		 */
+		set_err(s, "DTLS peer did not resume the session (MITM?)");
+		s->failed = -EACCES;
+		return s->failed;
+	}
 	if (ret == 1) {
 		s->done = true;
 		return 0;
@@ -703,6 +856,9 @@ struct suite_info {
 	uint32_t key_len, iv_len, mac_key_len;
 };
 
+/* DTLS 0.9 is TLS 1.1 underneath: its PRF is TLS 1.0's, P_MD5 xor P_SHA1. */
+#define PRF_TLS10 "MD5-SHA1"
+
 /*
  * iv_len is what the key block holds: the GCM salt, or a CBC IV that (D)TLS 1.2 derives
  * but never uses (every record carries its own).
@@ -712,6 +868,11 @@ static const struct suite_info suite_table[] = {
 	{ 0x00a9, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
 	{ 0x008c, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
 	{ 0x008d, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
+	/* RESUME mode's RSA-named suites: the same record protection. */
+	{ 0x009c, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
+	{ 0x009d, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
+	{ 0x002f, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
+	{ 0x0035, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
 };
 
 static const struct suite_info *suite_of(SSL *ssl)
@@ -784,6 +945,7 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	struct dtls_dir_keys *cw, *sw;
 	const struct suite_info *si;
 	const uint8_t *p = block;
+	const char *prf;
 	int ret;
 
 	if (!s || !out || !s->done)
@@ -792,12 +954,27 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	si = suite_of(s->ssl);
 	if (!si)
 		return -EOPNOTSUPP;
+	switch (SSL_version(s->ssl)) {
+	case DTLS1_2_VERSION:
+		out->version = 0xfefd;
+		prf = si->prf;
+		break;
+	case DTLS1_BAD_VER:
+		/* CBC MtE with an explicit IV, as in 1.2; no GCM, no EtM before 1.2. */
+		if (si->suite & DTLS_SUITES_GCM || s->etm)
+			return -EOPNOTSUPP;
+		out->version = 0x0100;
+		prf = PRF_TLS10;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
 	out->suite = si->suite;
 	out->key_len = si->key_len;
 	out->iv_len = si->iv_len;
 	out->mac_key_len = si->mac_key_len;
 	out->etm = !(si->suite & DTLS_SUITES_GCM) && s->etm;
-	ret = derive_key_block(s, si->prf,
+	ret = derive_key_block(s, prf,
 			       block, 2 * (si->mac_key_len + si->key_len + si->iv_len));
 	if (ret) {
 		crypto_wipe(out, sizeof(*out));

@@ -2,7 +2,8 @@
 /*
  * The DTLS 1.2 record layer for application data, in place on ring records: AES-GCM
  * and AES-CBC-SHA1 (MAC-then-encrypt, and encrypt-then-MAC of RFC 7366) records sealed
- * and opened where they lie, with our own write numbers and replay window after the
+ * and opened where they lie (and Cisco's DTLS 0.9, which is CBC MtE under version
+ * 0x0100), with our own write numbers and replay window after the
  * library's handshake.  Every datagram is hostile until its tag or MAC verifies:
  * nothing changes state before that, and each reason to drop has a counter.
  * The sequence rules follow shared/reference/dtls-takeover.md: the exported write
@@ -41,6 +42,7 @@ struct dtls_dir {
 struct dtls_record {
 	struct dtls_dir tx, rx;
 	enum dtls_format fmt;
+	uint16_t version;		/* on the wire and in the MAC/AAD input */
 	uint32_t head;			/* bytes in front of the plaintext: 21 or 29 */
 	uint32_t min_len;		/* smallest datagram the format can produce */
 	uint64_t tx_seq;		/* next 48-bit number to send */
@@ -84,6 +86,13 @@ static void dir_free(struct dtls_dir *d)
 static int keys_format(const struct dtls_keys *keys, enum crypto_cipher *cipher,
 		       enum dtls_format *fmt)
 {
+	/* DTLS 0.9 predates both GCM and EtM: such keys are a backend bug. */
+	if (keys->version == DTLS_VERSION_0_9 &&
+	    (keys->suite & DTLS_SUITES_GCM || keys->etm))
+		return -EINVAL;
+	if (keys->version && keys->version != DTLS_VERSION_0_9 &&
+	    keys->version != DTLS_VERSION_1_2)
+		return -EOPNOTSUPP;
 	switch (keys->suite) {
 	case DTLS_SUITE_AES128_GCM:
 		*cipher = CRYPTO_AES128_GCM;
@@ -133,6 +142,7 @@ int dtls_record_new(struct dtls_record **out, const struct dtls_keys *keys,
 	if (!r)
 		return -ENOMEM;
 	r->fmt = fmt;
+	r->version = keys->version ? keys->version : DTLS_VERSION_1_2;
 	r->head = fmt == DTLS_FMT_GCM ? DTLS_GCM_HEAD : DTLS_CBC_HEAD;
 	r->min_len = fmt == DTLS_FMT_GCM ? DTLS_GCM_OVERHEAD :
 		     fmt == DTLS_FMT_CBC_MTE ? DTLS_CBC_MTE_MIN : DTLS_CBC_ETM_MIN;
@@ -183,10 +193,11 @@ static void build_nonce(uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const struct dtls_d
 	memcpy(nonce + DTLS_GCM_SALT_LEN, explicit, DTLS_GCM_EXPLICIT_LEN);
 }
 
-static void build_hdr(uint8_t *hdr, uint8_t type, uint64_t seq8, uint32_t len)
+static void build_hdr(const struct dtls_record *r, uint8_t *hdr, uint8_t type,
+		      uint64_t seq8, uint32_t len)
 {
 	hdr[0] = type;
-	put_be16(hdr + 1, DTLS_VERSION_1_2);
+	put_be16(hdr + 1, r->version);
 	put_be64(hdr + 3, seq8);
 	put_be16(hdr + 11, (uint16_t)len);
 }
@@ -235,7 +246,7 @@ static int seal_gcm(struct dtls_record *r, struct pkt *pkt, uint8_t type, uint64
 	if (ret)
 		return ret;
 	hdr = pkt_push(pkt, DTLS_GCM_HEAD);
-	build_hdr(hdr, type, seq8, DTLS_GCM_EXPLICIT_LEN + plain_len + DTLS_GCM_TAG_LEN);
+	build_hdr(r, hdr, type, seq8, DTLS_GCM_EXPLICIT_LEN + plain_len + DTLS_GCM_TAG_LEN);
 	/* As GnuTLS does: the explicit nonce is seq8, unique per key by construction. */
 	put_be64(hdr + DTLS_HDR_LEN, seq8);
 	build_aad(aad, hdr, plain_len);
@@ -268,7 +279,7 @@ static int seal_cbc(struct dtls_record *r, struct pkt *pkt, uint8_t type, uint64
 		return ret;
 	hdr = pkt_push(pkt, DTLS_CBC_HEAD);
 	iv = hdr + DTLS_HDR_LEN;
-	build_hdr(hdr, type, seq8, DTLS_CBC_IV_LEN + blocks + (etm ? DTLS_SHA1_LEN : 0));
+	build_hdr(r, hdr, type, seq8, DTLS_CBC_IV_LEN + blocks + (etm ? DTLS_SHA1_LEN : 0));
 	ret = crypto_random(iv, DTLS_CBC_IV_LEN);
 	if (ret)
 		return ret;
@@ -331,7 +342,8 @@ static enum dtls_verdict check_header(struct dtls_record *r, const struct pkt *p
 		st->rx_to_library++;
 		return DTLS_RECORD_LIBRARY;
 	}
-	if (get_be16(hdr + 1) != DTLS_VERSION_1_2) {
+	/* The MAC/AAD input takes the version from this header: it must be ours. */
+	if (get_be16(hdr + 1) != r->version) {
 		st->rx_bad_version++;
 		return DTLS_RECORD_DROP;
 	}

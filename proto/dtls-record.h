@@ -11,7 +11,8 @@
  *
  * Formats: AES-128/256-GCM, and AES-128/256-CBC-SHA1 both as encrypt-then-MAC
  * (RFC 7366) and as classic MAC-then-encrypt, whose receive path is constant time with
- * respect to the padding (Lucky13; see open_mte in dtls-record.c).
+ * respect to the padding (Lucky13; see open_mte in dtls-record.c).  DTLS 0.9
+ * (AnyConnect legacy, keys.version 0x0100) is the same CBC MtE format.
  *
  * Threading: protect runs on the tx path and unprotect on the rx path; they touch
  * disjoint state (tx vs rx keys, sequence numbers and stats).

@@ -15,6 +15,9 @@
  *             length = 16 + blocks + 20
  *   padding = p + 1 bytes, each of value p (RFC 5246 §6.2.3.2); we send the fewest.
  *
+ * DTLS 0.9 (Cisco, version 01 00) has the same layout and CBC MtE format as above with
+ * its own version in header and MAC input; it has neither GCM nor EtM.
+ *
  * epoch || seq, 8 bytes, is called seq8 here: it is what the header, the AAD and (as
  * GnuTLS does it) the explicit nonce all carry.
  */
@@ -43,6 +46,7 @@ enum dtls_wire {
 	DTLS_HDR_LEN = 13,
 	DTLS_AAD_LEN = 13,
 	DTLS_VERSION_1_2 = 0xfefd,
+	DTLS_VERSION_0_9 = 0x0100,	/* Cisco's pre-RFC DTLS (OpenSSL DTLS1_BAD_VER) */
 	DTLS_GCM_SALT_LEN = 4,
 	DTLS_GCM_EXPLICIT_LEN = 8,
 	DTLS_GCM_TAG_LEN = 16,

@@ -9,6 +9,8 @@
  * drop reason is provoked, and the sequence-number rules of
  * shared/reference/dtls-takeover.md are checked: the library never writes unsynced.
  * MtE records with paddings the library never sends (long, bad) are built by hand.
+ * DTLS 0.9 (keys.version 0x0100) gets its own checks on hand-made keys here; the
+ * library cross-check for it is in check_dtls_session (RESUME mode).
  */
 #include "config.h"
 
@@ -1041,6 +1043,92 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+/* ---- DTLS 0.9 ----------------------------------------------------------------------- */
+
+/* Mirrored CBC-SHA1 keys for two record layers; version 0 means 1.2. */
+static void keys_09(struct dtls_keys *a, struct dtls_keys *b, uint16_t version)
+{
+	memset(a, 0, sizeof(*a));
+	a->suite = DTLS_SUITE_AES256_CBC_SHA1;
+	a->version = version;
+	a->key_len = 32;
+	a->iv_len = 16;
+	a->mac_key_len = 20;
+	fill(a->write.key, 32, 1);
+	fill(a->write.mac_key, 20, 2);
+	fill(a->read.key, 32, 3);
+	fill(a->read.mac_key, 20, 4);
+	a->write.seq8 = UINT64_C(1) << DTLS_SEQ_SHIFT | 1;
+	a->read.seq8 = UINT64_C(1) << DTLS_SEQ_SHIFT | 1;
+	*b = *a;
+	b->write = a->read;
+	b->read = a->write;
+}
+
+START_TEST(test_version_0_9)
+{
+	uint8_t room[HEADROOM + DGRAM_MAX], dgram[DGRAM_MAX], want[DGRAM_MAX];
+	struct dtls_record *tx = NULL, *rx = NULL, *rx12 = NULL;
+	struct dtls_keys a, b;
+	struct pkt pkt;
+	size_t n;
+
+	/* 0.9 has neither GCM nor EtM; unknown versions have no format. */
+	keys_09(&a, &b, DTLS_VERSION_0_9);
+	a.etm = true;
+	ck_assert_int_eq(dtls_record_new(&tx, &a, 0), -EINVAL);
+	keys_09(&a, &b, DTLS_VERSION_0_9);
+	a.suite = DTLS_SUITE_AES128_GCM;
+	a.key_len = 16;
+	a.iv_len = 4;
+	a.mac_key_len = 0;
+	ck_assert_int_eq(dtls_record_new(&tx, &a, 0), -EINVAL);
+	keys_09(&a, &b, 0xfeff);
+	ck_assert_int_eq(dtls_record_new(&tx, &a, 0), -EOPNOTSUPP);
+
+	keys_09(&a, &b, DTLS_VERSION_0_9);
+	ck_assert_int_eq(dtls_record_new(&tx, &a, 0), 0);
+	ck_assert_int_eq(dtls_record_new(&rx, &b, 0), 0);
+	keys_09(&a, &b, 0);
+	ck_assert_int_eq(dtls_record_new(&rx12, &b, 0), 0);
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		pkt_over(&pkt, room, sizeof(room), HEADROOM, sizes[k]);
+		fill(pkt.data, sizes[k], k);
+		ck_assert_int_eq(dtls_record_protect(tx, &pkt, DTLS_CT_APPLICATION_DATA), 0);
+		ck_assert_uint_eq(pkt.data[1], 0x01);
+		ck_assert_uint_eq(pkt.data[2], 0x00);
+		/* MtE, one IV and the fewest padding bytes: as DTLS 1.2 MtE. */
+		ck_assert_uint_eq(pkt.len, DTLS_CBC_HEAD + (sizes[k] + 20) / 16 * 16 + 16);
+		n = pkt.len;
+		memcpy(dgram, pkt.data, n);
+		/* A 1.2 layer refuses the version before any work... */
+		ck_assert_int_eq(our_recv(rx12, dgram, n, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+		ck_assert_uint_eq(dtls_record_stats(rx12)->rx_bad_version, k + 1);
+		/* ... and the version is in the MAC: relabelled as 1.2, it fails there. */
+		dgram[1] = 0xfe;
+		dgram[2] = 0xfd;
+		ck_assert_int_eq(our_recv(rx12, dgram, n, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+		ck_assert_uint_eq(dtls_record_stats(rx12)->rx_bad_tag, k + 1);
+		ck_assert_int_eq(our_recv(rx, dgram, n, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DROP);
+		ck_assert_uint_eq(dtls_record_stats(rx)->rx_bad_version, k + 1);
+		dgram[1] = 0x01;
+		dgram[2] = 0x00;
+		ck_assert_int_eq(our_recv(rx, dgram, n, room, sizeof(room), &pkt),
+				 DTLS_RECORD_DATA);
+		fill(want, sizes[k], k);
+		ck_assert_uint_eq(pkt.len, sizes[k]);
+		ck_assert_mem_eq(pkt.data, want, sizes[k]);
+	}
+	ck_assert_uint_eq(dtls_record_stats(rx)->rx_packets, N_SIZES);
+	dtls_record_free(tx);
+	dtls_record_free(rx);
+	dtls_record_free(rx12);
+}
+END_TEST
+
 static Suite *dtls_record_suite(void)
 {
 	Suite *s = suite_create("dtls_record");
@@ -1067,6 +1155,7 @@ static Suite *dtls_record_suite(void)
 	tcase_add_loop_test(tc, test_our_alert, 0, n);
 	tcase_add_loop_test(tc, test_server_takeover_with_lost_final_flight, 0, n);
 	tcase_add_test(tc, test_bad_config);
+	tcase_add_test(tc, test_version_0_9);
 	tcase_add_loop_test(tc, test_mte_paddings, 0, 2);
 	tcase_add_loop_test(tc, test_etm_paddings, 0, 2);
 	tcase_add_loop_test(tc, test_mte_bad_length_byte, 0, 2);

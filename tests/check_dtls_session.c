@@ -8,7 +8,8 @@
  * (proto/dtls-record.h) carrying data both ways on those keys, and across to and from
  * the library's own record path.  Also: the ClientHello session ID (AnyConnect's App-ID),
  * refusal of a wrong identity or key, alerts through dtls_input_record, and the
- * argument checks.
+ * argument checks.  And AnyConnect's legacy RESUME mode (a master secret and session ID
+ * agreed over CSTP, an abbreviated handshake) for DTLS 1.2 and Cisco's DTLS 0.9.
  */
 #include "config.h"
 
@@ -606,6 +607,263 @@ START_TEST(test_sync_or_refuse)
 }
 END_TEST
 
+/* ---- RESUME mode (AnyConnect legacy) ------------------------------------------------- */
+
+struct resume_case {
+	enum dtls_version version;
+	unsigned suite;
+	uint16_t wire;
+};
+
+static const struct resume_case resume_cases[] = {
+	{ DTLS_VER_1_2, DTLS_SUITE_AES128_GCM, DTLS_VERSION_1_2 },
+	{ DTLS_VER_1_2, DTLS_SUITE_AES256_GCM, DTLS_VERSION_1_2 },
+	{ DTLS_VER_1_2, DTLS_SUITE_AES128_CBC_SHA1, DTLS_VERSION_1_2 },
+	{ DTLS_VER_1_2, DTLS_SUITE_AES256_CBC_SHA1, DTLS_VERSION_1_2 },
+	{ DTLS_VER_0_9, DTLS_SUITE_AES128_CBC_SHA1, DTLS_VERSION_0_9 },
+	{ DTLS_VER_0_9, DTLS_SUITE_AES256_CBC_SHA1, DTLS_VERSION_0_9 },
+};
+
+#define N_RESUME (sizeof(resume_cases) / sizeof(resume_cases[0]))
+
+/* What CSTP agreed on: the client's X-DTLS-Master-Secret, the server's Session-ID. */
+static void resume_config(struct dtls_config *cfg, enum dtls_role role,
+			  const struct resume_case *rc)
+{
+	config_init(cfg, role, rc->suite, NULL);
+	cfg->mode = DTLS_MODE_RESUME;
+	cfg->version = rc->version;
+	cfg->psk_identity = NULL;
+	memset(cfg->psk, 0, sizeof(cfg->psk));
+	for (unsigned i = 0; i < DTLS_MASTER_SECRET_LEN; i++)
+		cfg->master_secret[i] = (uint8_t)(0x3c + i * 11);
+	for (unsigned i = 0; i < 32; i++)
+		cfg->session_id[i] = (uint8_t)(0xa0 ^ i * 5);
+	cfg->session_id_len = 32;
+}
+
+/*
+ * A backend may lack a role of a version (OpenSSL has no DTLS 0.9 server): then
+ * dtls_session_new says -EOPNOTSUPP for that role, the other role still builds, and
+ * NULL tells the caller to stop there.  Nothing else may be missing.
+ */
+static struct pair *resume_pair_new(const struct dtls_config *ccfg,
+				    const struct dtls_config *scfg)
+{
+	struct dtls_session *c = NULL, *s = NULL;
+	struct wire *w = calloc(1, sizeof(*w));
+	struct dtls_config cfg;
+	int rc, rs;
+
+	ck_assert_ptr_nonnull(w);
+	cfg = *ccfg;
+	cfg.send_ctx = w;
+	rc = dtls_session_new(&c, &cfg);
+	cfg = *scfg;
+	cfg.send_ctx = w;
+	rs = dtls_session_new(&s, &cfg);
+	dtls_session_free(c);
+	dtls_session_free(s);
+	free(w);
+	ck_assert_int_eq(rc, 0);
+	if (rs == -EOPNOTSUPP && scfg->version == DTLS_VER_0_9)
+		return NULL;
+	ck_assert_int_eq(rs, 0);
+	return pair_new_cfg(ccfg, scfg);
+}
+
+static struct pair *resume_pair_up(const struct resume_case *rc)
+{
+	struct dtls_config ccfg, scfg;
+	struct pair *p;
+
+	resume_config(&ccfg, DTLS_ROLE_CLIENT, rc);
+	resume_config(&scfg, DTLS_ROLE_SERVER, rc);
+	p = resume_pair_new(&ccfg, &scfg);
+	if (!p)
+		return NULL;
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	return p;
+}
+
+/* The server's first flight resumes: ServerHello with the offered session ID. */
+static void expect_resumed_hello(const uint8_t *d, size_t len, const struct resume_case *rc,
+				 const uint8_t *sid)
+{
+	size_t off = DTLS_HDR_LEN;
+
+	ck_assert_uint_ge(len, off + 12 + 2 + 32 + 1 + 32);
+	ck_assert_uint_eq(d[0], DTLS_CT_HANDSHAKE);
+	ck_assert_uint_eq(d[off], 2);			/* server_hello */
+	ck_assert_uint_eq((unsigned)d[off + 12] << 8 | d[off + 13], rc->wire);
+	off += 12 + 2 + 32;
+	ck_assert_uint_eq(d[off], 32);
+	ck_assert_mem_eq(d + off + 1, sid, 32);
+}
+
+START_TEST(test_resume_handshake_export)
+{
+	const struct resume_case *rc = &resume_cases[_i];
+	struct dtls_config ccfg, scfg;
+	const struct dtls_keys *c, *s;
+	uint8_t sid[32];
+	struct pair *p;
+	int r;
+
+	resume_config(&ccfg, DTLS_ROLE_CLIENT, rc);
+	resume_config(&scfg, DTLS_ROLE_SERVER, rc);
+	p = resume_pair_new(&ccfg, &scfg);
+	if (!p)
+		return;
+	/* The ClientHello offers the session ID, and the ServerHello takes it. */
+	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
+	ck_assert_uint_eq(p->c2s.count, 1);
+	ck_assert_uint_eq(client_hello_sid(p->c2s.buf[p->c2s.head], p->c2s.len[p->c2s.head],
+					   sid), 32);
+	ck_assert_mem_eq(sid, ccfg.session_id, 32);
+	wire_deliver(&p->c2s, p->server);
+	r = dtls_handshake(p->server);
+	ck_assert_msg(r == -EAGAIN, "server: %d %s", r, dtls_last_error(p->server));
+	ck_assert_uint_ge(p->s2c.count, 1);
+	expect_resumed_hello(p->s2c.buf[p->s2c.head], p->s2c.len[p->s2c.head], rc, sid);
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	c = &p->ckeys;
+	s = &p->skeys;
+	ck_assert_uint_eq(c->suite, rc->suite);
+	ck_assert_uint_eq(s->suite, rc->suite);
+	ck_assert_uint_eq(c->version, rc->wire);
+	ck_assert_uint_eq(s->version, rc->wire);
+	/* No extensions in this mode, so never EtM. */
+	ck_assert(!c->etm);
+	ck_assert(!s->etm);
+	ck_assert_uint_eq(s->key_len, c->key_len);
+	ck_assert_uint_eq(c->key_len, rc->suite & (DTLS_SUITE_AES128_GCM |
+						   DTLS_SUITE_AES128_CBC_SHA1) ? 16 : 32);
+	expect_dir_equal(c, &c->write, &s->read);
+	expect_dir_equal(c, &c->read, &s->write);
+	ck_assert_mem_ne(c->write.key, c->read.key, c->key_len);
+	expect_seq_sane(c->write.seq8, s->read.seq8);
+	expect_seq_sane(s->write.seq8, c->read.seq8);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * Our records to the peer's library and the library's to our layer, both directions:
+ * the cross-check of the format (0.9: version 01 00 in header and MAC).
+ */
+START_TEST(test_resume_records)
+{
+	const struct resume_case *rc = &resume_cases[_i];
+	struct pair *p = resume_pair_up(rc);
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
+
+	if (!p)
+		return;
+	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
+	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		/* Server library -> client, ours. */
+		size_t n = lib_send(p->server, &p->s2c, sizes[k], k, dgram);
+
+		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
+		our_recv_expect(p->crec, dgram, n, sizes[k], k);
+		/* Client, ours -> server library. */
+		n = our_send(p->crec, sizes[k], k + 9, dgram);
+		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
+		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k + 9);
+		ck_assert_mem_eq(got, want, sizes[k]);
+		/* Client library -> server, ours. */
+		n = lib_send(p->client, &p->c2s, sizes[k], k + 3, dgram);
+		our_recv_expect(p->srec, dgram, n, sizes[k], k + 3);
+		/* Server, ours -> client library. */
+		n = our_send(p->srec, sizes[k], k + 5, dgram);
+		ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k + 5);
+		ck_assert_mem_eq(got, want, sizes[k]);
+	}
+	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
+	ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), -EAGAIN);
+	pair_free(p);
+}
+END_TEST
+
+/*
+ * A server with another master secret (or one that does not know the session ID and
+ * would need a full handshake) never completes: Finished does not verify, or the client
+ * refuses the full handshake.  Bounded by the handshake timeout.
+ */
+START_TEST(test_resume_wrong_secret)
+{
+	const struct resume_case *rc = &resume_cases[_i / 2];
+	struct dtls_config ccfg, scfg;
+	struct pair *p;
+	int rc_, rs;
+
+	resume_config(&ccfg, DTLS_ROLE_CLIENT, rc);
+	resume_config(&scfg, DTLS_ROLE_SERVER, rc);
+	ccfg.handshake_timeout_ms = 300;
+	scfg.handshake_timeout_ms = 300;
+	if (_i % 2)
+		scfg.session_id[31] ^= 1;
+	else
+		scfg.master_secret[47] ^= 1;
+	p = resume_pair_new(&ccfg, &scfg);
+	if (!p)
+		return;
+	run_failing(p, &rc_, &rs);
+	ck_assert_msg(rc_ == -EACCES || rc_ == -EPROTO || rc_ == -ETIMEDOUT, "client %d %s",
+		      rc_, dtls_last_error(p->client));
+	ck_assert(!dtls_handshake_done(p->client));
+	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
+	ck_assert_int_ne(dtls_handshake(p->client), 0);
+	ck_assert(!dtls_handshake_done(p->server));
+	pair_free(p);
+}
+END_TEST
+
+START_TEST(test_resume_bad_config)
+{
+	struct wire *w = calloc(1, sizeof(*w));
+	struct dtls_session *s = NULL;
+	struct dtls_config cfg;
+
+	ck_assert_ptr_nonnull(w);
+	/* Exactly one suite. */
+	resume_config(&cfg, DTLS_ROLE_CLIENT, &resume_cases[0]);
+	cfg.send_ctx = w;
+	cfg.suites = DTLS_SUITES_GCM;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	cfg.suites = 0;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	/* No GCM in DTLS 0.9. */
+	cfg.suites = DTLS_SUITE_AES128_GCM;
+	cfg.version = DTLS_VER_0_9;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	/* A session ID to resume. */
+	resume_config(&cfg, DTLS_ROLE_SERVER, &resume_cases[0]);
+	cfg.send_ctx = w;
+	cfg.session_id_len = 0;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	cfg.session_id_len = 33;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
+	ck_assert_ptr_null(s);
+	/* And no PSK identity needed. */
+	cfg.session_id_len = 32;
+	cfg.role = DTLS_ROLE_CLIENT;
+	ck_assert_int_eq(dtls_session_new(&s, &cfg), 0);
+	dtls_session_free(s);
+	free(w);
+}
+END_TEST
+
 /* ---- argument checks ---------------------------------------------------------------- */
 
 START_TEST(test_bad_args)
@@ -681,6 +939,10 @@ static Suite *dtls_session_suite(void)
 	tcase_add_test(tc, test_sync_or_refuse);
 	tcase_add_test(tc, test_bad_args);
 	tcase_add_test(tc, test_timeout_ms);
+	tcase_add_loop_test(tc, test_resume_handshake_export, 0, N_RESUME);
+	tcase_add_loop_test(tc, test_resume_records, 0, N_RESUME);
+	tcase_add_loop_test(tc, test_resume_wrong_secret, 0, 2 * N_RESUME);
+	tcase_add_test(tc, test_resume_bad_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
