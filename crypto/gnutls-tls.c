@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The CSTP TLS client (crypto/tls.h) through GnuTLS.  The server certificate is checked
+ * in one verify callback for both modes: with a pin, the SHA-256 of the leaf's
+ * SubjectPublicKeyInfo must match and no CA is consulted; without one, the chain goes
+ * through the system trust store and the server name.  Either way the callback records
+ * the server's pin first, so every failure message can name it.
+ *
+ * The socket is switched to non-blocking and every blocking step (handshake, read,
+ * write) is a loop of GnuTLS calls and poll() against one deadline, so no step can hang
+ * past its timeout however the peer behaves.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "crypto/tls.h"
+
+enum {
+	DEFAULT_TIMEOUT_MS = 30000,
+	SHA256_LEN = 32,
+	PIN_MAX = 96,			/* "pin-sha256:" + 44 base64 characters, and room */
+	DESC_MAX = 96,
+	CLOSE_NOTIFY_MS = 1000,		/* best effort: a dead peer must not stall tls_free */
+};
+
+static const char pin_prefix[] = "pin-sha256:";
+
+struct tls_conn {
+	gnutls_session_t tls;
+	gnutls_certificate_credentials_t cred;
+	int fd;
+	unsigned timeout_ms;
+	const char *pin;		/* the caller's, valid only during tls_client_new */
+	const char *verify_name;	/* likewise; NULL when pinned */
+	bool pin_mismatch;
+	unsigned verify_status;		/* gnutls_certificate_status_t bits, 0 if trusted */
+	int verify_err;			/* GnuTLS error from verification itself */
+	char peer_pin[PIN_MAX];		/* empty until the verify callback has seen a cert */
+	char desc[DESC_MAX];
+};
+
+/* ---- time ------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline, for poll(): never negative, never above INT_MAX. */
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * Waits until the socket is ready for what GnuTLS last wanted (it may need to write
+ * during a read, for a TLS 1.3 key update, or read during a write).  1 ready, 0 timed
+ * out, -EIO on a poll failure.
+ */
+static int wait_io(struct tls_conn *c, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = c->fd };
+	int ret;
+
+	pfd.events = gnutls_record_get_direction(c->tls) ? POLLOUT : POLLIN;
+	for (;;) {
+		ret = poll(&pfd, 1, remaining_ms(deadline));
+		if (ret >= 0)
+			return ret > 0;
+		if (errno != EINTR)
+			return -EIO;
+	}
+}
+
+/* ---- the pin ---------------------------------------------------------------------- */
+
+/* "pin-sha256:" + base64(SHA-256(DER SubjectPublicKeyInfo)) of a DER certificate. */
+static int cert_pin(const gnutls_datum_t *der, char *out, size_t outlen)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_pubkey_t key = NULL;
+	gnutls_datum_t spki = { NULL, 0 }, b64 = { NULL, 0 };
+	uint8_t digest[SHA256_LEN];
+	gnutls_datum_t dd = { digest, sizeof(digest) };
+	int ret = -EIO;
+
+	if (gnutls_x509_crt_init(&crt) || gnutls_pubkey_init(&key))
+		goto cleanup;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER))
+		goto cleanup;
+	if (gnutls_pubkey_import_x509(key, crt, 0))
+		goto cleanup;
+	if (gnutls_pubkey_export2(key, GNUTLS_X509_FMT_DER, &spki))
+		goto cleanup;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, digest))
+		goto cleanup;
+	if (gnutls_base64_encode2(&dd, &b64))
+		goto cleanup;
+	if (snprintf(out, outlen, "%s%.*s", pin_prefix, (int)b64.size, b64.data) >=
+	    (int)outlen)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	gnutls_free(b64.data);
+	gnutls_free(spki.data);
+	gnutls_pubkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+	return ret;
+}
+
+/*
+ * Runs inside the handshake, after the server's Certificate (and CertificateVerify in
+ * TLS 1.3): non-zero aborts it with GNUTLS_E_CERTIFICATE_ERROR, and the fields set here
+ * tell tls_client_new which message and errno to give.
+ */
+static int verify_cb(gnutls_session_t tls)
+{
+	struct tls_conn *c = gnutls_session_get_ptr(tls);
+	const gnutls_datum_t *certs;
+	unsigned n = 0;
+	int ret;
+
+	if (gnutls_certificate_type_get(tls) != GNUTLS_CRT_X509)
+		return -1;
+	certs = gnutls_certificate_get_peers(tls, &n);
+	if (!certs || !n)
+		return -1;
+	if (cert_pin(&certs[0], c->peer_pin, sizeof(c->peer_pin))) {
+		c->peer_pin[0] = '\0';
+		return -1;
+	}
+	if (c->pin) {
+		/* A public value: no need for a constant-time compare. */
+		c->pin_mismatch = strcmp(c->pin, c->peer_pin) != 0;
+		return c->pin_mismatch ? -1 : 0;
+	}
+	ret = gnutls_certificate_verify_peers3(tls, c->verify_name, &c->verify_status);
+	if (ret < 0) {
+		c->verify_err = ret;
+		return -1;
+	}
+	return c->verify_status ? -1 : 0;
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static bool is_ip_literal(const char *name)
+{
+	uint8_t addr[16];
+
+	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
+static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg,
+			 char *errbuf, size_t errlen)
+{
+	int ret;
+
+	ret = gnutls_certificate_allocate_credentials(&c->cred);
+	if (ret)
+		goto fail;
+	if (!cfg->pin) {
+		ret = gnutls_certificate_set_x509_system_trust(c->cred);
+		if (ret <= 0) {
+			/* Zero CAs would reject every server; say so rather than "untrusted". */
+			snprintf(errbuf, errlen, "no system trust store: %s",
+				 ret ? gnutls_strerror(ret) : "it is empty");
+			return -EACCES;
+		}
+	}
+	gnutls_certificate_set_verify_function(c->cred, verify_cb);
+	/* GNUTLS_NO_SIGNAL: a peer that resets must not kill the process with SIGPIPE. */
+	ret = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL);
+	if (ret)
+		goto fail;
+	gnutls_session_set_ptr(c->tls, c);
+	ret = gnutls_priority_set_direct(c->tls, "NORMAL", NULL);
+	if (ret)
+		goto fail;
+	ret = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, c->cred);
+	if (ret)
+		goto fail;
+	/* RFC 6066 forbids an IP address as a server name. */
+	if (cfg->server_name && !is_ip_literal(cfg->server_name)) {
+		ret = gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, cfg->server_name,
+					     strlen(cfg->server_name));
+		if (ret)
+			goto fail;
+	}
+	gnutls_transport_set_int(c->tls, c->fd);
+	return 0;
+fail:
+	snprintf(errbuf, errlen, "TLS setup: %s", gnutls_strerror(ret));
+	return ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EIO;
+}
+
+/* Turns a failed handshake into the contract's errno and a message. */
+static int handshake_error(struct tls_conn *c, int ret, char *errbuf, size_t errlen)
+{
+	gnutls_datum_t txt = { NULL, 0 };
+
+	if (c->pin_mismatch) {
+		snprintf(errbuf, errlen,
+			 "server certificate does not match the pin; the server's is %s",
+			 c->peer_pin);
+		return -EACCES;
+	}
+	if (c->verify_status) {
+		if (gnutls_certificate_verification_status_print(c->verify_status,
+								 GNUTLS_CRT_X509, &txt, 0))
+			txt.data = NULL;
+		/* GnuTLS ends each sentence with a space. */
+		while (txt.data && txt.size && txt.data[txt.size - 1] == ' ')
+			txt.data[--txt.size] = '\0';
+		snprintf(errbuf, errlen, "server certificate not trusted: %s (its pin is %s)",
+			 txt.data ? (const char *)txt.data : "verification failed",
+			 c->peer_pin[0] ? c->peer_pin : "unknown");
+		gnutls_free(txt.data);
+		return -EACCES;
+	}
+	if (c->verify_err) {
+		snprintf(errbuf, errlen, "server certificate verification: %s (its pin is %s)",
+			 gnutls_strerror(c->verify_err),
+			 c->peer_pin[0] ? c->peer_pin : "unknown");
+		return -EACCES;
+	}
+	if (ret == GNUTLS_E_CERTIFICATE_ERROR) {
+		snprintf(errbuf, errlen, "server certificate unusable");
+		return -EACCES;
+	}
+	snprintf(errbuf, errlen, "TLS handshake: %s", gnutls_strerror(ret));
+	return ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -ECONNREFUSED;
+}
+
+static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
+{
+	int64_t deadline = now_ms() + c->timeout_ms;
+	int ret;
+
+	for (;;) {
+		ret = gnutls_handshake(c->tls);
+		if (!ret)
+			return 0;
+		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED) {
+			if (!gnutls_error_is_fatal(ret))
+				continue;	/* a warning alert, e.g. an unrecognized name */
+			return handshake_error(c, ret, errbuf, errlen);
+		}
+		ret = wait_io(c, deadline);
+		if (ret < 0) {
+			snprintf(errbuf, errlen, "TLS handshake: poll: %s", strerror(errno));
+			return -EIO;
+		}
+		if (!ret) {
+			snprintf(errbuf, errlen, "TLS handshake timed out after %u ms",
+				 c->timeout_ms);
+			return -ETIMEDOUT;
+		}
+	}
+}
+
+static void describe(struct tls_conn *c)
+{
+	const char *proto = gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls));
+	const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(c->tls));
+
+	snprintf(c->desc, sizeof(c->desc), "%s %s", proto ? proto : "TLS?",
+		 cipher ? cipher : "?");
+}
+
+int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
+		   char *errbuf, size_t errlen)
+{
+	struct tls_conn *c = NULL;
+	char dummy[1];
+	int flags, ret;
+
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof(dummy);
+	}
+	errbuf[0] = '\0';
+	if (!out || fd < 0 || !cfg) {
+		snprintf(errbuf, errlen, "invalid arguments");
+		ret = -EINVAL;
+		goto fail;
+	}
+	*out = NULL;
+	/* Without a pin the name is what makes the CA check mean anything. */
+	if (!cfg->pin && !cfg->server_name) {
+		snprintf(errbuf, errlen, "a server name is needed without a pin");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (cfg->pin && strncmp(cfg->pin, pin_prefix, sizeof(pin_prefix) - 1)) {
+		snprintf(errbuf, errlen, "the pin must be \"%sBASE64\"", pin_prefix);
+		ret = -EINVAL;
+		goto fail;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(errbuf, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	c->fd = fd;
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->pin = cfg->pin;
+	c->verify_name = cfg->pin ? NULL : cfg->server_name;
+	ret = session_setup(c, cfg, errbuf, errlen);
+	if (ret)
+		goto fail;
+	ret = handshake(c, errbuf, errlen);
+	if (ret)
+		goto fail;
+	/* The caller's strings need not outlive this call. */
+	c->pin = NULL;
+	c->verify_name = NULL;
+	describe(c);
+	*out = c;
+	return 0;
+fail:
+	/* The connection owns fd from the call on, failure included. */
+	if (c) {
+		if (c->tls)
+			gnutls_deinit(c->tls);
+		if (c->cred)
+			gnutls_certificate_free_credentials(c->cred);
+		free(c);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+void tls_free(struct tls_conn *c)
+{
+	int64_t deadline;
+	int ret;
+
+	if (!c)
+		return;
+	/* GNUTLS_SHUT_WR: the peer's answer is not worth waiting for. */
+	deadline = now_ms() + CLOSE_NOTIFY_MS;
+	do {
+		ret = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	} while ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) &&
+		 wait_io(c, deadline) > 0);
+	gnutls_deinit(c->tls);
+	gnutls_certificate_free_credentials(c->cred);
+	close(c->fd);
+	free(c);
+}
+
+int tls_fd(const struct tls_conn *c)
+{
+	return c ? c->fd : -1;
+}
+
+size_t tls_pending(const struct tls_conn *c)
+{
+	return c ? gnutls_record_check_pending(c->tls) : 0;
+}
+
+ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
+{
+	int64_t deadline;
+	ssize_t ret;
+	int w;
+
+	if (!c || (!buf && len))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		ret = gnutls_record_recv(c->tls, buf, len);
+		if (ret >= 0)
+			return ret;
+		switch (ret) {
+		case GNUTLS_E_AGAIN:
+		case GNUTLS_E_INTERRUPTED:
+			/* Also after a TLS 1.3 session ticket, which carries no data. */
+			break;
+		case GNUTLS_E_REHANDSHAKE:
+			/* A TLS 1.2 renegotiation request: ignoring it declines it. */
+			continue;
+		default:
+			/*
+			 * GNUTLS_E_PREMATURE_TERMINATION (TCP closed without close_notify)
+			 * lands here too: the data may be truncated, so not a clean 0.
+			 */
+			if (!gnutls_error_is_fatal((int)ret))
+				continue;
+			return -EIO;
+		}
+		w = wait_io(c, deadline);
+		if (w < 0)
+			return -EIO;
+		if (!w)
+			return -EAGAIN;
+	}
+}
+
+int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int64_t deadline;
+	ssize_t ret;
+	int w;
+
+	if (!c || (!buf && len))
+		return -EINVAL;
+	deadline = now_ms() + c->timeout_ms;
+	while (len) {
+		/* After E_AGAIN GnuTLS wants the same arguments again: p and len stay put. */
+		ret = gnutls_record_send(c->tls, p, len);
+		if (ret > 0) {
+			p += ret;
+			len -= (size_t)ret;
+			continue;
+		}
+		if (ret != GNUTLS_E_AGAIN && ret != GNUTLS_E_INTERRUPTED)
+			return -EIO;
+		w = wait_io(c, deadline);
+		if (w < 0)
+			return -EIO;
+		if (!w)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
+{
+	/* NULL context, not an empty one: ocserv derives the DTLS PSK the same way. */
+	if (!c || !label || !out || !len)
+		return -EIO;
+	if (gnutls_prf_rfc5705(c->tls, strlen(label), label, 0, NULL, len, (char *)out))
+		return -EIO;
+	return 0;
+}
+
+int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
+{
+	if (!c || !buf || !c->peer_pin[0])
+		return -EIO;
+	if ((size_t)snprintf(buf, len, "%s", c->peer_pin) >= len)
+		return -EIO;
+	return 0;
+}
+
+const char *tls_description(const struct tls_conn *c)
+{
+	return c ? c->desc : "";
+}

@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The CSTP TLS client (crypto/tls.h) through OpenSSL (libssl 3.0).  The server
+ * certificate is checked in one certificate verify callback for both modes: with a pin,
+ * the SHA-256 of the leaf's SubjectPublicKeyInfo must match and no CA is consulted;
+ * without one, X509_verify_cert runs against the default trust store with the host (or
+ * IP) check that the SSL's verify parameters carry.  Either way the callback records the
+ * server's pin first, so every failure message can name it.
+ *
+ * The socket is switched to non-blocking and every blocking step (handshake, read,
+ * write) is a loop of SSL calls and poll() against one deadline.  The library talks to
+ * the socket through a small BIO of our own, because the stock socket BIO uses write(),
+ * and a peer that resets would then kill the process with SIGPIPE.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/opensslv.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include "crypto/tls.h"
+
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+#error "crypto/openssl-tls.c needs OpenSSL >= 3.0"
+#endif
+
+enum {
+	DEFAULT_TIMEOUT_MS = 30000,
+	SHA256_LEN = 32,
+	PIN_MAX = 96,			/* "pin-sha256:" + 44 base64 characters, and room */
+	DESC_MAX = 96,
+	CLOSE_NOTIFY_MS = 1000,		/* best effort: a dead peer must not stall tls_free */
+};
+
+static const char pin_prefix[] = "pin-sha256:";
+
+struct tls_conn {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO_METHOD *meth;
+	int fd;
+	unsigned timeout_ms;
+	const char *pin;		/* the caller's, valid only during tls_client_new */
+	bool pin_mismatch;
+	long verify_err;		/* X509_V_ERR_*, X509_V_OK when not (yet) failed */
+	char peer_pin[PIN_MAX];		/* empty until the verify callback has seen a cert */
+	char desc[DESC_MAX];
+};
+
+/* ---- time ------------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline, for poll(): never negative, never above INT_MAX. */
+static int remaining_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* 1 ready, 0 timed out, -EIO on a poll failure. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int ret;
+
+	for (;;) {
+		ret = poll(&pfd, 1, remaining_ms(deadline));
+		if (ret >= 0)
+			return ret > 0;
+		if (errno != EINTR)
+			return -EIO;
+	}
+}
+
+/*
+ * After an SSL call returned ret: 1 when it should simply be retried once the socket is
+ * ready (which this waits for), 0 on timeout, -EIO for a real failure.  The library may
+ * want to write during a read (a TLS 1.3 key update answer) or the other way round, so
+ * the direction comes from SSL_get_error, not from the call.
+ */
+static int wait_ssl(struct tls_conn *c, int ret, int64_t deadline)
+{
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		return wait_fd(c->fd, POLLIN, deadline);
+	case SSL_ERROR_WANT_WRITE:
+		return wait_fd(c->fd, POLLOUT, deadline);
+	default:
+		return -EIO;
+	}
+}
+
+/* ---- the socket BIO --------------------------------------------------------------- */
+
+static int bio_write(BIO *b, const char *buf, int len)
+{
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do {
+		n = send((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_write(b);
+	return n < 0 ? -1 : (int)n;
+}
+
+static int bio_read(BIO *b, char *buf, int len)
+{
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do {
+		n = recv((int)(intptr_t)BIO_get_data(b), buf, (size_t)len, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_read(b);
+	return n < 0 ? -1 : (int)n;
+}
+
+static int bio_puts(BIO *b, const char *str)
+{
+	return bio_write(b, str, (int)strlen(str));
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	/* Nothing is buffered here; everything else is "not supported". */
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The socket is the connection's to close, not the BIO's. */
+static int bio_destroy(BIO *b)
+{
+	BIO_set_data(b, NULL);
+	return 1;
+}
+
+static BIO_METHOD *bio_method_new(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+				     "zcvpn tcp");
+
+	if (!m)
+		return NULL;
+	if (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
+	    !BIO_meth_set_puts(m, bio_puts) || !BIO_meth_set_ctrl(m, bio_ctrl) ||
+	    !BIO_meth_set_create(m, bio_create) || !BIO_meth_set_destroy(m, bio_destroy)) {
+		BIO_meth_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* ---- the pin ---------------------------------------------------------------------- */
+
+/* "pin-sha256:" + base64(SHA-256(DER SubjectPublicKeyInfo)) of a certificate. */
+static int cert_pin(X509 *crt, char *out, size_t outlen)
+{
+	unsigned char *spki = NULL;
+	unsigned char digest[SHA256_LEN];
+	unsigned char b64[4 * ((SHA256_LEN + 2) / 3) + 1];
+	int len, ret = -EIO;
+
+	len = i2d_PUBKEY(X509_get0_pubkey(crt), &spki);
+	if (len <= 0)
+		goto cleanup;
+	if (!EVP_Digest(spki, (size_t)len, digest, NULL, EVP_sha256(), NULL))
+		goto cleanup;
+	if (EVP_EncodeBlock(b64, digest, sizeof(digest)) <= 0)
+		goto cleanup;
+	if (snprintf(out, outlen, "%s%s", pin_prefix, (const char *)b64) >= (int)outlen)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	OPENSSL_free(spki);
+	return ret;
+}
+
+/*
+ * Replaces the library's chain verification (SSL_CTX_set_cert_verify_callback): 1
+ * accepts, 0 aborts the handshake.  The fields set here tell tls_client_new which
+ * message and errno to give.
+ */
+static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
+{
+	struct tls_conn *c = arg;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xctx);
+	int ret;
+
+	if (!leaf || cert_pin(leaf, c->peer_pin, sizeof(c->peer_pin))) {
+		c->peer_pin[0] = '\0';
+		X509_STORE_CTX_set_error(xctx, X509_V_ERR_UNSPECIFIED);
+		return 0;
+	}
+	if (c->pin) {
+		/* A public value: no need for a constant-time compare. */
+		c->pin_mismatch = strcmp(c->pin, c->peer_pin) != 0;
+		if (c->pin_mismatch)
+			X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_REJECTED);
+		return !c->pin_mismatch;
+	}
+	/* The store context already carries the SSL's parameters, host check included. */
+	ret = X509_verify_cert(xctx);
+	if (ret <= 0) {
+		c->verify_err = X509_STORE_CTX_get_error(xctx);
+		if (c->verify_err == X509_V_OK)
+			c->verify_err = X509_V_ERR_UNSPECIFIED;
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+static bool is_ip_literal(const char *name)
+{
+	uint8_t addr[16];
+
+	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
+}
+
+/*
+ * The last queued OpenSSL error as text, and the queue cleared.  An empty queue means the
+ * failure was the socket's (SSL_ERROR_SYSCALL), which errno or an EOF explains.
+ */
+static const char *ssl_err_text(char *buf, size_t len, int sys_errno)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (e)
+		ERR_error_string_n(e, buf, len);
+	else if (sys_errno)
+		snprintf(buf, len, "%s", strerror(sys_errno));
+	else
+		snprintf(buf, len, "the server closed the connection");
+	ERR_clear_error();
+	return buf;
+}
+
+static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg,
+			 char *errbuf, size_t errlen)
+{
+	char etxt[256];
+	BIO *bio;
+	bool ip = cfg->server_name && is_ip_literal(cfg->server_name);
+
+	c->meth = bio_method_new();
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	if (!c->meth || !c->ctx)
+		goto nomem;
+	if (!SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION))
+		goto fail;
+	if (!cfg->pin && !SSL_CTX_set_default_verify_paths(c->ctx)) {
+		snprintf(errbuf, errlen, "no system trust store: %s",
+			 ssl_err_text(etxt, sizeof(etxt), 0));
+		return -EACCES;
+	}
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(c->ctx, cert_verify_cb, c);
+	c->ssl = SSL_new(c->ctx);
+	if (!c->ssl)
+		goto nomem;
+	/* RFC 6066 forbids an IP address as a server name. */
+	if (cfg->server_name && !ip && !SSL_set_tlsext_host_name(c->ssl, cfg->server_name))
+		goto fail;
+	if (!cfg->pin) {
+		if (ip ? !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
+							cfg->server_name) :
+			 !SSL_set1_host(c->ssl, cfg->server_name))
+			goto fail;
+	}
+	bio = BIO_new(c->meth);
+	if (!bio)
+		goto nomem;
+	BIO_set_data(bio, (void *)(intptr_t)c->fd);
+	SSL_set_bio(c->ssl, bio, bio);
+	return 0;
+nomem:
+	ERR_clear_error();
+	snprintf(errbuf, errlen, "TLS setup: out of memory");
+	return -ENOMEM;
+fail:
+	snprintf(errbuf, errlen, "TLS setup: %s", ssl_err_text(etxt, sizeof(etxt), 0));
+	return -EIO;
+}
+
+/* Turns a failed handshake into the contract's errno and a message. */
+static int handshake_error(struct tls_conn *c, int sys_errno, char *errbuf, size_t errlen)
+{
+	char etxt[256];
+
+	if (c->pin_mismatch) {
+		ERR_clear_error();
+		snprintf(errbuf, errlen,
+			 "server certificate does not match the pin; the server's is %s",
+			 c->peer_pin);
+		return -EACCES;
+	}
+	if (c->verify_err != X509_V_OK) {
+		ERR_clear_error();
+		snprintf(errbuf, errlen, "server certificate not trusted: %s (its pin is %s)",
+			 X509_verify_cert_error_string(c->verify_err),
+			 c->peer_pin[0] ? c->peer_pin : "unknown");
+		return -EACCES;
+	}
+	snprintf(errbuf, errlen, "TLS handshake: %s",
+		 ssl_err_text(etxt, sizeof(etxt), sys_errno));
+	return -ECONNREFUSED;
+}
+
+static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
+{
+	int64_t deadline = now_ms() + c->timeout_ms;
+	int ret, w, err;
+
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_connect(c->ssl);
+		if (ret == 1)
+			return 0;
+		err = errno;
+		w = wait_ssl(c, ret, deadline);
+		if (w < 0)
+			return handshake_error(c, err, errbuf, errlen);
+		if (!w) {
+			snprintf(errbuf, errlen, "TLS handshake timed out after %u ms",
+				 c->timeout_ms);
+			return -ETIMEDOUT;
+		}
+	}
+}
+
+static void describe(struct tls_conn *c)
+{
+	const char *ver = SSL_get_version(c->ssl);
+	const char *cipher = SSL_get_cipher_name(c->ssl);
+
+	/* "TLSv1.3" as GnuTLS spells it, "TLS1.3", so logs read the same on both. */
+	if (!strncmp(ver, "TLSv", 4))
+		snprintf(c->desc, sizeof(c->desc), "TLS%s %s", ver + 4, cipher);
+	else
+		snprintf(c->desc, sizeof(c->desc), "%s %s", ver, cipher);
+}
+
+int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
+		   char *errbuf, size_t errlen)
+{
+	struct tls_conn *c = NULL;
+	char dummy[1];
+	int flags, ret;
+
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof(dummy);
+	}
+	errbuf[0] = '\0';
+	if (!out || fd < 0 || !cfg) {
+		snprintf(errbuf, errlen, "invalid arguments");
+		ret = -EINVAL;
+		goto fail;
+	}
+	*out = NULL;
+	/* Without a pin the name is what makes the CA check mean anything. */
+	if (!cfg->pin && !cfg->server_name) {
+		snprintf(errbuf, errlen, "a server name is needed without a pin");
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (cfg->pin && strncmp(cfg->pin, pin_prefix, sizeof(pin_prefix) - 1)) {
+		snprintf(errbuf, errlen, "the pin must be \"%sBASE64\"", pin_prefix);
+		ret = -EINVAL;
+		goto fail;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(errbuf, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	c->fd = fd;
+	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->pin = cfg->pin;
+	c->verify_err = X509_V_OK;
+	ret = session_setup(c, cfg, errbuf, errlen);
+	if (ret)
+		goto fail;
+	ret = handshake(c, errbuf, errlen);
+	if (ret)
+		goto fail;
+	/* The caller's string need not outlive this call. */
+	c->pin = NULL;
+	describe(c);
+	*out = c;
+	return 0;
+fail:
+	/* The connection owns fd from the call on, failure included. */
+	if (c) {
+		SSL_free(c->ssl);
+		SSL_CTX_free(c->ctx);
+		BIO_meth_free(c->meth);
+		free(c);
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+void tls_free(struct tls_conn *c)
+{
+	int64_t deadline;
+	int ret;
+
+	if (!c)
+		return;
+	/* One close_notify; the peer's answer is not worth waiting for. */
+	deadline = now_ms() + CLOSE_NOTIFY_MS;
+	do {
+		ERR_clear_error();
+		ret = SSL_shutdown(c->ssl);
+	} while (ret < 0 && SSL_get_error(c->ssl, ret) == SSL_ERROR_WANT_WRITE &&
+		 wait_fd(c->fd, POLLOUT, deadline) > 0);
+	ERR_clear_error();
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
+	BIO_meth_free(c->meth);
+	close(c->fd);
+	free(c);
+}
+
+int tls_fd(const struct tls_conn *c)
+{
+	return c ? c->fd : -1;
+}
+
+size_t tls_pending(const struct tls_conn *c)
+{
+	int n = c ? SSL_pending(c->ssl) : 0;
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
+{
+	int64_t deadline;
+	size_t got;
+	int ret, w;
+
+	if (!c || (!buf && len))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		ERR_clear_error();
+		ret = SSL_read_ex(c->ssl, buf, len, &got);
+		if (ret == 1)
+			return (ssize_t)got;
+		/*
+		 * Only a close_notify is a clean 0.  A TCP close without one (OpenSSL 3's
+		 * "unexpected eof") may have truncated the data, so it is -EIO.
+		 */
+		if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		/* WANT_READ also follows a TLS 1.3 session ticket, which carries no data. */
+		w = wait_ssl(c, ret, deadline);
+		if (w < 0) {
+			ERR_clear_error();
+			return -EIO;
+		}
+		if (!w)
+			return -EAGAIN;
+	}
+}
+
+int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int64_t deadline;
+	size_t done;
+	int ret, w;
+
+	if (!c || (!buf && len))
+		return -EINVAL;
+	deadline = now_ms() + c->timeout_ms;
+	while (len) {
+		/* After WANT_* OpenSSL wants the same arguments again: p and len stay put. */
+		ERR_clear_error();
+		ret = SSL_write_ex(c->ssl, p, len, &done);
+		if (ret == 1) {
+			p += done;
+			len -= done;
+			continue;
+		}
+		w = wait_ssl(c, ret, deadline);
+		if (w < 0) {
+			ERR_clear_error();
+			return -EIO;
+		}
+		if (!w)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
+{
+	/* use_context = 0, not an empty context: ocserv derives the DTLS PSK that way. */
+	if (!c || !label || !out || !len)
+		return -EIO;
+	if (SSL_export_keying_material(c->ssl, out, len, label, strlen(label), NULL, 0,
+				       0) != 1) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	return 0;
+}
+
+int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
+{
+	if (!c || !buf || !c->peer_pin[0])
+		return -EIO;
+	if ((size_t)snprintf(buf, len, "%s", c->peer_pin) >= len)
+		return -EIO;
+	return 0;
+}
+
+const char *tls_description(const struct tls_conn *c)
+{
+	return c ? c->desc : "";
+}
