@@ -221,3 +221,27 @@ void cli_keys_suite(const struct cli_keys *k, char *out, size_t len)
 
 	snprintf(out, len, "%s%s%s", k->enc, auth ? "+" : "", auth ? k->auth : "");
 }
+
+int cli_psk_load(const char *path, uint8_t psk[32])
+{
+	char line[160];
+	struct stat st;
+	uint32_t len = 0;
+	int ret = -EINVAL;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		fprintf(stderr, "zcvpn: cannot open PSK file %s: %s\n", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		fprintf(stderr, "zcvpn: warning: PSK file %s is readable by others (chmod 600)\n", path);
+	if (fgets(line, sizeof(line), f) && !cli_hex_decode(trim(line), psk, 32, &len) && len == 32)
+		ret = 0;
+	else
+		fprintf(stderr, "zcvpn: %s: want the 32-byte PSK as 64 hex digits on one line\n",
+			path);
+	explicit_bzero(line, sizeof(line));
+	fclose(f);
+	return ret;
+}

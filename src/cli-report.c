@@ -79,8 +79,9 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	bool clean;
 
 	zcvpn_engine_get_stats(e, &st);
-	printf("zcvpn %s: ESP %s, %s, %.2f s\n", run->role, run->suite, zcvpn_crypto_backend(),
-	       seconds);
+	printf("zcvpn %s: %s %s, %s, %.2f s\n", run->role,
+	       cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT ? "AnyConnect DTLS" : "ESP", run->suite,
+	       zcvpn_crypto_backend(), seconds);
 	rate("sent", st.tx_packets, st.tx_bytes, seconds);
 	rate("received", st.rx_packets, st.rx_bytes, seconds);
 	if (cfg->tun == ZCVPN_TUN_MEM)
@@ -97,6 +98,14 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	       st.rx_short, st.rx_bad_spi, st.rx_bad_icv, st.rx_replay, st.rx_too_old,
 	       st.rx_bad_padding, st.rx_bad_next_header, st.rx_oversize, st.rx_truncated,
 	       st.rx_ring_full);
+	if (cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT)
+		printf("  dtls      up %d  peer_closed %d  error %d  dpd rx/tx %" PRIu64 "/%" PRIu64
+		       "  keepalive rx/tx %" PRIu64 "/%" PRIu64 "  bad_version %" PRIu64
+		       " bad_epoch %" PRIu64 " bad_type %" PRIu64 " compressed %" PRIu64
+		       " to_library %" PRIu64 "\n",
+		       st.transport_up, st.peer_closed, st.transport_error, st.dpd_rx, st.dpd_tx,
+		       st.keepalive_rx, st.keepalive_tx, st.rx_bad_version, st.rx_bad_epoch,
+		       st.rx_bad_type, st.rx_compressed, st.rx_to_library);
 	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes);
 	STAT(copied_bytes); STAT(send_calls); STAT(recv_calls); STAT(tx_errors);
 	STAT(tx_encap_errors); STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short);
@@ -106,6 +115,11 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	STAT(tun_tx_packets); STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors);
 	STAT(ring_skipped_non_ip); STAT(sink_good); STAT(sink_corrupt); STAT(sink_lost);
 	STAT(sink_reordered); STAT(sink_duplicate);
+	STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type); STAT(rx_compressed);
+	STAT(rx_to_library); STAT(rx_not_handshake); STAT(handshake_datagrams);
+	STAT(handshake_failures); STAT(dpd_rx); STAT(dpd_tx); STAT(keepalive_rx);
+	STAT(keepalive_tx); STAT(transport_up); STAT(peer_closed);
+	printf("stat transport_error %d\n", st.transport_error);
 	fflush(stdout);
 	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;
 	return clean ? 0 : 1;

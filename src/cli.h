@@ -22,6 +22,8 @@ struct cli_keys {
 
 /* cli-keys.c */
 int cli_hex_decode(const char *hex, uint8_t *out, uint32_t max, uint32_t *len);
+/* A 32-byte PSK as 64 hex digits in a file; prints what was wrong.  0 or -EINVAL. */
+int cli_psk_load(const char *path, uint8_t psk[32]);
 int cli_keys_load(struct cli_keys *keys, const char *path);
 int cli_keys_generate(struct cli_keys *keys, const char *enc, const char *auth);
 void cli_keys_print(const struct cli_keys *keys, FILE *f);
@@ -49,5 +51,6 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 int cmd_run(int argc, char **argv, bool server);
 int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
+int cmd_anyconnect(int argc, char **argv);
 
 #endif /* ZCVPN_SRC_CLI_H */

@@ -4,14 +4,33 @@
 
 #include "src/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/random.h>
+
+/* 32 random bytes as hex: the PSK for `--protocol anyconnect --psk-file`. */
+static int print_psk(void)
+{
+	uint8_t psk[32];
+
+	if (getrandom(psk, sizeof(psk), 0) != sizeof(psk)) {
+		fprintf(stderr, "zcvpn genkey: no randomness: %s\n", strerror(errno));
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(psk); i++)
+		printf("%02x", psk[i]);
+	printf("\n");
+	explicit_bzero(psk, sizeof(psk));
+	return 0;
+}
 
 int cmd_genkey(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "enc", required_argument, NULL, 'e' },
 		{ "auth", required_argument, NULL, 'a' },
+		{ "psk", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -23,10 +42,13 @@ int cmd_genkey(int argc, char **argv)
 		switch (c) {
 		case 'e': enc = optarg; break;
 		case 'a': auth = optarg; break;
+		case 'p': return print_psk();
 		case 'h':
 			printf("Usage: zcvpn genkey [--enc NAME] [--auth NAME] > keys.conf\n"
+			       "       zcvpn genkey --psk > psk.hex\n"
 			       "Prints a key file (random SPIs and keys, both directions) that both\n"
-			       "ends use with --key-file.  Keep it private: chmod 600.\n");
+			       "ends use with --key-file, or a 32-byte AnyConnect DTLS PSK for\n"
+			       "--psk-file.  Keep it private: chmod 600.\n");
 			return 0;
 		default:
 			return 2;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `zcvpn connect` (client) and `zcvpn serve` (its peer): one ESP tunnel with manual
- * keys, over the in-memory tun by default or a real tun device with --tun.
+ * keys, or one AnyConnect DTLS tunnel with a given PSK (--protocol anyconnect), over the
+ * in-memory tun by default or a real tun device with --tun.  `zcvpn connect --protocol
+ * anyconnect https://SERVER` (a real server, CSTP login first) is cmd-anyconnect.c.
  */
 #include "config.h"
 
@@ -26,7 +28,8 @@ static void usage(FILE *f, bool server)
 	fprintf(f,
 		"Usage: zcvpn %s [OPTIONS]\n"
 		"\n"
-		"Runs %s end of an ESP-over-UDP tunnel with manual keys.\n"
+		"Runs %s end of an ESP-over-UDP tunnel with manual keys, or of an AnyConnect\n"
+		"DTLS tunnel with a pre-shared key (--protocol anyconnect).\n"
 		"\n"
 		"Addresses:\n"
 		"  --local ADDR:PORT       bind here (IPv6: [::1]:PORT)%s\n"
@@ -42,6 +45,13 @@ static void usage(FILE *f, bool server)
 		"                          these override the key file, or stand in for it; keys\n"
 		"                          on a command line are visible to other users (ps):\n"
 		"                          use --key-file for anything real\n"
+		"AnyConnect DTLS (--protocol anyconnect):\n"
+		"  --psk-file FILE         the 32-byte PSK as 64 hex digits (zcvpn genkey --psk)\n"
+		"  --app-id HEX            client: the session ID for the ClientHello\n"
+		"  --cipher LIST           aes256-gcm,aes128-gcm,aes256-cbc-sha1,aes128-cbc-sha1\n"
+		"                          (default: the GCM suites)\n"
+		"  --dpd SEC --dtls-keepalive SEC   DPD and keepalive intervals (default off)\n"
+		"  For a real server: zcvpn connect --protocol anyconnect https://SERVER --help\n"
 		"Tunnel:\n"
 		"  --mtu N                 inner MTU (576..9000, default 1400)\n"
 		"  --tun NAME              use the Linux tun device NAME (needs root); default:\n"
@@ -80,6 +90,9 @@ struct manual_keys {
 struct run_opts {
 	struct zcvpn_config cfg;
 	const char *key_file;
+	const char *psk_file, *app_id;
+	uint8_t psk[32];
+	uint8_t app_id_bytes[32];
 	struct manual_keys manual;
 	long long expect;
 	unsigned timeout_s;
@@ -113,7 +126,8 @@ static int parse_sizes(const char *s, struct zcvpn_config *cfg)
 enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE, OPT_WINDOW,
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
-       OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_HELP };
+       OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_APP_ID,
+       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -141,9 +155,26 @@ static const struct option long_opts[] = {
 	{ "enc-key-out", required_argument, NULL, OPT_ENC_OUT },
 	{ "auth-key-in", required_argument, NULL, OPT_AUTH_IN },
 	{ "auth-key-out", required_argument, NULL, OPT_AUTH_OUT },
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
+	{ "app-id", required_argument, NULL, OPT_APP_ID },
+	{ "cipher", required_argument, NULL, OPT_CIPHER },
+	{ "dpd", required_argument, NULL, OPT_DPD },
+	{ "dtls-keepalive", required_argument, NULL, OPT_DTLS_KEEPALIVE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+static int parse_protocol(const char *s, enum zcvpn_protocol *out)
+{
+	if (!strcmp(s, "esp"))
+		*out = ZCVPN_PROTOCOL_ESP;
+	else if (!strcmp(s, "anyconnect"))
+		*out = ZCVPN_PROTOCOL_ANYCONNECT;
+	else
+		return -EINVAL;
+	return 0;
+}
 
 /* Returns 0, 1 for --help, or -EINVAL after printing what was wrong. */
 static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
@@ -180,13 +211,20 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_ENC_OUT: o->manual.enc_out = optarg; break;
 		case OPT_AUTH_IN: o->manual.auth_in = optarg; break;
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
+		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg.protocol); break;
+		case OPT_PSK_FILE: o->psk_file = optarg; break;
+		case OPT_APP_ID: o->app_id = optarg; break;
+		case OPT_CIPHER: o->cfg.anyconnect.ciphers = optarg; break;
+		case OPT_DPD: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = (uint32_t)v * 1000; break;
+		case OPT_DTLS_KEEPALIVE: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
 		case 'h':
 		case OPT_HELP: usage(stdout, server); return 1;
 		default: usage(stderr, server); return -EINVAL;
 		}
 		if (bad) {
-			fprintf(stderr, "zcvpn: bad value '%s' for --%s\n", optarg,
-				long_opts[c - OPT_LOCAL].name);
+			fprintf(stderr, "zcvpn: bad value '%s' for --%s%s\n", optarg,
+				long_opts[c - OPT_LOCAL].name,
+				c == OPT_PROTOCOL ? " (esp or anyconnect)" : "");
 			return -EINVAL;
 		}
 	}
@@ -194,7 +232,13 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		fprintf(stderr, "zcvpn: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->key_file && !o->manual.enc) {
+	if (o->cfg.protocol == ZCVPN_PROTOCOL_ANYCONNECT) {
+		if (!o->psk_file) {
+			fprintf(stderr, "zcvpn: --protocol anyconnect needs --psk-file (or an "
+					"https:// server URL for a real AnyConnect server)\n");
+			return -EINVAL;
+		}
+	} else if (!o->key_file && !o->manual.enc) {
 		fprintf(stderr, "zcvpn: --key-file is required (create one with 'zcvpn genkey'), "
 				"or give --enc, --spi-in/out and the keys as options\n");
 		return -EINVAL;
@@ -261,6 +305,30 @@ static int apply_manual(const struct manual_keys *m, struct cli_keys *k, bool se
 	return ret ? -EINVAL : 0;
 }
 
+/* The PSK file (64 hex digits, a trailing newline allowed) and the App-ID. */
+static int anyconnect_keys(struct run_opts *o, bool server)
+{
+	uint32_t len;
+
+	if (cli_psk_load(o->psk_file, o->psk))
+		return -EINVAL;
+	o->cfg.anyconnect.server = server;
+	o->cfg.anyconnect.psk = o->psk;
+	/* No ESP keepalives or probe answers: DTLS has its own (--dpd, --dtls-keepalive). */
+	o->cfg.keepalive_ms = 0;
+	o->cfg.answer_probes = false;
+	if (o->app_id) {
+		if (cli_hex_decode(o->app_id, o->app_id_bytes, sizeof(o->app_id_bytes), &len) ||
+		    !len) {
+			fprintf(stderr, "zcvpn: --app-id: want 1..32 bytes as hex digits\n");
+			return -EINVAL;
+		}
+		o->cfg.anyconnect.app_id = o->app_id_bytes;
+		o->cfg.anyconnect.app_id_len = len;
+	}
+	return 0;
+}
+
 static void defaults(struct run_opts *o, bool server)
 {
 	memset(o, 0, sizeof(*o));
@@ -277,6 +345,15 @@ static void defaults(struct run_opts *o, bool server)
 	o->timeout_s = 10;
 }
 
+/* A server URL among the arguments means a real AnyConnect server: cmd-anyconnect.c. */
+static bool names_a_server(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "https://", 8))
+			return true;
+	return false;
+}
+
 int cmd_run(int argc, char **argv, bool server)
 {
 	struct cli_run run = { .role = server ? "server" : "client", .interrupted = &interrupted };
@@ -287,20 +364,30 @@ int cmd_run(int argc, char **argv, bool server)
 	double seconds;
 	int ret;
 
+	if (!server && names_a_server(argc, argv))
+		return cmd_anyconnect(argc, argv);
 	defaults(&o, server);
 	memset(&keys, 0, sizeof(keys));
 	ret = parse_opts(argc, argv, server, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	if ((o.key_file && cli_keys_load(&keys, o.key_file)) ||
-	    apply_manual(&o.manual, &keys, server)) {
-		cli_keys_wipe(&keys);
-		return 2;
+	if (o.cfg.protocol == ZCVPN_PROTOCOL_ANYCONNECT) {
+		if (anyconnect_keys(&o, server))
+			return 2;
+		snprintf(run.suite, sizeof(run.suite), "%s",
+			 o.cfg.anyconnect.ciphers ? o.cfg.anyconnect.ciphers : "aes256-gcm,aes128-gcm");
+	} else {
+		if ((o.key_file && cli_keys_load(&keys, o.key_file)) ||
+		    apply_manual(&o.manual, &keys, server)) {
+			cli_keys_wipe(&keys);
+			return 2;
+		}
+		cli_keys_apply(&keys, &o.cfg, server);
+		cli_keys_suite(&keys, run.suite, sizeof(run.suite));
 	}
-	cli_keys_apply(&keys, &o.cfg, server);
-	cli_keys_suite(&keys, run.suite, sizeof(run.suite));
 	ret = zcvpn_engine_new(&e, &o.cfg, err, sizeof(err));
 	cli_keys_wipe(&keys);
+	explicit_bzero(o.psk, sizeof(o.psk));
 	if (ret) {
 		fprintf(stderr, "zcvpn: %s\n", err);
 		return 2;

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `zcvpn connect --protocol anyconnect https://SERVER`: a client for a real AnyConnect
+ * server (ocserv, an ASA), the way openconnect does it.  The CSTP part (TLS with a pinned
+ * certificate, XML login, CONNECT) runs here; the data path is libzcvpn's engine with
+ * the DTLS transport, keyed by PSK-NEGOTIATE (the CSTP session's RFC 5705 exporter) or
+ * the legacy master secret.  The tun device it creates is configured with the address
+ * and MTU the server gave.  The CSTP channel stays open for the session: it answers the
+ * server's DPD there, and says goodbye on both channels at the end.
+ */
+#include "config.h"
+
+#include "src/cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/cisco-dtls.h"
+#include "src/cstp.h"
+#include "src/netcfg.h"
+
+#define PSK_LABEL "EXPORTER-openconnect-psk"
+
+enum {
+	DEFAULT_BASE_MTU = 1500,
+	DEFAULT_TIMEOUT_S = 30,
+	DTLS_HANDSHAKE_MS = 12000,	/* openconnect gives up after 12 s too */
+	POLL_MS = 100,
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct ac_opts {
+	const char *url;
+	const char *pin;
+	const char *user;
+	bool passwd_on_stdin;
+	const char *tun_name;
+	enum cstp_dtls_mode dtls_mode;
+	uint32_t base_mtu;
+	unsigned duration_s;		/* 0: until SIGINT/SIGTERM or the server ends it */
+	unsigned timeout_s;
+	unsigned batch;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: zcvpn connect --protocol anyconnect [OPTIONS] https://SERVER[:PORT]\n"
+		"\n"
+		"Logs in to an AnyConnect server (ocserv, Cisco ASA) and runs the data path over\n"
+		"DTLS through zcvpn's zero-copy engine.  Needs root (it creates a tun device).\n"
+		"\n"
+		"  --servercert pin-sha256:BASE64   accept the server by its key (openconnect's\n"
+		"                          form); without it the system CAs must vouch for it\n"
+		"  --user NAME             user name for the login form\n"
+		"  --passwd-on-stdin       read the password from the first line of stdin\n"
+		"  --tun NAME              tun device to create (default zcvpn0)\n"
+		"  --dtls psk|legacy|off   PSK-NEGOTIATE (default), legacy master secret, or no DTLS\n"
+		"  --base-mtu N            path MTU told to the server (default 1500)\n"
+		"  --duration SEC          disconnect after SEC (default: run until a signal)\n"
+		"  --timeout SEC           bound for each step of the login (default 30)\n"
+		"  --batch N               datagrams per recvmmsg/sendmmsg (default 32)\n"
+		"\n"
+		"It prints the session (address, MTU, DTLS suite), then at the end every counter\n"
+		"as 'stat NAME VALUE' lines.  Exit status: 0 clean disconnect, 1 the session\n"
+		"failed, 2 bad usage or login failure.\n");
+}
+
+enum { OPT_PROTOCOL = 256, OPT_SERVERCERT, OPT_USER, OPT_PASSWD_STDIN, OPT_TUN, OPT_DTLS,
+       OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
+	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "passwd-on-stdin", no_argument, NULL, OPT_PASSWD_STDIN },
+	{ "tun", required_argument, NULL, OPT_TUN },
+	{ "dtls", required_argument, NULL, OPT_DTLS },
+	{ "base-mtu", required_argument, NULL, OPT_BASE_MTU },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_number(const char *s, unsigned long min, unsigned long max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || !*s || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct ac_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->tun_name = "zcvpn0";
+	o->base_mtu = DEFAULT_BASE_MTU;
+	o->timeout_s = DEFAULT_TIMEOUT_S;
+	o->batch = 32;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case OPT_PROTOCOL: bad = strcmp(optarg, "anyconnect") != 0; break;
+		case OPT_SERVERCERT: o->pin = optarg; break;
+		case OPT_USER: o->user = optarg; break;
+		case OPT_PASSWD_STDIN: o->passwd_on_stdin = true; break;
+		case OPT_TUN: o->tun_name = optarg; break;
+		case OPT_DTLS:
+			if (!strcmp(optarg, "psk"))
+				o->dtls_mode = CSTP_DTLS_PSK;
+			else if (!strcmp(optarg, "legacy"))
+				o->dtls_mode = CSTP_DTLS_LEGACY;
+			else if (!strcmp(optarg, "off"))
+				o->dtls_mode = CSTP_DTLS_OFF;
+			else
+				bad = 1;
+			break;
+		case OPT_BASE_MTU: bad = parse_number(optarg, 1280, 9000, &o->base_mtu); break;
+		case OPT_DURATION: bad = parse_number(optarg, 0, 86400 * 365, &o->duration_s); break;
+		case OPT_TIMEOUT: bad = parse_number(optarg, 1, 3600, &o->timeout_s); break;
+		case OPT_BATCH: bad = parse_number(optarg, 1, 256, &o->batch); break;
+		case 'h':
+		case OPT_HELP: usage(stdout); return 1;
+		default: usage(stderr); return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr, "zcvpn: bad value '%s' for --%s\n", optarg,
+				long_opts[c - OPT_PROTOCOL].name);
+			return -EINVAL;
+		}
+	}
+	if (optind != argc - 1 || strncmp(argv[optind], "https://", 8)) {
+		fprintf(stderr, "zcvpn: want exactly one https://SERVER argument (see --help)\n");
+		return -EINVAL;
+	}
+	o->url = argv[optind];
+	return 0;
+}
+
+static int read_password(char *buf, size_t len)
+{
+	size_t n;
+
+	if (!fgets(buf, (int)len, stdin)) {
+		fprintf(stderr, "zcvpn: --passwd-on-stdin: nothing on stdin\n");
+		return -EINVAL;
+	}
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The DTLS server is the CSTP server's address with the X-DTLS-Port. */
+static int dtls_remote(struct tls_conn *c, uint16_t port, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (getpeername(tls_fd(c), (struct sockaddr *)&ss, &sl))
+		return -errno;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, port);
+	} else {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, port);
+	}
+	return 0;
+}
+
+/* Everything one session holds; wiped at the end. */
+struct session {
+	struct cstp_server server;
+	struct cstp_request req;
+	struct cstp_session info;
+	struct cstp_reader reader;
+	struct tls_conn *tls;
+	char cookie[CSTP_COOKIE_LEN];
+	uint8_t psk[32];
+	char remote[80];
+	struct zcvpn_config cfg;
+	struct zcvpn_engine *engine;
+	uint64_t cstp_dpd_rx, cstp_dpd_tx, cstp_keepalive_tx, cstp_data_rx, cstp_other_rx;
+	bool server_ended;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int login_and_connect(struct session *s, const struct ac_opts *o)
+{
+	struct cstp_credentials cred = { .user = o->user };
+	char password[256] = "", err[512];
+	int ret;
+
+	if (o->passwd_on_stdin && read_password(password, sizeof(password)))
+		return -EINVAL;
+	if (o->passwd_on_stdin)
+		cred.password = password;
+	ret = cstp_authenticate(&s->server, &cred, s->cookie, sizeof(s->cookie), err,
+				sizeof(err));
+	explicit_bzero(password, sizeof(password));
+	if (ret) {
+		fprintf(stderr, "zcvpn: login to %s: %s\n", s->server.host, err);
+		return ret;
+	}
+	fprintf(stderr, "zcvpn: logged in to %s\n", s->server.host);
+	ret = cstp_open(&s->tls, &s->server, err, sizeof(err));
+	if (!ret)
+		ret = cstp_connect_tunnel(s->tls, &s->server, s->cookie, &s->req, &s->info,
+					  &s->reader, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "zcvpn: tunnel: %s\n", err);
+		return ret;
+	}
+	return 0;
+}
+
+static void print_session(const struct session *s)
+{
+	char addr[INET_ADDRSTRLEN] = "-", mask[INET_ADDRSTRLEN] = "-";
+
+	if (s->info.has_address) {
+		inet_ntop(AF_INET, &s->info.address, addr, sizeof(addr));
+		inet_ntop(AF_INET, &s->info.netmask, mask, sizeof(mask));
+	}
+	printf("zcvpn: CSTP connected to %s (%s): address %s netmask %s mtu %u, DTLS %s port %u"
+	       " dpd %u s keepalive %u s\n",
+	       s->server.host, s->info.server_name[0] ? s->info.server_name : "?", addr, mask,
+	       s->info.mtu,
+	       !s->info.dtls ? "off" : s->info.dtls_mode == CSTP_DTLS_PSK ? "PSK-NEGOTIATE" :
+	       s->info.dtls_cipher, s->info.dtls_port, s->info.dtls_dpd_s,
+	       s->info.dtls_keepalive_s);
+	fflush(stdout);
+}
+
+/* The engine: DTLS to the server's UDP port, the tun device named on the command line. */
+static int start_engine(struct session *s, const struct ac_opts *o)
+{
+	struct zcvpn_config *cfg = &s->cfg;
+	char err[256];
+	int ret;
+
+	if (!s->info.dtls) {
+		fprintf(stderr, "zcvpn: the server offered no DTLS; CSTP-only sessions are not "
+				"supported yet\n");
+		return -EOPNOTSUPP;
+	}
+	if (s->info.dtls_mode != CSTP_DTLS_PSK) {
+		fprintf(stderr, "zcvpn: the server chose legacy DTLS (%s), not supported yet\n",
+			s->info.dtls_cipher);
+		return -EOPNOTSUPP;
+	}
+	ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
+	if (ret) {
+		fprintf(stderr, "zcvpn: deriving the DTLS PSK from the TLS session failed\n");
+		return ret;
+	}
+	ret = dtls_remote(s->tls, s->info.dtls_port, s->remote, sizeof(s->remote));
+	if (ret)
+		return ret;
+	zcvpn_config_init(cfg);
+	cfg->protocol = ZCVPN_PROTOCOL_ANYCONNECT;
+	cfg->remote = s->remote;
+	cfg->mtu = s->info.mtu;
+	cfg->batch = o->batch;
+	cfg->tun = ZCVPN_TUN_LINUX;
+	cfg->tun_name = o->tun_name;
+	cfg->anyconnect.psk = s->psk;
+	cfg->anyconnect.app_id = s->info.app_id;
+	cfg->anyconnect.app_id_len = s->info.app_id_len;
+	cfg->anyconnect.dpd_ms = s->info.dtls_dpd_s * 1000;
+	cfg->anyconnect.keepalive_ms = s->info.dtls_keepalive_s * 1000;
+	cfg->anyconnect.handshake_timeout_ms = DTLS_HANDSHAKE_MS;
+	ret = zcvpn_engine_new(&s->engine, cfg, err, sizeof(err));
+	explicit_bzero(s->psk, sizeof(s->psk));
+	if (ret) {
+		fprintf(stderr, "zcvpn: %s\n", err);
+		return ret;
+	}
+	if (s->info.has_address) {
+		ret = netcfg_ipv4(o->tun_name, s->info.address, s->info.netmask, err, sizeof(err));
+		if (ret) {
+			fprintf(stderr, "zcvpn: %s\n", err);
+			return ret;
+		}
+	}
+	ret = zcvpn_engine_start(s->engine, ZCVPN_START_THREAD);
+	if (ret)
+		fprintf(stderr, "zcvpn: starting the engine: %s\n", strerror(-ret));
+	return ret;
+}
+
+/* One CSTP packet from the server: DPD answered, the end of the session noted. */
+static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, size_t len)
+{
+	switch (type) {
+	case CISCO_PKT_DPD_REQ:
+		s->cstp_dpd_rx++;
+		s->cstp_dpd_tx++;
+		return cstp_send(s->tls, CISCO_PKT_DPD_RESP, payload, len);
+	case CISCO_PKT_DPD_RESP:
+	case CISCO_PKT_KEEPALIVE:
+		return 0;
+	case CISCO_PKT_DISCONNECT:
+	case CISCO_PKT_TERM_SERVER:
+		fprintf(stderr, "zcvpn: the server ended the session%s\n",
+			type == CISCO_PKT_TERM_SERVER ? " (terminated)" : "");
+		s->server_ended = true;
+		return 0;
+	case CISCO_PKT_DATA:
+		/* Data goes over CSTP only until DTLS is up; with DTLS up it never does. */
+		s->cstp_data_rx++;
+		return 0;
+	default:
+		s->cstp_other_rx++;
+		return 0;
+	}
+}
+
+/* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
+static int run_session(struct session *s, const struct ac_opts *o)
+{
+	double start = now_s(), last_cstp_tx = start;
+	bool reported_up = false;
+	struct zcvpn_stats st;
+
+	while (!interrupted && !s->server_ended) {
+		uint8_t type;
+		const uint8_t *payload;
+		size_t len;
+		int ret = cstp_next_packet(s->tls, &s->reader, POLL_MS, &type, &payload, &len);
+
+		if (ret < 0) {
+			fprintf(stderr, "zcvpn: the CSTP connection %s\n",
+				ret == -ECONNRESET ? "was closed by the server" : "failed");
+			return ret;
+		}
+		if (ret > 0 && handle_cstp(s, type, payload, len) < 0)
+			return -EIO;
+		zcvpn_engine_get_stats(s->engine, &st);
+		if (st.transport_up && !reported_up) {
+			reported_up = true;
+			printf("zcvpn: DTLS up after %.2f s\n", now_s() - start);
+			fflush(stdout);
+		}
+		if (st.transport_error) {
+			fprintf(stderr, "zcvpn: DTLS failed: %s\n", strerror(-st.transport_error));
+			return st.transport_error;
+		}
+		if (st.peer_closed) {
+			fprintf(stderr, "zcvpn: the server closed DTLS\n");
+			s->server_ended = true;
+		}
+		if (s->info.cstp_keepalive_s && now_s() - last_cstp_tx > s->info.cstp_keepalive_s) {
+			cstp_send(s->tls, CISCO_PKT_KEEPALIVE, NULL, 0);
+			s->cstp_keepalive_tx++;
+			last_cstp_tx = now_s();
+		}
+		if (o->duration_s && now_s() - start >= o->duration_s)
+			break;
+	}
+	return 0;
+}
+
+#define STAT(name) printf("stat %s %" PRIu64 "\n", #name, (uint64_t)st.name)
+
+static void report(struct session *s)
+{
+	struct zcvpn_stats st;
+
+	zcvpn_engine_get_stats(s->engine, &st);
+	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
+	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
+	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
+	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes); STAT(copied_bytes);
+	STAT(send_calls); STAT(recv_calls); STAT(tx_errors); STAT(tx_encap_errors);
+	STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short); STAT(rx_bad_icv);
+	STAT(rx_replay); STAT(rx_too_old); STAT(rx_bad_padding); STAT(rx_oversize);
+	STAT(rx_bad_length); STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type);
+	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dpd_rx);
+	STAT(dpd_tx); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
+	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
+	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
+	       "\nstat cstp_keepalive_tx %" PRIu64 "\nstat cstp_data_rx %" PRIu64 "\n",
+	       s->cstp_dpd_rx, s->cstp_dpd_tx, s->cstp_keepalive_tx, s->cstp_data_rx);
+	fflush(stdout);
+}
+
+/* The goodbye openconnect sends: DISCONNECT with ocserv's "user logged out" reason. */
+static void say_goodbye(struct session *s)
+{
+	static const char bye[] = "\xb0" "zcvpn: user disconnect";
+
+	if (s->engine)
+		zcvpn_engine_stop(s->engine);	/* DTLS DISCONNECT and close_notify */
+	if (s->tls && !s->server_ended)
+		cstp_send(s->tls, CISCO_PKT_DISCONNECT, bye, sizeof(bye) - 1);
+}
+
+int cmd_anyconnect(int argc, char **argv)
+{
+	struct session *s;
+	struct ac_opts o;
+	char err[256];
+	int ret, status = 2;
+
+	ret = parse_opts(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return 2;
+	if (cstp_parse_url(o.url, &s->server, err, sizeof(err))) {
+		fprintf(stderr, "zcvpn: %s\n", err);
+		goto out;
+	}
+	s->server.pin = o.pin;
+	s->server.timeout_ms = o.timeout_s * 1000;
+	s->req.dtls_mode = o.dtls_mode;
+	s->req.base_mtu = o.base_mtu;
+	if (getrandom(s->req.master_secret, sizeof(s->req.master_secret), 0) !=
+	    sizeof(s->req.master_secret))
+		goto out;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (login_and_connect(s, &o))
+		goto out;
+	print_session(s);
+	status = 1;
+	if (start_engine(s, &o))
+		goto out;
+	ret = run_session(s, &o);
+	say_goodbye(s);
+	report(s);
+	status = ret ? 1 : 0;
+out:
+	if (s->engine)
+		zcvpn_engine_free(s->engine);
+	tls_free(s->tls);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+	return status;
+}

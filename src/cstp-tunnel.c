@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * CONNECT /CSCOSSLC/tunnel and what follows on the TLS connection: the request headers
+ * openconnect sends, the server's X-CSTP-* / X-DTLS-* answer turned into a session
+ * description, and the STF framing of CSTP packets.
+ */
+#include "config.h"
+
+#include "src/cstp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* Legacy suites we can take over: openconnect's names, strongest first. */
+#define LEGACY_DTLS09_SUITES "AES256-SHA:AES128-SHA"
+#define LEGACY_DTLS12_SUITES "AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-SHA:AES128-SHA"
+
+enum {
+	/* openconnect's DTLS_OVERHEAD: type byte, header, SHA1 MAC, IV, padding */
+	DTLS_WORST_OVERHEAD = 1 + 13 + 20 + 16 + 16 + 16,
+	IPV4_UDP = 20 + 8,
+	MIN_MTU = 576,
+	MAX_MTU = 9000,
+};
+
+static void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes exactly hex's digits into at most max bytes; returns the length or -EINVAL. */
+static ssize_t hex_decode(const char *hex, uint8_t *out, size_t max)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (ssize_t)(n / 2);
+}
+
+static int send_connect(struct tls_conn *c, const struct cstp_server *s, const char *cookie,
+			const struct cstp_request *req)
+{
+	char hostname[64] = "zcvpn", secret[2 * 48 + 1], headers[2048];
+	uint32_t mtu = req->base_mtu - IPV4_UDP - DTLS_WORST_OVERHEAD;
+	int n;
+
+	gethostname(hostname, sizeof(hostname) - 1);
+	hex_encode(req->master_secret, sizeof(req->master_secret), secret);
+	n = snprintf(headers, sizeof(headers),
+		     "Cookie: webvpn=%s\r\n"
+		     "X-CSTP-Version: 1\r\n"
+		     "X-CSTP-Hostname: %s\r\n"
+		     "X-CSTP-Protocol: Copyright (c) 2004 Cisco Systems, Inc.\r\n"
+		     "X-CSTP-Base-MTU: %u\r\n"
+		     "X-CSTP-MTU: %u\r\n"
+		     "X-CSTP-Address-Type: IPv4\r\n",
+		     cookie, hostname, req->base_mtu, mtu);
+	/* The master secret goes out even for PSK-NEGOTIATE, as openconnect does. */
+	if (req->dtls_mode == CSTP_DTLS_PSK)
+		n += snprintf(headers + n, sizeof(headers) - (size_t)n,
+			      "X-DTLS-Master-Secret: %s\r\n"
+			      "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", secret);
+	else if (req->dtls_mode == CSTP_DTLS_LEGACY)
+		n += snprintf(headers + n, sizeof(headers) - (size_t)n,
+			      "X-DTLS-Master-Secret: %s\r\n"
+			      "X-DTLS-CipherSuite: " LEGACY_DTLS09_SUITES "\r\n"
+			      "X-DTLS12-CipherSuite: " LEGACY_DTLS12_SUITES "\r\n", secret);
+	explicit_bzero(secret, sizeof(secret));
+	if (n < 0 || (size_t)n >= sizeof(headers))
+		return -ENOSPC;
+	n = http_send_request(c, s, "CONNECT", "/CSCOSSLC/tunnel", headers, NULL);
+	explicit_bzero(headers, sizeof(headers));
+	return n;
+}
+
+static uint32_t header_u32(const struct http_response *r, const char *name, uint32_t dflt)
+{
+	char v[32];
+
+	if (http_header(r, name, 0, v, sizeof(v)))
+		return dflt;
+	return (uint32_t)strtoul(v, NULL, 10);
+}
+
+/* X-DTLS-App-ID (PSK-NEGOTIATE) or X-DTLS-Session-ID and a suite (legacy). */
+static int parse_dtls(const struct http_response *r, struct cstp_session *o, char *err,
+		      size_t errlen)
+{
+	char v[160];
+	ssize_t n;
+
+	o->dtls_port = (uint16_t)header_u32(r, "X-DTLS-Port", 0);
+	o->dtls_dpd_s = header_u32(r, "X-DTLS-DPD", 0);
+	o->dtls_keepalive_s = header_u32(r, "X-DTLS-Keepalive", 0);
+	if (!o->dtls_port)
+		return 0;
+	if (!http_header(r, "X-DTLS-App-ID", 0, v, sizeof(v))) {
+		n = hex_decode(v, o->app_id, sizeof(o->app_id));
+		if (n <= 0) {
+			snprintf(err, errlen, "bad X-DTLS-App-ID '%s' (at most 32 bytes of hex)", v);
+			return -EPROTO;
+		}
+		o->app_id_len = (size_t)n;
+		o->dtls_mode = CSTP_DTLS_PSK;
+		o->dtls = true;
+		return 0;
+	}
+	if (!http_header(r, "X-DTLS-Session-ID", 0, v, sizeof(v))) {
+		if (hex_decode(v, o->session_id, sizeof(o->session_id)) != 32) {
+			snprintf(err, errlen, "bad X-DTLS-Session-ID (want 64 hex digits)");
+			return -EPROTO;
+		}
+		o->dtls12 = !http_header(r, "X-DTLS12-CipherSuite", 0, o->dtls_cipher,
+					 sizeof(o->dtls_cipher));
+		if (!o->dtls12 && http_header(r, "X-DTLS-CipherSuite", 0, o->dtls_cipher,
+					      sizeof(o->dtls_cipher))) {
+			snprintf(err, errlen, "legacy DTLS offered without a cipher suite");
+			return -EPROTO;
+		}
+		o->dtls_mode = CSTP_DTLS_LEGACY;
+		o->dtls = true;
+	}
+	return 0;
+}
+
+static int parse_answer(const struct http_response *r, struct cstp_session *o, char *err,
+			size_t errlen)
+{
+	char v[64];
+	uint32_t mtu, dtls_mtu;
+
+	memset(o, 0, sizeof(*o));
+	if (!http_header(r, "X-CSTP-Address", 0, v, sizeof(v)) &&
+	    inet_pton(AF_INET, v, &o->address) == 1) {
+		o->has_address = true;
+		if (http_header(r, "X-CSTP-Netmask", 0, v, sizeof(v)) ||
+		    inet_pton(AF_INET, v, &o->netmask) != 1)
+			inet_pton(AF_INET, "255.255.255.255", &o->netmask);
+	}
+	mtu = header_u32(r, "X-CSTP-MTU", 0);
+	dtls_mtu = header_u32(r, "X-DTLS-MTU", 0);
+	o->mtu = mtu > dtls_mtu ? mtu : dtls_mtu;
+	if (o->mtu < MIN_MTU || o->mtu > MAX_MTU) {
+		snprintf(err, errlen, "the server gave no usable MTU (X-CSTP-MTU %u)", o->mtu);
+		return -EPROTO;
+	}
+	o->cstp_dpd_s = header_u32(r, "X-CSTP-DPD", 0);
+	o->cstp_keepalive_s = header_u32(r, "X-CSTP-Keepalive", 0);
+	http_header(r, "X-CSTP-Server-Name", 0, o->server_name, sizeof(o->server_name));
+	o->dtls_mode = CSTP_DTLS_OFF;
+	return parse_dtls(r, o, err, errlen);
+}
+
+int cstp_connect_tunnel(struct tls_conn *c, const struct cstp_server *s, const char *cookie,
+			const struct cstp_request *req, struct cstp_session *out,
+			struct cstp_reader *reader, char *err, size_t errlen)
+{
+	static struct http_response r;	/* large; one tunnel at a time */
+	int ret;
+
+	ret = send_connect(c, s, cookie, req);
+	if (ret) {
+		snprintf(err, errlen, "sending CONNECT: %s", strerror(-ret));
+		return ret;
+	}
+	ret = http_read_response(c, &r, false, s->timeout_ms, err, errlen);
+	if (ret)
+		return ret;
+	if (r.status == 401 || r.status == 403) {
+		snprintf(err, errlen, "the server refused the session cookie (HTTP %d)", r.status);
+		return -EACCES;
+	}
+	if (r.status != 200) {
+		snprintf(err, errlen, "CONNECT failed: HTTP %d", r.status);
+		return -EPROTO;
+	}
+	ret = parse_answer(&r, out, err, errlen);
+	memcpy(reader->buf, r.extra, r.extra_len);
+	reader->len = r.extra_len;
+	reader->consumed = 0;
+	explicit_bzero(&r, sizeof(r));
+	return ret;
+}
+
+int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len)
+{
+	uint8_t hdr[CSTP_STF_HDR] = { 'S', 'T', 'F', 1, (uint8_t)(len >> 8), (uint8_t)len,
+				      type, 0 };
+	int ret;
+
+	if (len > CSTP_MAX_PACKET)
+		return -EMSGSIZE;
+	ret = tls_write_all(c, hdr, sizeof(hdr));
+	if (!ret && len)
+		ret = tls_write_all(c, payload, len);
+	return ret;
+}
+
+int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
+		     uint8_t *type, const uint8_t **payload, size_t *len)
+{
+	size_t plen;
+
+	/* The packet handed out last time is done with now. */
+	if (r->consumed) {
+		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
+		r->len -= r->consumed;
+		r->consumed = 0;
+	}
+	while (r->len < CSTP_STF_HDR ||
+	       r->len < CSTP_STF_HDR + ((size_t)r->buf[4] << 8 | r->buf[5])) {
+		ssize_t n = tls_read(c, r->buf + r->len, sizeof(r->buf) - r->len, timeout_ms);
+
+		if (n == 0)
+			return -ECONNRESET;
+		if (n == -EAGAIN)
+			return 0;
+		if (n < 0)
+			return (int)n;
+		r->len += (size_t)n;
+		if (r->len >= 4 && memcmp(r->buf, "STF\x01", 4))
+			return -EPROTO;
+		timeout_ms = 0;
+	}
+	if (memcmp(r->buf, "STF\x01", 4) || r->buf[7] != 0)
+		return -EPROTO;
+	plen = (size_t)r->buf[4] << 8 | r->buf[5];
+	*type = r->buf[6];
+	*payload = r->buf + CSTP_STF_HDR;
+	*len = plen;
+	r->consumed = CSTP_STF_HDR + plen;
+	return 1;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The AnyConnect CSTP side of `zcvpn connect --protocol anyconnect URL`: what a VPN
+ * client embedding libzcvpn does before the data path starts, as openconnect does it
+ * against ocserv or a Cisco ASA.
+ *
+ *   cstp-http.c    HTTPS requests and responses over crypto/tls.h
+ *   cstp-auth.c    the XML login (config-auth init, username/password forms, cookie)
+ *   cstp-tunnel.c  CONNECT /CSCOSSLC/tunnel, the X-CSTP-* / X-DTLS-* answer, and the
+ *                  8-byte STF framing for control messages (and data without DTLS)
+ *
+ * All of it is control plane: it runs once per session, or per control message.
+ */
+#ifndef ZCVPN_SRC_CSTP_H
+#define ZCVPN_SRC_CSTP_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "crypto/tls.h"
+
+enum cstp_limits {
+	CSTP_MAX_HEADERS = 8192,	/* a response's header block */
+	CSTP_MAX_BODY = 65536,		/* an auth form */
+	CSTP_COOKIE_LEN = 512,
+	CSTP_STF_HDR = 8,		/* 'S' 'T' 'F' 1 | length(2) | type | 0 */
+	CSTP_MAX_PACKET = 16384,
+};
+
+/* The server as the URL names it. */
+struct cstp_server {
+	char host[256];			/* name or address, without brackets */
+	char port[8];
+	char host_header[300];		/* host[:port] as the Host header wants it */
+	const char *pin;		/* "pin-sha256:..." or NULL: system trust store */
+	unsigned timeout_ms;
+};
+
+/* https://HOST[:PORT][/path] -> server (the path is ignored, as ocserv needs none). */
+int cstp_parse_url(const char *url, struct cstp_server *s, char *err, size_t errlen);
+
+/* TCP connect and TLS handshake.  0 or -errno with a message. */
+int cstp_open(struct tls_conn **out, const struct cstp_server *s, char *err, size_t errlen);
+
+/* ---- cstp-http.c ---- */
+
+struct http_response {
+	int status;
+	char headers[CSTP_MAX_HEADERS];	/* "Name: value\r\n" lines, NUL-terminated */
+	char *body;			/* malloc'd, NUL-terminated; NULL without a body */
+	size_t body_len;
+	/* Bytes read past the header block of a CONNECT answer: the start of the CSTP stream. */
+	uint8_t extra[CSTP_MAX_PACKET];
+	size_t extra_len;
+};
+
+/* Sends one request; extra_headers is "Name: value\r\n" lines or NULL; body may be NULL. */
+int http_send_request(struct tls_conn *c, const struct cstp_server *s, const char *method,
+		      const char *path, const char *extra_headers, const char *body);
+/*
+ * Reads one response.  expect_body: false for CONNECT (the stream follows the headers).
+ * 0, or -EPROTO (malformed, message in err), -EIO, -ETIMEDOUT.  Free with
+ * http_response_free.
+ */
+int http_read_response(struct tls_conn *c, struct http_response *r, bool expect_body,
+		       unsigned timeout_ms, char *err, size_t errlen);
+void http_response_free(struct http_response *r);
+/*
+ * The value of the n-th header called name (case-insensitive), copied into out.  0, or
+ * -ENOENT, -ENOSPC.
+ */
+int http_header(const struct http_response *r, const char *name, unsigned n, char *out,
+		size_t len);
+
+/* ---- cstp-auth.c ---- */
+
+struct cstp_credentials {
+	const char *user;
+	const char *password;
+	const char *group;		/* NULL: the server's default */
+};
+
+/*
+ * Logs in through the XML auth forms and returns the session cookie (the value of
+ * webvpn=) in cookie.  -EACCES: the server refused the credentials (message in err).
+ */
+int cstp_authenticate(const struct cstp_server *s, const struct cstp_credentials *cred,
+		      char *cookie, size_t cookie_len, char *err, size_t errlen);
+
+/* ---- cstp-tunnel.c ---- */
+
+enum cstp_dtls_mode {
+	CSTP_DTLS_PSK,			/* PSK-NEGOTIATE: key from the TLS exporter */
+	CSTP_DTLS_LEGACY,		/* master secret we chose, server's session ID */
+	CSTP_DTLS_OFF,
+};
+
+struct cstp_request {
+	enum cstp_dtls_mode dtls_mode;
+	uint32_t base_mtu;		/* the path MTU we tell the server */
+	uint8_t master_secret[48];	/* sent in X-DTLS-Master-Secret */
+};
+
+struct cstp_session {
+	struct in_addr address, netmask;	/* X-CSTP-Address / -Netmask */
+	bool has_address;
+	uint32_t mtu;			/* max(X-CSTP-MTU, X-DTLS-MTU) */
+	uint32_t cstp_dpd_s, cstp_keepalive_s;
+	bool dtls;			/* the server offered DTLS */
+	enum cstp_dtls_mode dtls_mode;
+	uint16_t dtls_port;
+	uint32_t dtls_dpd_s, dtls_keepalive_s;
+	uint8_t app_id[32];		/* PSK mode: X-DTLS-App-ID */
+	size_t app_id_len;
+	uint8_t session_id[32];		/* legacy: X-DTLS-Session-ID */
+	char dtls_cipher[64];		/* legacy: X-DTLS(12)-CipherSuite */
+	bool dtls12;			/* legacy: the answer came as X-DTLS12-CipherSuite */
+	char server_name[64];		/* X-CSTP-Server-Name, for logs */
+};
+
+/*
+ * Sends CONNECT /CSCOSSLC/tunnel on c (which becomes the CSTP channel) and parses the
+ * answer.  Leftover stream bytes go into *reader.  -EACCES: the cookie was refused;
+ * -EPROTO: an answer we cannot use (message in err).
+ */
+struct cstp_reader {
+	uint8_t buf[2 * CSTP_MAX_PACKET];
+	size_t len;
+	size_t consumed;		/* the packet last handed out, dropped on the next call */
+};
+int cstp_connect_tunnel(struct tls_conn *c, const struct cstp_server *s, const char *cookie,
+			const struct cstp_request *req, struct cstp_session *out,
+			struct cstp_reader *reader, char *err, size_t errlen);
+
+/* Sends one STF-framed packet (control or data).  0 or -errno. */
+int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len);
+
+/*
+ * Reads what is available (waiting at most timeout_ms) and returns the next complete
+ * packet: 1 with *type, *payload and *len set (pointing into the reader, valid until the
+ * next call), 0 when none is complete yet, -ECONNRESET when the server closed, -EPROTO
+ * on a framing error.
+ */
+int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
+		     uint8_t *type, const uint8_t **payload, size_t *len);
+
+#endif /* ZCVPN_SRC_CSTP_H */
