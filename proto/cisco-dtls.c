@@ -101,6 +101,11 @@ const struct cisco_dtls_stats *cisco_dtls_stats(const struct cisco_dtls *c)
 	return &c->stats;
 }
 
+struct dtls_record *cisco_dtls_record(struct cisco_dtls *c)
+{
+	return c->record;
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -127,9 +132,13 @@ static void fail(struct cisco_dtls *c, int err)
 static bool is_client_hello(const uint8_t *d, uint32_t len)
 {
 	enum { HS_TYPE_OFF = DTLS_HDR_LEN, MIN_LEN = DTLS_HDR_LEN + 12 + 2 + 32 + 1 };
+	bool dtls_version;
 
-	return len >= MIN_LEN && d[0] == DTLS_CT_HANDSHAKE && d[1] == 0xfe && d[3] == 0 &&
-	       d[4] == 0 && d[HS_TYPE_OFF] == 1;
+	if (len < MIN_LEN)
+		return false;
+	dtls_version = d[1] == 0xfe || (d[1] == 0x01 && d[2] == 0x00);	/* 1.x or 0.9 */
+	return d[0] == DTLS_CT_HANDSHAKE && dtls_version && d[3] == 0 && d[4] == 0 &&
+	       d[HS_TYPE_OFF] == 1;
 }
 
 /* Takes the record protection over from the library, or settles for its record calls. */

@@ -63,6 +63,7 @@ struct cisco_dtls_stats {
 };
 
 struct cisco_dtls;
+struct dtls_record;
 
 /*
  * Creates the transport and its DTLS session (cfg and everything it points to are
@@ -78,5 +79,10 @@ int cisco_dtls_error(const struct cisco_dtls *c, const char **detail);
 /* The negotiated suite once UP (enum dtls_suite), 0 before. */
 unsigned cisco_dtls_suite(const struct cisco_dtls *c);
 const struct cisco_dtls_stats *cisco_dtls_stats(const struct cisco_dtls *c);
+/*
+ * The record layer once UP, for tests and diagnostics (crafting records, reading its
+ * drop counters); NULL before the handshake and on the library record path.
+ */
+struct dtls_record *cisco_dtls_record(struct cisco_dtls *c);
 
 #endif /* ZCVPN_PROTO_CISCO_DTLS_H */

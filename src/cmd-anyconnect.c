@@ -57,6 +57,8 @@ struct ac_opts {
 	unsigned duration_s;		/* 0: until SIGINT/SIGTERM or the server ends it */
 	unsigned timeout_s;
 	unsigned batch;
+	const char *dtls_ciphers;	/* legacy: offer only these */
+	bool dtls09;			/* legacy: offer DTLS 0.9 only */
 };
 
 static void usage(FILE *f)
@@ -73,6 +75,10 @@ static void usage(FILE *f)
 		"  --passwd-on-stdin       read the password from the first line of stdin\n"
 		"  --tun NAME              tun device to create (default zcvpn0)\n"
 		"  --dtls psk|legacy|off   PSK-NEGOTIATE (default), legacy master secret, or no DTLS\n"
+		"  --dtls-ciphers LIST     legacy: offer only these DTLS 1.2 suites (':'-separated\n"
+		"                          Cisco names: AES256-GCM-SHA384 AES128-GCM-SHA256\n"
+		"                          AES256-SHA AES128-SHA), or with --dtls09 these 0.9 ones\n"
+		"  --dtls09                legacy: offer Cisco's DTLS 0.9 only (CBC-SHA1 suites)\n"
 		"  --base-mtu N            path MTU told to the server (default 1500)\n"
 		"  --duration SEC          disconnect after SEC (default: run until a signal)\n"
 		"  --timeout SEC           bound for each step of the login (default 30)\n"
@@ -84,7 +90,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_PROTOCOL = 256, OPT_SERVERCERT, OPT_USER, OPT_PASSWD_STDIN, OPT_TUN, OPT_DTLS,
-       OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_HELP };
+       OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_DTLS_CIPHERS, OPT_DTLS09,
+       OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -97,6 +104,8 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "dtls-ciphers", required_argument, NULL, OPT_DTLS_CIPHERS },
+	{ "dtls09", no_argument, NULL, OPT_DTLS09 },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,6 +156,8 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 		case OPT_DURATION: bad = parse_number(optarg, 0, 86400 * 365, &o->duration_s); break;
 		case OPT_TIMEOUT: bad = parse_number(optarg, 1, 3600, &o->timeout_s); break;
 		case OPT_BATCH: bad = parse_number(optarg, 1, 256, &o->batch); break;
+		case OPT_DTLS_CIPHERS: o->dtls_ciphers = optarg; break;
+		case OPT_DTLS09: o->dtls09 = true; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -258,12 +269,14 @@ static void print_session(const struct session *s)
 		inet_ntop(AF_INET, &s->info.address, addr, sizeof(addr));
 		inet_ntop(AF_INET, &s->info.netmask, mask, sizeof(mask));
 	}
-	printf("zcvpn: CSTP connected to %s (%s): address %s netmask %s mtu %u, DTLS %s port %u"
+	printf("zcvpn: CSTP connected to %s (%s): address %s netmask %s mtu %u, DTLS %s%s port %u"
 	       " dpd %u s keepalive %u s\n",
 	       s->server.host, s->info.server_name[0] ? s->info.server_name : "?", addr, mask,
 	       s->info.mtu,
 	       !s->info.dtls ? "off" : s->info.dtls_mode == CSTP_DTLS_PSK ? "PSK-NEGOTIATE" :
-	       s->info.dtls_cipher, s->info.dtls_port, s->info.dtls_dpd_s,
+	       s->info.dtls_cipher,
+	       s->info.dtls && s->info.dtls_mode == CSTP_DTLS_LEGACY ?
+	       (s->info.dtls12 ? " (DTLS 1.2)" : " (DTLS 0.9)") : "", s->info.dtls_port, s->info.dtls_dpd_s,
 	       s->info.dtls_keepalive_s);
 	fflush(stdout);
 }
@@ -280,15 +293,12 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 				"supported yet\n");
 		return -EOPNOTSUPP;
 	}
-	if (s->info.dtls_mode != CSTP_DTLS_PSK) {
-		fprintf(stderr, "zcvpn: the server chose legacy DTLS (%s), not supported yet\n",
-			s->info.dtls_cipher);
-		return -EOPNOTSUPP;
-	}
-	ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
-	if (ret) {
-		fprintf(stderr, "zcvpn: deriving the DTLS PSK from the TLS session failed\n");
-		return ret;
+	if (s->info.dtls_mode == CSTP_DTLS_PSK) {
+		ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
+		if (ret) {
+			fprintf(stderr, "zcvpn: deriving the DTLS PSK from the TLS session failed\n");
+			return ret;
+		}
 	}
 	ret = dtls_remote(s->tls, s->info.dtls_port, s->remote, sizeof(s->remote));
 	if (ret)
@@ -300,14 +310,22 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 	cfg->batch = o->batch;
 	cfg->tun = ZCVPN_TUN_LINUX;
 	cfg->tun_name = o->tun_name;
-	cfg->anyconnect.psk = s->psk;
-	cfg->anyconnect.app_id = s->info.app_id;
-	cfg->anyconnect.app_id_len = s->info.app_id_len;
+	if (s->info.dtls_mode == CSTP_DTLS_PSK) {
+		cfg->anyconnect.psk = s->psk;
+		cfg->anyconnect.app_id = s->info.app_id;
+		cfg->anyconnect.app_id_len = s->info.app_id_len;
+	} else {
+		cfg->anyconnect.master_secret = s->req.master_secret;
+		cfg->anyconnect.session_id = s->info.session_id;
+		cfg->anyconnect.legacy_cipher = s->info.dtls_cipher;
+		cfg->anyconnect.dtls09 = !s->info.dtls12;
+	}
 	cfg->anyconnect.dpd_ms = s->info.dtls_dpd_s * 1000;
 	cfg->anyconnect.keepalive_ms = s->info.dtls_keepalive_s * 1000;
 	cfg->anyconnect.handshake_timeout_ms = DTLS_HANDSHAKE_MS;
 	ret = zcvpn_engine_new(&s->engine, cfg, err, sizeof(err));
 	explicit_bzero(s->psk, sizeof(s->psk));
+	explicit_bzero(s->req.master_secret, sizeof(s->req.master_secret));
 	if (ret) {
 		fprintf(stderr, "zcvpn: %s\n", err);
 		return ret;
@@ -453,6 +471,14 @@ int cmd_anyconnect(int argc, char **argv)
 	s->server.timeout_ms = o.timeout_s * 1000;
 	s->req.dtls_mode = o.dtls_mode;
 	s->req.base_mtu = o.base_mtu;
+	/* Offer exactly what was asked for: one header or the other. */
+	if (o.dtls09) {
+		s->req.dtls12_suites = "";
+		s->req.dtls09_suites = o.dtls_ciphers;
+	} else if (o.dtls_ciphers) {
+		s->req.dtls12_suites = o.dtls_ciphers;
+		s->req.dtls09_suites = "";
+	}
 	if (getrandom(s->req.master_secret, sizeof(s->req.master_secret), 0) !=
 	    sizeof(s->req.master_secret))
 		goto out;

@@ -72,6 +72,8 @@ static int send_connect(struct tls_conn *c, const struct cstp_server *s, const c
 {
 	char hostname[64] = "zcvpn", secret[2 * 48 + 1], headers[2048];
 	uint32_t mtu = req->base_mtu - IPV4_UDP - DTLS_WORST_OVERHEAD;
+	const char *d12 = req->dtls12_suites ? req->dtls12_suites : LEGACY_DTLS12_SUITES;
+	const char *d09 = req->dtls09_suites ? req->dtls09_suites : LEGACY_DTLS09_SUITES;
 	int n;
 
 	gethostname(hostname, sizeof(hostname) - 1);
@@ -92,9 +94,9 @@ static int send_connect(struct tls_conn *c, const struct cstp_server *s, const c
 			      "X-DTLS-CipherSuite: PSK-NEGOTIATE\r\n", secret);
 	else if (req->dtls_mode == CSTP_DTLS_LEGACY)
 		n += snprintf(headers + n, sizeof(headers) - (size_t)n,
-			      "X-DTLS-Master-Secret: %s\r\n"
-			      "X-DTLS-CipherSuite: " LEGACY_DTLS09_SUITES "\r\n"
-			      "X-DTLS12-CipherSuite: " LEGACY_DTLS12_SUITES "\r\n", secret);
+			      "X-DTLS-Master-Secret: %s\r\n%s%s%s%s%s%s", secret,
+			      *d09 ? "X-DTLS-CipherSuite: " : "", d09, *d09 ? "\r\n" : "",
+			      *d12 ? "X-DTLS12-CipherSuite: " : "", d12, *d12 ? "\r\n" : "");
 	explicit_bzero(secret, sizeof(secret));
 	if (n < 0 || (size_t)n >= sizeof(headers))
 		return -ENOSPC;

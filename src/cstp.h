@@ -102,6 +102,11 @@ struct cstp_request {
 	enum cstp_dtls_mode dtls_mode;
 	uint32_t base_mtu;		/* the path MTU we tell the server */
 	uint8_t master_secret[48];	/* sent in X-DTLS-Master-Secret */
+	/*
+	 * Legacy suites offered (Cisco names, ':'-separated) in X-DTLS12-CipherSuite and
+	 * X-DTLS-CipherSuite (DTLS 0.9); NULL: the defaults; "": leave the header out.
+	 */
+	const char *dtls12_suites, *dtls09_suites;
 };
 
 struct cstp_session {

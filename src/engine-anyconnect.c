@@ -59,6 +59,42 @@ static int parse_suites(const char *list, unsigned *out, char *errbuf, size_t er
 	return 0;
 }
 
+/* Legacy suites by the names Cisco's X-DTLS(12)-CipherSuite headers use. */
+static const struct {
+	const char *name;
+	enum dtls_suite suite;
+} legacy_names[] = {
+	{ "AES256-GCM-SHA384", DTLS_SUITE_AES256_GCM },
+	{ "AES128-GCM-SHA256", DTLS_SUITE_AES128_GCM },
+	{ "AES256-SHA", DTLS_SUITE_AES256_CBC_SHA1 },
+	{ "AES128-SHA", DTLS_SUITE_AES128_CBC_SHA1 },
+};
+
+static int legacy_config(const struct zcvpn_anyconnect *ac, struct dtls_config *d,
+			 char *errbuf, size_t errlen)
+{
+	if (!ac->session_id || !ac->legacy_cipher)
+		return engine_fail(errbuf, errlen, -EINVAL,
+				   "legacy AnyConnect DTLS needs the master secret, the server's session ID and its cipher suite (or a PSK)");
+	d->suites = 0;
+	for (size_t i = 0; i < sizeof(legacy_names) / sizeof(legacy_names[0]); i++)
+		if (!strcasecmp(ac->legacy_cipher, legacy_names[i].name))
+			d->suites = legacy_names[i].suite;
+	if (!d->suites)
+		return engine_fail(errbuf, errlen, -EINVAL,
+				   "unsupported legacy DTLS cipher '%s' (AES256-GCM-SHA384, AES128-GCM-SHA256, AES256-SHA, AES128-SHA)",
+				   ac->legacy_cipher);
+	if (ac->dtls09 && (d->suites & DTLS_SUITES_GCM))
+		return engine_fail(errbuf, errlen, -EINVAL,
+				   "DTLS 0.9 has no GCM suites ('%s')", ac->legacy_cipher);
+	d->mode = DTLS_MODE_RESUME;
+	d->version = ac->dtls09 ? DTLS_VER_0_9 : DTLS_VER_1_2;
+	memcpy(d->master_secret, ac->master_secret, DTLS_MASTER_SECRET_LEN);
+	memcpy(d->session_id, ac->session_id, 32);
+	d->session_id_len = 32;
+	return 0;
+}
+
 /*
  * The library's handshake flights.  A server does not know its peer until the handshake
  * authenticated it, so until then it answers whoever sent the last datagram.
@@ -103,9 +139,9 @@ int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cf
 	struct cisco_dtls *c;
 	int ret;
 
-	if (!ac->psk)
+	if (!ac->psk && !ac->master_secret)
 		return engine_fail(errbuf, errlen, -EINVAL,
-				   "AnyConnect DTLS needs the 32-byte PSK (PSK-NEGOTIATE)");
+				   "AnyConnect DTLS needs the 32-byte PSK (PSK-NEGOTIATE) or a legacy master secret");
 	if (ac->app_id_len > DTLS_MAX_SESSION_ID_LEN || (ac->app_id_len && !ac->app_id))
 		return engine_fail(errbuf, errlen, -EINVAL,
 				   "DTLS App-ID must be 1..%d bytes", DTLS_MAX_SESSION_ID_LEN);
@@ -115,13 +151,21 @@ int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cf
 	if (!ac->server && !cfg->remote)
 		return engine_fail(errbuf, errlen, -EINVAL,
 				   "an AnyConnect client needs the server's address");
-	ret = parse_suites(ac->ciphers, &cc.dtls.suites, errbuf, errlen);
-	if (ret)
-		return ret;
-	memcpy(cc.dtls.psk, ac->psk, DTLS_PSK_LEN);
-	if (ac->app_id_len)
-		memcpy(cc.dtls.session_id, ac->app_id, ac->app_id_len);
-	cc.dtls.session_id_len = (uint32_t)ac->app_id_len;
+	if (ac->psk) {
+		ret = parse_suites(ac->ciphers, &cc.dtls.suites, errbuf, errlen);
+		if (ret)
+			return ret;
+		memcpy(cc.dtls.psk, ac->psk, DTLS_PSK_LEN);
+		if (ac->app_id_len)
+			memcpy(cc.dtls.session_id, ac->app_id, ac->app_id_len);
+		cc.dtls.session_id_len = (uint32_t)ac->app_id_len;
+	} else {
+		ret = legacy_config(ac, &cc.dtls, errbuf, errlen);
+		if (ret) {
+			crypto_wipe(&cc, sizeof(cc));
+			return ret;
+		}
+	}
 	/* Handshake flights fit the path the tunnel will use. */
 	cc.dtls.mtu = cfg->mtu + 100 < DTLS_DEFAULT_MTU ? cfg->mtu + 100 : DTLS_DEFAULT_MTU;
 

@@ -65,14 +65,15 @@ enum zcvpn_protocol {
 };
 
 /*
- * AnyConnect DTLS in PSK-NEGOTIATE mode, as openconnect and ocserv run it: the CSTP
- * (HTTPS) session gives the PSK (RFC 5705 exporter, label "EXPORTER-openconnect-psk",
- * 32 bytes) and the server's X-DTLS-App-ID; the engine runs the DTLS handshake over its
- * own socket and then moves data through its in-place record layer.
+ * AnyConnect DTLS, as openconnect and ocserv run it.  PSK-NEGOTIATE: the CSTP (HTTPS)
+ * session gives the PSK (RFC 5705 exporter, label "EXPORTER-openconnect-psk", 32 bytes)
+ * and the server's X-DTLS-App-ID.  Legacy: a master secret and session ID (below).
+ * Either way the engine runs the DTLS handshake over its own socket and then moves data
+ * through its in-place record layer.
  */
 struct zcvpn_anyconnect {
 	bool server;		/* the local server role (zcvpn serve); else a client */
-	const uint8_t *psk;	/* 32 bytes, borrowed for zcvpn_engine_new */
+	const uint8_t *psk;	/* 32 bytes, borrowed for zcvpn_engine_new; NULL: legacy */
 	const uint8_t *app_id;	/* client: X-DTLS-App-ID, sent as the ClientHello session
 				 * ID (how ocserv finds the session); borrowed */
 	size_t app_id_len;	/* 0..32 */
@@ -81,6 +82,18 @@ struct zcvpn_anyconnect {
 	 * "aes256-cbc-sha1", "aes128-cbc-sha1"; NULL: both GCM suites.
 	 */
 	const char *ciphers;
+	/*
+	 * Legacy mode (psk NULL): the client chose a 48-byte master secret and sent it in
+	 * X-DTLS-Master-Secret; the server answered with a 32-byte X-DTLS-Session-ID and
+	 * one suite, which both ends then "resume".  Suites by their Cisco names:
+	 * "AES256-GCM-SHA384", "AES128-GCM-SHA256", "AES256-SHA", "AES128-SHA"; dtls09
+	 * when the server named it in X-DTLS-CipherSuite (Cisco's DTLS 0.9, CBC only)
+	 * rather than X-DTLS12-CipherSuite.  All borrowed for zcvpn_engine_new.
+	 */
+	const uint8_t *master_secret;
+	const uint8_t *session_id;
+	const char *legacy_cipher;
+	bool dtls09;
 	uint32_t dpd_ms;	/* X-DTLS-DPD: probe after this long without receiving */
 	uint32_t keepalive_ms;	/* X-DTLS-Keepalive: send after this long without sending */
 	uint32_t handshake_timeout_ms;	/* whole handshake; 0: 30 s */
