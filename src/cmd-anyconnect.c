@@ -220,7 +220,8 @@ struct session {
 	char remote[80];
 	struct zcvpn_config cfg;
 	struct zcvpn_engine *engine;
-	uint64_t cstp_dpd_rx, cstp_dpd_tx, cstp_keepalive_tx, cstp_data_rx, cstp_other_rx;
+	uint64_t cstp_dpd_rx, cstp_dpd_tx, cstp_dpd_resp_rx, cstp_keepalive_tx, cstp_data_rx;
+	uint64_t cstp_other_rx;
 	bool server_ended;
 };
 
@@ -349,9 +350,10 @@ static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, 
 	switch (type) {
 	case CISCO_PKT_DPD_REQ:
 		s->cstp_dpd_rx++;
-		s->cstp_dpd_tx++;
 		return cstp_send(s->tls, CISCO_PKT_DPD_RESP, payload, len);
 	case CISCO_PKT_DPD_RESP:
+		s->cstp_dpd_resp_rx++;
+		return 0;
 	case CISCO_PKT_KEEPALIVE:
 		return 0;
 	case CISCO_PKT_DISCONNECT:
@@ -370,10 +372,33 @@ static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, 
 	}
 }
 
+/*
+ * DPD on the CSTP channel too, as openconnect does: ocserv drops a session whose TCP
+ * side stays silent past its DPD interval even while DTLS is busy.  Due at last
+ * receive + interval, re-sent every half interval, dead at twice the interval.
+ */
+static int cstp_dpd(struct session *s, double now, double last_rx, double *last_dpd)
+{
+	double dpd = s->info.cstp_dpd_s;
+
+	if (!dpd || now - last_rx < dpd)
+		return 0;
+	if (now - last_rx > 2 * dpd) {
+		fprintf(stderr, "zcvpn: no answer on CSTP for %.0f s: the server is gone\n",
+			now - last_rx);
+		return -ETIMEDOUT;
+	}
+	if (*last_dpd > last_rx && now - *last_dpd < dpd / 2)
+		return 0;
+	*last_dpd = now;
+	s->cstp_dpd_tx++;
+	return cstp_send(s->tls, CISCO_PKT_DPD_REQ, NULL, 0);
+}
+
 /* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
 static int run_session(struct session *s, const struct ac_opts *o)
 {
-	double start = now_s(), last_cstp_tx = start;
+	double start = now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
 	bool reported_up = false;
 	struct zcvpn_stats st;
 
@@ -388,8 +413,14 @@ static int run_session(struct session *s, const struct ac_opts *o)
 				ret == -ECONNRESET ? "was closed by the server" : "failed");
 			return ret;
 		}
-		if (ret > 0 && handle_cstp(s, type, payload, len) < 0)
-			return -EIO;
+		if (ret > 0) {
+			last_cstp_rx = now_s();
+			if (handle_cstp(s, type, payload, len) < 0)
+				return -EIO;
+		}
+		ret = cstp_dpd(s, now_s(), last_cstp_rx, &last_dpd);
+		if (ret)
+			return ret;
 		zcvpn_engine_get_stats(s->engine, &st);
 		if (st.transport_up && !reported_up) {
 			reported_up = true;
@@ -434,8 +465,10 @@ static void report(struct session *s)
 	STAT(dpd_tx); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
 	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
 	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
-	       "\nstat cstp_keepalive_tx %" PRIu64 "\nstat cstp_data_rx %" PRIu64 "\n",
-	       s->cstp_dpd_rx, s->cstp_dpd_tx, s->cstp_keepalive_tx, s->cstp_data_rx);
+	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64
+	       "\nstat cstp_data_rx %" PRIu64 "\n",
+	       s->cstp_dpd_rx, s->cstp_dpd_tx, s->cstp_dpd_resp_rx, s->cstp_keepalive_tx,
+	       s->cstp_data_rx);
 	fflush(stdout);
 }
 

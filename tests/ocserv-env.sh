@@ -8,6 +8,7 @@
 #   oc_in_client CMD    runs CMD in the client namespace
 #   oc_cleanup          stops ocserv and removes the namespaces and files
 # After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
+# Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval.
 
 oc_skip_unless_ready() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -51,7 +52,7 @@ isolate-workers = false
 max-clients = 4
 max-same-clients = 4
 keepalive = 32400
-dpd = 90
+dpd = ${OC_DPD:-90}
 mobile-dpd = 1800
 try-mtu-discovery = false
 auth-timeout = 240
