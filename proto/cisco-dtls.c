@@ -235,9 +235,12 @@ static int send_ctrl(struct cisco_dtls *c, uint8_t type, const void *payload, ui
 static int cisco_dtls_encap(void *ctx, struct pkt *pkt)
 {
 	struct cisco_dtls *c = ctx;
-	uint8_t *type = pkt_push(pkt, 1);
+	uint8_t *type;
 	int ret;
 
+	if (!c->record && !c->lib_path)
+		return -ENOTCONN;	/* the engine asks ready() first; others may not */
+	type = pkt_push(pkt, 1);
 	if (!type)
 		return -ENOSPC;
 	*type = CISCO_PKT_DATA;
@@ -275,7 +278,7 @@ static void answer_dpd(struct cisco_dtls *c, struct pkt *pkt)
 {
 	pkt->data[0] = CISCO_PKT_DPD_RESP;
 	if (send_record(c, pkt) == 0)
-		c->stats.dpd_tx++;
+		c->stats.dpd_resp_tx++;
 }
 
 /* pkt holds an authenticated plaintext: type byte and payload. */
@@ -518,8 +521,9 @@ static void cisco_dtls_get_stats(const void *ctx, struct zcvpn_stats *st)
 	st->rx_not_handshake += c->stats.rx_not_handshake;
 	st->rx_bad_type += c->stats.rx_bad_type + c->stats.rx_empty;
 	st->rx_compressed += c->stats.rx_compressed;
-	st->dpd_rx += c->stats.dpd_req_rx + c->stats.dpd_resp_rx;
 	st->dpd_tx += c->stats.dpd_tx;
+	st->dpd_rx += c->stats.dpd_resp_rx;
+	st->dpd_answered += c->stats.dpd_resp_tx;
 	st->keepalive_rx += c->stats.keepalive_rx;
 	st->keepalive_tx += c->stats.keepalive_tx;
 	st->transport_up = c->state == CISCO_DTLS_UP;

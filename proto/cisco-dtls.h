@@ -56,7 +56,8 @@ struct cisco_dtls_stats {
 	uint64_t rx_bad_type;		/* authenticated, but a type byte we do not know */
 	uint64_t rx_compressed;		/* compressed data: never negotiated, dropped */
 	uint64_t rx_empty;		/* authenticated record without a type byte */
-	uint64_t dpd_req_rx, dpd_resp_rx, dpd_tx;
+	uint64_t dpd_tx, dpd_resp_rx;		/* our requests, and the answers to them */
+	uint64_t dpd_req_rx, dpd_resp_tx;	/* the peer's requests, and our answers */
 	uint64_t keepalive_rx, keepalive_tx;
 	uint64_t disconnect_rx;
 	uint64_t lib_copied_bytes;	/* bytes moved through the library's record calls */

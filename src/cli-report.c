@@ -99,11 +99,11 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	       st.rx_bad_padding, st.rx_bad_next_header, st.rx_oversize, st.rx_truncated,
 	       st.rx_ring_full);
 	if (cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT)
-		printf("  dtls      up %d  peer_closed %d  error %d  dpd rx/tx %" PRIu64 "/%" PRIu64
+		printf("  dtls      up %d  peer_closed %d  error %d  dpd sent/answered %" PRIu64 "/%" PRIu64
 		       "  keepalive rx/tx %" PRIu64 "/%" PRIu64 "  bad_version %" PRIu64
 		       " bad_epoch %" PRIu64 " bad_type %" PRIu64 " compressed %" PRIu64
 		       " to_library %" PRIu64 "\n",
-		       st.transport_up, st.peer_closed, st.transport_error, st.dpd_rx, st.dpd_tx,
+		       st.transport_up, st.peer_closed, st.transport_error, st.dpd_tx, st.dpd_rx,
 		       st.keepalive_rx, st.keepalive_tx, st.rx_bad_version, st.rx_bad_epoch,
 		       st.rx_bad_type, st.rx_compressed, st.rx_to_library);
 	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes);
@@ -118,7 +118,7 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type); STAT(rx_compressed);
 	STAT(rx_to_library); STAT(rx_not_handshake); STAT(handshake_datagrams);
 	STAT(handshake_failures); STAT(dpd_rx); STAT(dpd_tx); STAT(keepalive_rx);
-	STAT(keepalive_tx); STAT(transport_up); STAT(peer_closed);
+	STAT(keepalive_tx); STAT(dpd_answered); STAT(transport_up); STAT(peer_closed);
 	printf("stat transport_error %d\n", st.transport_error);
 	fflush(stdout);
 	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;

@@ -282,35 +282,31 @@ static void print_session(const struct session *s)
 	fflush(stdout);
 }
 
-/* The engine: DTLS to the server's UDP port, the tun device named on the command line. */
-static int start_engine(struct session *s, const struct ac_opts *o)
+/* Tun packets while DTLS is not up: over CSTP, as openconnect does (a copy each). */
+static int cstp_fallback(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct session *s = ctx;
+
+	return cstp_send(s->tls, CISCO_PKT_DATA, pkt, len);
+}
+
+static void engine_settings(struct session *s, const struct ac_opts *o)
 {
 	struct zcvpn_config *cfg = &s->cfg;
-	char err[256];
-	int ret;
 
-	if (!s->info.dtls) {
-		fprintf(stderr, "zcvpn: the server offered no DTLS; CSTP-only sessions are not "
-				"supported yet\n");
-		return -EOPNOTSUPP;
-	}
-	if (s->info.dtls_mode == CSTP_DTLS_PSK) {
-		ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
-		if (ret) {
-			fprintf(stderr, "zcvpn: deriving the DTLS PSK from the TLS session failed\n");
-			return ret;
-		}
-	}
-	ret = dtls_remote(s->tls, s->info.dtls_port, s->remote, sizeof(s->remote));
-	if (ret)
-		return ret;
 	zcvpn_config_init(cfg);
 	cfg->protocol = ZCVPN_PROTOCOL_ANYCONNECT;
-	cfg->remote = s->remote;
 	cfg->mtu = s->info.mtu;
 	cfg->batch = o->batch;
 	cfg->tun = ZCVPN_TUN_LINUX;
 	cfg->tun_name = o->tun_name;
+	if (!s->info.dtls) {
+		/* CSTP only: the engine still runs the tun and its rings; its socket idles. */
+		cfg->anyconnect.cstp_only = true;
+		cfg->local = "0.0.0.0:0";
+		return;
+	}
+	cfg->remote = s->remote;
 	if (s->info.dtls_mode == CSTP_DTLS_PSK) {
 		cfg->anyconnect.psk = s->psk;
 		cfg->anyconnect.app_id = s->info.app_id;
@@ -324,7 +320,34 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 	cfg->anyconnect.dpd_ms = s->info.dtls_dpd_s * 1000;
 	cfg->anyconnect.keepalive_ms = s->info.dtls_keepalive_s * 1000;
 	cfg->anyconnect.handshake_timeout_ms = DTLS_HANDSHAKE_MS;
-	ret = zcvpn_engine_new(&s->engine, cfg, err, sizeof(err));
+}
+
+/*
+ * The engine: DTLS to the server's UDP port, the tun device named on the command line,
+ * CSTP as the fallback.  It runs in this thread (host-loop mode), so the fallback
+ * writes to the TLS connection from the same thread that reads it.
+ */
+static int start_engine(struct session *s, const struct ac_opts *o)
+{
+	char err[256];
+	int ret;
+
+	if (s->info.dtls && s->info.dtls_mode == CSTP_DTLS_PSK) {
+		ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
+		if (ret) {
+			fprintf(stderr, "zcvpn: deriving the DTLS PSK from the TLS session failed\n");
+			return ret;
+		}
+	}
+	if (s->info.dtls) {
+		ret = dtls_remote(s->tls, s->info.dtls_port, s->remote, sizeof(s->remote));
+		if (ret)
+			return ret;
+	} else {
+		fprintf(stderr, "zcvpn: no DTLS: data goes over CSTP (TLS), with a copy per packet\n");
+	}
+	engine_settings(s, o);
+	ret = zcvpn_engine_new(&s->engine, &s->cfg, err, sizeof(err));
 	explicit_bzero(s->psk, sizeof(s->psk));
 	explicit_bzero(s->req.master_secret, sizeof(s->req.master_secret));
 	if (ret) {
@@ -338,10 +361,17 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 			return ret;
 		}
 	}
-	ret = zcvpn_engine_start(s->engine, ZCVPN_START_THREAD);
-	if (ret)
+	zcvpn_engine_set_fallback(s->engine, cstp_fallback, s);
+	ret = zcvpn_engine_start(s->engine, 0);
+	if (ret) {
 		fprintf(stderr, "zcvpn: starting the engine: %s\n", strerror(-ret));
-	return ret;
+		return ret;
+	}
+	if (!s->info.dtls) {
+		printf("zcvpn: CSTP data path up\n");
+		fflush(stdout);
+	}
+	return 0;
 }
 
 /* One CSTP packet from the server: DPD answered, the end of the session noted. */
@@ -363,8 +393,10 @@ static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, 
 		s->server_ended = true;
 		return 0;
 	case CISCO_PKT_DATA:
-		/* Data goes over CSTP only until DTLS is up; with DTLS up it never does. */
+		/* Over CSTP until DTLS is up (or for good without DTLS): a copy, counted. */
 		s->cstp_data_rx++;
+		if (len)
+			zcvpn_engine_inject(s->engine, payload, len);
 		return 0;
 	default:
 		s->cstp_other_rx++;
@@ -395,30 +427,49 @@ static int cstp_dpd(struct session *s, double now, double last_rx, double *last_
 	return cstp_send(s->tls, CISCO_PKT_DPD_REQ, NULL, 0);
 }
 
+/* Waits for the TLS socket or the engine's fd; handles what came in on either. */
+static int poll_once(struct session *s, double *last_cstp_rx)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = tls_fd(s->tls), .events = POLLIN },
+		{ .fd = zcvpn_engine_fd(s->engine), .events = POLLIN },
+	};
+	const uint8_t *payload;
+	uint8_t type;
+	size_t len;
+	int ret;
+
+	if (poll(pfd, 2, tls_pending(s->tls) ? 0 : POLL_MS) < 0 && errno != EINTR)
+		return -errno;
+	if (pfd[1].revents) {
+		ret = zcvpn_engine_process(s->engine);
+		if (ret)
+			return ret;
+	}
+	/* Every complete CSTP packet already here, without waiting for more. */
+	while ((ret = cstp_next_packet(s->tls, &s->reader, 0, &type, &payload, &len)) > 0) {
+		*last_cstp_rx = now_s();
+		if (handle_cstp(s, type, payload, len) < 0)
+			return -EIO;
+	}
+	if (ret < 0)
+		fprintf(stderr, "zcvpn: the CSTP connection %s\n",
+			ret == -ECONNRESET ? "was closed by the server" : "failed");
+	return ret;
+}
+
 /* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
 static int run_session(struct session *s, const struct ac_opts *o)
 {
 	double start = now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
-	bool reported_up = false;
+	bool reported_up = false, reported_down = false;
 	struct zcvpn_stats st;
+	int ret;
 
 	while (!interrupted && !s->server_ended) {
-		uint8_t type;
-		const uint8_t *payload;
-		size_t len;
-		int ret = cstp_next_packet(s->tls, &s->reader, POLL_MS, &type, &payload, &len);
-
-		if (ret < 0) {
-			fprintf(stderr, "zcvpn: the CSTP connection %s\n",
-				ret == -ECONNRESET ? "was closed by the server" : "failed");
-			return ret;
-		}
-		if (ret > 0) {
-			last_cstp_rx = now_s();
-			if (handle_cstp(s, type, payload, len) < 0)
-				return -EIO;
-		}
-		ret = cstp_dpd(s, now_s(), last_cstp_rx, &last_dpd);
+		ret = poll_once(s, &last_cstp_rx);
+		if (!ret)
+			ret = cstp_dpd(s, now_s(), last_cstp_rx, &last_dpd);
 		if (ret)
 			return ret;
 		zcvpn_engine_get_stats(s->engine, &st);
@@ -427,9 +478,10 @@ static int run_session(struct session *s, const struct ac_opts *o)
 			printf("zcvpn: DTLS up after %.2f s\n", now_s() - start);
 			fflush(stdout);
 		}
-		if (st.transport_error) {
-			fprintf(stderr, "zcvpn: DTLS failed: %s\n", strerror(-st.transport_error));
-			return st.transport_error;
+		if (st.transport_error && !reported_down) {
+			reported_down = true;
+			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP from now on\n",
+				strerror(-st.transport_error));
 		}
 		if (st.peer_closed) {
 			fprintf(stderr, "zcvpn: the server closed DTLS\n");
@@ -462,8 +514,10 @@ static void report(struct session *s)
 	STAT(rx_replay); STAT(rx_too_old); STAT(rx_bad_padding); STAT(rx_oversize);
 	STAT(rx_bad_length); STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type);
 	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dpd_rx);
-	STAT(dpd_tx); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
+	STAT(dpd_tx); STAT(dpd_answered); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
 	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
+	STAT(fallback_tx_packets); STAT(fallback_rx_packets); STAT(transport_up);
+	printf("stat transport_error %d\n", st.transport_error);
 	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
 	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64
 	       "\nstat cstp_data_rx %" PRIu64 "\n",

@@ -216,16 +216,25 @@ int cstp_connect_tunnel(struct tls_conn *c, const struct cstp_server *s, const c
 
 int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len)
 {
-	uint8_t hdr[CSTP_STF_HDR] = { 'S', 'T', 'F', 1, (uint8_t)(len >> 8), (uint8_t)len,
-				      type, 0 };
-	int ret;
+	/*
+	 * One TLS record per CSTP packet: ocserv (like openconnect) reads one record as one
+	 * packet and does not reassemble, so header and payload must go in a single write.
+	 */
+	uint8_t buf[CSTP_STF_HDR + CSTP_MAX_PACKET];
 
 	if (len > CSTP_MAX_PACKET)
 		return -EMSGSIZE;
-	ret = tls_write_all(c, hdr, sizeof(hdr));
-	if (!ret && len)
-		ret = tls_write_all(c, payload, len);
-	return ret;
+	buf[0] = 'S';
+	buf[1] = 'T';
+	buf[2] = 'F';
+	buf[3] = 1;
+	buf[4] = (uint8_t)(len >> 8);
+	buf[5] = (uint8_t)len;
+	buf[6] = type;
+	buf[7] = 0;
+	if (len)
+		memcpy(buf + CSTP_STF_HDR, payload, len);
+	return tls_write_all(c, buf, CSTP_STF_HDR + len);
 }
 
 int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,

@@ -119,6 +119,36 @@ static int send_datagram(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * No DTLS: a transport that never comes up, so every packet takes the host's fallback
+ * (CSTP).  The socket stays open but idle; anything arriving on it is dropped.
+ */
+static uint32_t none_rx_head(const void *ctx) { (void)ctx; return 0; }
+static int none_encap(void *ctx, struct pkt *pkt) { (void)ctx; (void)pkt; return -ENOTCONN; }
+static enum transport_verdict none_decap(void *ctx, struct pkt *pkt, uint32_t max)
+{
+	(void)ctx; (void)pkt; (void)max;
+	return TRANSPORT_DROP;
+}
+static int none_probe(void *ctx, struct pkt *pkt) { (void)ctx; (void)pkt; return -ENOTCONN; }
+static void none_stats(const void *ctx, struct zcvpn_stats *st) { (void)ctx; (void)st; }
+static void none_free(void *ctx) { (void)ctx; }
+static bool none_ready(const void *ctx) { (void)ctx; return false; }
+/* Down from the first tick: the engine hands everything to the fallback. */
+static int none_tick(void *ctx, uint64_t now) { (void)ctx; (void)now; return -ENOTCONN; }
+
+static const struct transport_ops cstp_only_ops = {
+	.name = "anyconnect-cstp-only",
+	.rx_head = none_rx_head,
+	.encap = none_encap,
+	.decap = none_decap,
+	.build_probe = none_probe,
+	.stats = none_stats,
+	.free = none_free,
+	.ready = none_ready,
+	.tick = none_tick,
+};
+
 int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
 			   char *errbuf, size_t errlen)
 {
@@ -139,6 +169,10 @@ int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cf
 	struct cisco_dtls *c;
 	int ret;
 
+	if (ac->cstp_only) {
+		e->transport = (struct transport){ .ops = &cstp_only_ops };
+		return 0;
+	}
 	if (!ac->psk && !ac->master_secret)
 		return engine_fail(errbuf, errlen, -EINVAL,
 				   "AnyConnect DTLS needs the 32-byte PSK (PSK-NEGOTIATE) or a legacy master secret");

@@ -372,6 +372,17 @@ ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e)
 	return e->epoll_fd;
 }
 
+/*
+ * The transport's timers.  Once it reports itself down for good (handshake failed, peer
+ * dead or gone), tun packets go to the host's fallback if it set one; until then they
+ * wait, so that a handshake in progress costs no copies.
+ */
+static void transport_tick(struct zcvpn_engine *e)
+{
+	if (e->transport.ops->tick(e->transport.ctx, engine_now_ns()))
+		e->transport_down = true;
+}
+
 /* The timer: the transport's own (DTLS), or ESP keepalives after a quiet period. */
 static void timer_tick(struct zcvpn_engine *e)
 {
@@ -380,7 +391,7 @@ static void timer_tick(struct zcvpn_engine *e)
 	if (read(e->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
 	if (e->transport.ops->tick)
-		e->transport.ops->tick(e->transport.ctx, engine_now_ns());
+		transport_tick(e);
 	else if (engine_now_ns() - e->last_tx_ns >= (uint64_t)e->keepalive_ms * 1000000u)
 		engine_send_probe(e);
 }
@@ -450,7 +461,8 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 	 * Without a peer the records wait, and so do we: the first authenticated
 	 * datagram wakes us through the socket.
 	 */
-	if (e->connected && engine_transport_ready(e) && ring_wait_prepare(e->tx))
+	if (((e->connected && engine_transport_ready(e)) || engine_use_fallback(e)) &&
+	    ring_wait_prepare(e->tx))
 		kick(ring_event_fd(e->tx));
 	pthread_mutex_unlock(&e->path_lock);
 	return ret;
@@ -535,7 +547,7 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 		engine_send_probe(e);
 	/* A DTLS client sends its ClientHello now, not one timer period later. */
 	if (e->transport.ops->tick)
-		e->transport.ops->tick(e->transport.ctx, engine_now_ns());
+		transport_tick(e);
 	if (flags & ZCVPN_START_THREAD) {
 		ret = -pthread_create(&e->thread, NULL, engine_thread, e);
 		if (ret) {
@@ -546,6 +558,42 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 		e->thread_running = true;
 	}
 	return 0;
+}
+
+ZCVPN_EXPORT void zcvpn_engine_set_fallback(struct zcvpn_engine *e, zcvpn_fallback_fn fn,
+					    void *ctx)
+{
+	pthread_mutex_lock(&e->path_lock);
+	e->fallback = fn;
+	e->fallback_ctx = ctx;
+	pthread_mutex_unlock(&e->path_lock);
+}
+
+/* The rx ring has one producer at a time: the path lock keeps process() out meanwhile. */
+ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, size_t len)
+{
+	struct ring_rec rec;
+	int ret;
+
+	if (!len || len > e->mtu)
+		return -EMSGSIZE;
+	pthread_mutex_lock(&e->path_lock);
+	ret = ring_reserve(e->rx, (uint32_t)len, &rec);
+	if (ret) {
+		e->stats.rx_ring_full++;
+		ret = -ENOBUFS;
+		goto out;
+	}
+	memcpy(rec.payload, pkt, len);
+	ring_commit(e->rx, &rec);
+	ret = ring_publish(e->rx) < 0 ? -EBADMSG : 0;
+	e->stats.rx_packets++;
+	e->stats.rx_bytes += len;
+	e->stats.copied_bytes += len;
+	e->stats.fallback_rx_packets++;
+out:
+	pthread_mutex_unlock(&e->path_lock);
+	return ret;
 }
 
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e)

@@ -58,6 +58,9 @@ struct zcvpn_engine {
 	struct sockaddr_storage candidate;
 	socklen_t candidate_len;
 	uint32_t tick_ms;		/* transport timer period; 0: no transport timer */
+	bool transport_down;		/* the transport's tick said it is down for good */
+	zcvpn_fallback_fn fallback;	/* where tun packets go once the transport is down */
+	void *fallback_ctx;
 	bool transport_closed;		/* transport->close ran */
 
 	struct engine_batch rxb;
@@ -92,9 +95,18 @@ uint64_t engine_now_ns(void);
 int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* engine-tx.c: hands tun packets to the host's fallback; returns how many. */
+int engine_tx_fallback(struct zcvpn_engine *e);
+
 /* engine-anyconnect.c: the AnyConnect DTLS transport from cfg->anyconnect. */
 int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
 			   char *errbuf, size_t errlen);
+
+/* Whether tun packets go to the host's fallback: the transport is down for good. */
+static inline bool engine_use_fallback(const struct zcvpn_engine *e)
+{
+	return e->fallback && e->transport_down;
+}
 
 /* Whether the transport may encapsulate now (a DTLS handshake may still run). */
 static inline bool engine_transport_ready(const struct zcvpn_engine *e)

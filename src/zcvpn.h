@@ -94,6 +94,11 @@ struct zcvpn_anyconnect {
 	const uint8_t *session_id;
 	const char *legacy_cipher;
 	bool dtls09;
+	/*
+	 * No DTLS at all (the server offered none): every packet takes the fallback path
+	 * (zcvpn_engine_set_fallback), and the UDP socket stays idle.
+	 */
+	bool cstp_only;
 	uint32_t dpd_ms;	/* X-DTLS-DPD: probe after this long without receiving */
 	uint32_t keepalive_ms;	/* X-DTLS-Keepalive: send after this long without sending */
 	uint32_t handshake_timeout_ms;	/* whole handshake; 0: 30 s */
@@ -157,7 +162,10 @@ struct zcvpn_stats {
 	uint64_t rx_to_library;			/* alerts, handshake records: to the library */
 	uint64_t handshake_datagrams, handshake_failures;
 	uint64_t rx_not_handshake;		/* dropped: listening, and not a ClientHello */
-	uint64_t dpd_rx, dpd_tx, keepalive_rx, keepalive_tx;
+	uint64_t dpd_tx, dpd_rx;		/* our DPD requests, and the answers to them */
+	uint64_t dpd_answered;			/* the peer's DPD requests we answered */
+	uint64_t keepalive_rx, keepalive_tx;
+	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP) */
 	bool transport_up;			/* handshake done and the peer alive */
 	bool peer_closed;			/* a DISCONNECT or close_notify was exchanged */
 	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ... */
@@ -199,6 +207,31 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
  */
 ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_esp_sa *in,
 				    const struct zcvpn_esp_sa *out, char *errbuf, size_t errlen);
+
+/*
+ * The way around a transport that is down for good (AnyConnect: the DTLS handshake
+ * failed, the peer is dead, or cstp_only): packets from the tun are handed to fn
+ * instead of waiting in the ring, and the host delivers what it received its own way
+ * with zcvpn_engine_inject.  While a handshake runs, packets wait (it takes
+ * milliseconds, and waiting costs no copies).  For
+ * AnyConnect that is CSTP, the TLS connection the login used (8-byte STF framing).
+ * Correct, not zero-copy: every byte through here counts in copied_bytes.
+ *
+ * fn runs in the thread that runs zcvpn_engine_process (the engine's own, or the host's
+ * in host-loop mode, which is what a host writing to its TLS connection wants); pkt is
+ * borrowed for the call.  fn returns 0, or -errno to drop the packet (counted in
+ * tx_errors).  Set it before zcvpn_engine_start.
+ */
+typedef int (*zcvpn_fallback_fn)(void *ctx, const uint8_t *pkt, size_t len);
+ZCVPN_EXPORT void zcvpn_engine_set_fallback(struct zcvpn_engine *e, zcvpn_fallback_fn fn,
+					    void *ctx);
+
+/*
+ * Delivers one inner packet received outside the engine (CSTP) to the tun.  The packet
+ * is copied (counted in copied_bytes).  Callable from any thread.  0, -EMSGSIZE above
+ * the MTU, -ENOBUFS when the rx ring is full (the packet is dropped and counted).
+ */
+ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, size_t len);
 
 /* Stops the engine thread (if any) and the tun backend.  Idempotent. */
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e);

@@ -1,0 +1,958 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The AnyConnect DTLS transport (proto/cisco-dtls.h) without the engine: a client and a
+ * server transport joined by in-memory datagram queues, the PSK handshake driven through
+ * ops->tick and ops->decap, then every record type an authenticated peer can send,
+ * crafted on the client's record layer (cisco_dtls_record) so that any type byte and
+ * any length is possible: DATA delivered, DPD answered with the same payload, keepalive
+ * and DPD responses counted, DISCONNECT and TERM_SERVER closing, COMPRESSED, unknown
+ * types and empty records dropped and counted.  Also the DPD and keepalive timers on a
+ * fake clock, the transport's own control senders (close, build_probe), and garbage at
+ * an established and at a listening server.
+ *
+ * The handshake completes on the real CLOCK_MONOTONIC (decap reads it), so the fake
+ * clock starts at the real time after the handshake and only moves forward from there.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/dtls.h"
+#include "proto/cisco-dtls.h"
+#include "proto/dtls-record.h"
+#include "proto/dtls-wire.h"
+#include "proto/transport.h"
+#include "ring/pkt.h"
+#include "src/zcvpn.h"
+
+enum {
+	WIRE_SLOTS = 32,
+	DGRAM_MAX = 2048,
+	ROOM = 4096,
+	PAYLOAD_OFF = 256,	/* where the inner packet lands in a receive buffer */
+	MAX_INNER = 1400,
+	HANDSHAKE_ROUNDS = 200,
+	MS = 1000000,
+};
+
+/* One direction of the in-memory network: a FIFO of datagrams. */
+struct wire {
+	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
+	size_t len[WIRE_SLOTS];
+	unsigned head, count;
+};
+
+struct side {
+	struct wire out;	/* what this side sent */
+	struct transport t;
+	struct cisco_dtls *c;
+	uint8_t room[ROOM];	/* receive buffer, as a ring record */
+	struct pkt pkt;		/* the last datagram fed, after decap */
+};
+
+struct link {
+	struct side cli, srv;
+	uint64_t t0;		/* the fake clock's start: real time after the handshake */
+};
+
+static const unsigned suites[] = {
+	DTLS_SUITE_AES128_GCM, DTLS_SUITE_AES256_GCM,
+	DTLS_SUITE_AES128_CBC_SHA1, DTLS_SUITE_AES256_CBC_SHA1,
+};
+
+#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t real_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int wire_send(void *ctx, const void *buf, size_t len)
+{
+	struct wire *w = ctx;
+	unsigned slot;
+
+	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
+		return -EAGAIN;
+	slot = (w->head + w->count++) % WIRE_SLOTS;
+	memcpy(w->buf[slot], buf, len);
+	w->len[slot] = len;
+	return 0;
+}
+
+/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
+static size_t wire_pop(struct wire *w, uint8_t *out)
+{
+	size_t len;
+
+	if (!w->count)
+		return 0;
+	len = w->len[w->head];
+	memcpy(out, w->buf[w->head], len);
+	w->head = (w->head + 1) % WIRE_SLOTS;
+	w->count--;
+	return len;
+}
+
+/*
+ * Feeds one datagram to s as the engine does: it lands rx_head bytes before the payload
+ * of a record with room around it.  s->pkt is the view afterwards.
+ */
+static enum transport_verdict feed(struct side *s, const uint8_t *d, size_t len)
+{
+	uint32_t head = s->t.ops->rx_head(s->t.ctx);
+	uint8_t *payload = s->room + PAYLOAD_OFF;
+
+	ck_assert_uint_le(head, PAYLOAD_OFF);
+	ck_assert_uint_le(PAYLOAD_OFF - head + len, ROOM);
+	memset(s->room, 0xee, sizeof(s->room));
+	s->pkt.head = s->room;
+	s->pkt.data = payload - head;
+	s->pkt.len = (uint32_t)len;
+	s->pkt.end = s->room + sizeof(s->room);
+	if (len)
+		memcpy(s->pkt.data, d, len);
+	return s->t.ops->decap(s->t.ctx, &s->pkt, MAX_INNER);
+}
+
+/* Hands everything from one side's wire to the other's decap. */
+static void deliver_all(struct side *from, struct side *to)
+{
+	uint8_t d[DGRAM_MAX];
+	size_t len;
+
+	while ((len = wire_pop(&from->out, d)))
+		feed(to, d, len);
+}
+
+static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms,
+		      uint32_t keepalive_ms)
+{
+	struct cisco_dtls_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dtls.role = role;
+	cfg.dtls.suites = suite;
+	cfg.dtls.psk_identity = "zcvpn-test";
+	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
+		cfg.dtls.psk[i] = (uint8_t)(0x3c ^ i * 11);
+	if (role == DTLS_ROLE_CLIENT) {
+		memcpy(cfg.dtls.session_id, "app-id-16-bytes!", 16);
+		cfg.dtls.session_id_len = 16;
+	}
+	cfg.dtls.mtu = 1500;
+	cfg.dtls.retrans_ms = 1000;	/* no retransmission during a test */
+	cfg.dtls.handshake_timeout_ms = 5000;
+	cfg.dtls.send = wire_send;
+	cfg.dtls.send_ctx = &s->out;
+	cfg.dpd_ms = dpd_ms;
+	cfg.keepalive_ms = keepalive_ms;
+	cfg.max_inner = MAX_INNER;
+	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg), 0);
+	cisco_dtls_transport_init(&s->t, s->c);
+	ck_assert_ptr_eq(s->t.ctx, s->c);
+	ck_assert(!s->t.ops->ready(s->t.ctx));
+	ck_assert_int_eq(cisco_dtls_state(s->c), CISCO_DTLS_HANDSHAKE);
+	ck_assert_uint_eq(cisco_dtls_suite(s->c), 0);
+	ck_assert_uint_eq(s->t.ops->rx_head(s->t.ctx), 0);
+}
+
+/* Client DPD/keepalive as given, server without timers; no handshake yet. */
+static struct link *link_new(unsigned suite, uint32_t dpd_ms, uint32_t keepalive_ms)
+{
+	struct link *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	side_init(&l->cli, DTLS_ROLE_CLIENT, suite, dpd_ms, keepalive_ms);
+	side_init(&l->srv, DTLS_ROLE_SERVER, suite, 0, 0);
+	return l;
+}
+
+/* Drives the handshake through tick and decap; both UP, wires empty. */
+static void link_handshake(struct link *l, unsigned suite)
+{
+	int i;
+
+	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
+		uint64_t now = real_now_ns();
+
+		ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, now), 0);
+		deliver_all(&l->cli, &l->srv);
+		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, now), 0);
+		deliver_all(&l->srv, &l->cli);
+		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
+			break;
+	}
+	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
+	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_UP);
+	ck_assert_uint_eq(cisco_dtls_suite(l->cli.c), suite);
+	ck_assert_uint_eq(cisco_dtls_suite(l->srv.c), suite);
+	/* Both suites have a fast path on both backends: our record layer took over. */
+	ck_assert_ptr_nonnull(cisco_dtls_record(l->cli.c));
+	ck_assert_ptr_nonnull(cisco_dtls_record(l->srv.c));
+	ck_assert_uint_eq(l->cli.out.count, 0);
+	ck_assert_uint_eq(l->srv.out.count, 0);
+	ck_assert_uint_gt(cisco_dtls_stats(l->srv.c)->handshake_datagrams, 0);
+	ck_assert_uint_gt(cisco_dtls_stats(l->cli.c)->handshake_datagrams, 0);
+	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx),
+			  dtls_record_rx_head_len(cisco_dtls_record(l->cli.c)) + 1);
+	l->t0 = real_now_ns();
+}
+
+static struct link *link_up(unsigned suite, uint32_t dpd_ms, uint32_t keepalive_ms)
+{
+	struct link *l = link_new(suite, dpd_ms, keepalive_ms);
+
+	link_handshake(l, suite);
+	return l;
+}
+
+static void link_free(struct link *l)
+{
+	l->cli.t.ops->free(l->cli.t.ctx);
+	l->srv.t.ops->free(l->srv.t.ctx);
+	free(l);
+}
+
+static void fill(uint8_t *b, uint32_t len, uint32_t salt)
+{
+	for (uint32_t i = 0; i < len; i++)
+		b[i] = (uint8_t)(i * 31 + salt);
+}
+
+/*
+ * Encapsulates len payload bytes on s's transport into dgram; returns the datagram
+ * length.  A library-path transport sends by itself: then the datagram is on the wire.
+ */
+static size_t encap_data(struct side *s, uint32_t len, uint32_t salt, uint8_t *dgram)
+{
+	static uint8_t room[ROOM];
+	struct pkt pkt = {
+		.head = room,
+		.data = room + PAYLOAD_OFF,
+		.len = len,
+		.end = room + sizeof(room),
+	};
+	int ret;
+
+	ck_assert_uint_ge(PAYLOAD_OFF, s->t.max_head);
+	fill(pkt.data, len, salt);
+	ret = s->t.ops->encap(s->t.ctx, &pkt);
+	if (ret == TRANSPORT_SENT)
+		return wire_pop(&s->out, dgram);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_uint_le(PAYLOAD_OFF - pkt_headroom(&pkt), s->t.max_head);
+	ck_assert_uint_le(pkt.len, len + s->t.max_head + s->t.max_tail);
+	memcpy(dgram, pkt.data, pkt.len);
+	return pkt.len;
+}
+
+/* Protects type | payload (or plain_len bytes as given) on s's own record layer. */
+static size_t craft(struct side *s, const uint8_t *plain, uint32_t plain_len, uint8_t *dgram)
+{
+	static uint8_t room[ROOM];
+	struct pkt pkt = {
+		.head = room,
+		.data = room + PAYLOAD_OFF,
+		.len = plain_len,
+		.end = room + sizeof(room),
+	};
+
+	if (plain_len)
+		memcpy(pkt.data, plain, plain_len);
+	ck_assert_int_eq(dtls_record_protect(cisco_dtls_record(s->c), &pkt,
+					     DTLS_CT_APPLICATION_DATA), 0);
+	memcpy(dgram, pkt.data, pkt.len);
+	return pkt.len;
+}
+
+static size_t craft_type(struct side *s, uint8_t type, uint32_t payload_len, uint32_t salt,
+			 uint8_t *dgram)
+{
+	uint8_t plain[1 + MAX_INNER + 1];
+
+	ck_assert_uint_le(payload_len, MAX_INNER + 1);
+	plain[0] = type;
+	fill(plain + 1, payload_len, salt);
+	return craft(s, plain, 1 + payload_len, dgram);
+}
+
+/* DATA gets through from client to server and arrives intact. */
+static void expect_data_passes(struct link *l, uint32_t len, uint32_t salt)
+{
+	uint8_t d[DGRAM_MAX], want[MAX_INNER];
+	size_t n = encap_data(&l->cli, len, salt, d);
+
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DATA);
+	fill(want, len, salt);
+	ck_assert_uint_eq(l->srv.pkt.len, len);
+	ck_assert_mem_eq(l->srv.pkt.data, want, len);
+	/* In place: the inner packet is where the engine expects it. */
+	ck_assert_ptr_eq(l->srv.pkt.data, l->srv.room + PAYLOAD_OFF);
+}
+
+/* ---- data both ways, every suite ------------------------------------------------- */
+
+static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 64, 255, 1000, MAX_INNER - 1, MAX_INNER };
+
+START_TEST(test_data_both_ways)
+{
+	struct link *l = link_up(suites[_i], 0, 0);
+	uint8_t d[DGRAM_MAX], want[MAX_INNER];
+
+	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
+		size_t n;
+
+		expect_data_passes(l, sizes[k], (uint32_t)k);
+
+		n = encap_data(&l->srv, sizes[k], (uint32_t)k + 100, d);
+		ck_assert_int_eq(feed(&l->cli, d, n), TRANSPORT_DATA);
+		fill(want, sizes[k], (uint32_t)k + 100);
+		ck_assert_uint_eq(l->cli.pkt.len, sizes[k]);
+		ck_assert_mem_eq(l->cli.pkt.data, want, sizes[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		const struct cisco_dtls *c = k ? l->srv.c : l->cli.c;
+		const struct dtls_record_stats *rs;
+		struct zcvpn_stats st;
+
+		ck_assert_uint_eq(cisco_dtls_stats(c)->lib_copied_bytes, 0);
+		rs = dtls_record_stats(cisco_dtls_record(k ? l->srv.c : l->cli.c));
+		ck_assert_uint_eq(rs->rx_packets, ARRAY_SIZE(sizes));
+		ck_assert_uint_eq(rs->tx_packets, ARRAY_SIZE(sizes));
+		memset(&st, 0, sizeof(st));
+		(k ? &l->srv : &l->cli)->t.ops->stats(c, &st);
+		ck_assert_uint_eq(st.copied_bytes, 0);
+		ck_assert(st.transport_up);
+		ck_assert(!st.peer_closed);
+		ck_assert_int_eq(st.transport_error, 0);
+	}
+	ck_assert_uint_eq(l->cli.out.count, 0);
+	ck_assert_uint_eq(l->srv.out.count, 0);
+	link_free(l);
+}
+END_TEST
+
+/* An inner packet above max_inner is refused by the receiver's record layer. */
+START_TEST(test_data_oversize)
+{
+	struct link *l = link_up(DTLS_SUITE_AES256_GCM, 0, 0);
+	uint8_t d[DGRAM_MAX];
+	size_t n = craft_type(&l->cli, CISCO_PKT_DATA, MAX_INNER + 1, 1, d);
+
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
+	ck_assert_uint_eq(dtls_record_stats(cisco_dtls_record(l->srv.c))->rx_oversize, 1);
+	expect_data_passes(l, MAX_INNER, 2);
+	link_free(l);
+}
+END_TEST
+
+/* ---- crafted records from an authenticated peer ---------------------------------- */
+
+#define ST(field) (offsetof(struct cisco_dtls_stats, field) / sizeof(uint64_t))
+#define NO_STAT ((size_t)-1)
+
+struct type_case {
+	const char *name;
+	int type;			/* -1: a record with no plaintext at all */
+	uint32_t payload_len;
+	enum transport_verdict verdict;
+	enum cisco_dtls_state state;	/* the server's afterwards */
+	size_t stat1, stat2;		/* counters that go up by one; all others stay */
+};
+
+static const struct type_case type_cases[] = {
+	{ "data", CISCO_PKT_DATA, 100, TRANSPORT_DATA, CISCO_DTLS_UP, NO_STAT, NO_STAT },
+	{ "dpd request", CISCO_PKT_DPD_REQ, 32, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	  ST(dpd_req_rx), ST(dpd_resp_tx) },
+	{ "dpd request, no payload", CISCO_PKT_DPD_REQ, 0, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	  ST(dpd_req_rx), ST(dpd_resp_tx) },
+	{ "dpd request, MTU probe", CISCO_PKT_DPD_REQ, MAX_INNER, TRANSPORT_CONTROL,
+	  CISCO_DTLS_UP, ST(dpd_req_rx), ST(dpd_resp_tx) },
+	{ "dpd response", CISCO_PKT_DPD_RESP, 16, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	  ST(dpd_resp_rx), NO_STAT },
+	{ "keepalive", CISCO_PKT_KEEPALIVE, 0, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	  ST(keepalive_rx), NO_STAT },
+	{ "disconnect", CISCO_PKT_DISCONNECT, 20, TRANSPORT_CONTROL, CISCO_DTLS_CLOSED,
+	  ST(disconnect_rx), NO_STAT },
+	{ "disconnect, no reason", CISCO_PKT_DISCONNECT, 0, TRANSPORT_CONTROL,
+	  CISCO_DTLS_CLOSED, ST(disconnect_rx), NO_STAT },
+	{ "term server", CISCO_PKT_TERM_SERVER, 0, TRANSPORT_CONTROL, CISCO_DTLS_CLOSED,
+	  ST(disconnect_rx), NO_STAT },
+	{ "compressed", CISCO_PKT_COMPRESSED, 100, TRANSPORT_DROP, CISCO_DTLS_UP,
+	  ST(rx_compressed), NO_STAT },
+	{ "type 1", 1, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 2", 2, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 6", 6, 0, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 10", 10, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 255", 255, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
+	{ "data, type byte only", CISCO_PKT_DATA, 0, TRANSPORT_DROP, CISCO_DTLS_UP,
+	  ST(rx_empty), NO_STAT },
+	{ "no plaintext", -1, 0, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_empty), NO_STAT },
+};
+
+#define N_TYPES ARRAY_SIZE(type_cases)
+
+static void stats_copy(uint64_t *out, const struct cisco_dtls *c)
+{
+	memcpy(out, cisco_dtls_stats(c), sizeof(struct cisco_dtls_stats));
+}
+
+/* Loop index: case x suite. */
+START_TEST(test_crafted_types)
+{
+	const struct type_case *tc = &type_cases[_i / N_SUITES];
+	struct link *l = link_up(suites[_i % N_SUITES], 0, 0);
+	enum { N_ST = sizeof(struct cisco_dtls_stats) / sizeof(uint64_t) };
+	uint64_t before[N_ST], after[N_ST];
+	uint8_t d[DGRAM_MAX], want[MAX_INNER];
+	size_t n;
+
+	if (tc->type < 0)
+		n = craft(&l->cli, NULL, 0, d);
+	else
+		n = craft_type(&l->cli, (uint8_t)tc->type, tc->payload_len, 7, d);
+	stats_copy(before, l->srv.c);
+	ck_assert_msg(feed(&l->srv, d, n) == tc->verdict, "%s", tc->name);
+	ck_assert_msg(cisco_dtls_state(l->srv.c) == tc->state, "%s", tc->name);
+	stats_copy(after, l->srv.c);
+	if (tc->stat1 != NO_STAT)
+		before[tc->stat1]++;
+	if (tc->stat2 != NO_STAT)
+		before[tc->stat2]++;
+	ck_assert_msg(!memcmp(before, after, sizeof(before)), "%s: counters", tc->name);
+
+	if (tc->verdict == TRANSPORT_DATA) {
+		fill(want, tc->payload_len, 7);
+		ck_assert_uint_eq(l->srv.pkt.len, tc->payload_len);
+		ck_assert_mem_eq(l->srv.pkt.data, want, tc->payload_len);
+	}
+
+	if (tc->type == CISCO_PKT_DPD_REQ) {
+		/* Answered in place: same length, type 4, the same payload. */
+		uint8_t r[DGRAM_MAX];
+		size_t rn;
+		struct pkt pkt = { .head = r, .data = r, .end = r + sizeof(r) };
+
+		ck_assert_uint_eq(l->srv.out.count, 1);
+		rn = wire_pop(&l->srv.out, r);
+		ck_assert_uint_eq(rn, n);
+		pkt.len = (uint32_t)rn;
+		ck_assert_int_eq(dtls_record_unprotect(cisco_dtls_record(l->cli.c), &pkt,
+						       MAX_INNER + 1), DTLS_RECORD_DATA);
+		ck_assert_uint_eq(pkt.len, 1 + tc->payload_len);
+		ck_assert_uint_eq(pkt.data[0], CISCO_PKT_DPD_RESP);
+		fill(want, tc->payload_len, 7);
+		ck_assert_mem_eq(pkt.data + 1, want, tc->payload_len);
+
+		/* Again, through the client's transport this time. */
+		n = craft_type(&l->cli, CISCO_PKT_DPD_REQ, tc->payload_len, 8, d);
+		ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_CONTROL);
+		ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 2);
+		ck_assert_uint_eq(l->srv.out.count, 1);
+		rn = wire_pop(&l->srv.out, r);
+		ck_assert_uint_eq(rn, n);
+		ck_assert_int_eq(feed(&l->cli, r, rn), TRANSPORT_CONTROL);
+		ck_assert_uint_eq(cisco_dtls_stats(l->cli.c)->dpd_resp_rx, 1);
+	}
+	ck_assert_uint_eq(l->srv.out.count, 0);
+
+	if (tc->state == CISCO_DTLS_UP) {
+		ck_assert(l->srv.t.ops->ready(l->srv.t.ctx));
+		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), 0);
+		expect_data_passes(l, 200, 9);
+	} else {
+		struct zcvpn_stats st;
+
+		ck_assert(!l->srv.t.ops->ready(l->srv.t.ctx));
+		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), -ECONNRESET);
+		memset(&st, 0, sizeof(st));
+		l->srv.t.ops->stats(l->srv.t.ctx, &st);
+		ck_assert(st.peer_closed);
+		ck_assert(!st.transport_up);
+		/* Closed: nothing more is delivered. */
+		n = encap_data(&l->cli, 100, 3, d);
+		ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
+		/* close() after the peer closed says nothing more. */
+		l->srv.t.ops->close(l->srv.t.ctx);
+		ck_assert_uint_eq(l->srv.out.count, 0);
+	}
+	link_free(l);
+}
+END_TEST
+
+/* ---- the transport's own control senders ----------------------------------------- */
+
+/* close(): DISCONNECT with ocserv's logout reason, then close_notify; either side. */
+START_TEST(test_close)
+{
+	struct link *l = link_up(suites[_i / 2], 0, 0);
+	struct side *a = _i % 2 ? &l->srv : &l->cli, *b = _i % 2 ? &l->cli : &l->srv;
+	uint8_t d[DGRAM_MAX];
+	size_t n;
+
+	a->t.ops->close(a->t.ctx);
+	ck_assert_int_eq(cisco_dtls_state(a->c), CISCO_DTLS_CLOSED);
+	ck_assert(!a->t.ops->ready(a->t.ctx));
+	ck_assert_int_eq(a->t.ops->tick(a->t.ctx, l->t0), -ECONNRESET);
+	ck_assert_uint_eq(a->out.count, 2);	/* DISCONNECT, close_notify */
+
+	n = wire_pop(&a->out, d);
+	ck_assert_int_eq(feed(b, d, n), TRANSPORT_CONTROL);
+	ck_assert_uint_eq(cisco_dtls_stats(b->c)->disconnect_rx, 1);
+	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
+	/* The close_notify finds the peer closed already. */
+	while ((n = wire_pop(&a->out, d)))
+		ck_assert_int_eq(feed(b, d, n), TRANSPORT_DROP);
+	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
+	ck_assert_int_eq(b->t.ops->tick(b->t.ctx, l->t0), -ECONNRESET);
+	/* A second close is silent. */
+	a->t.ops->close(a->t.ctx);
+	ck_assert_uint_eq(a->out.count, 0);
+	link_free(l);
+}
+END_TEST
+
+/* Only the close_notify (no DISCONNECT before it) closes the receiver too. */
+START_TEST(test_close_notify_only)
+{
+	struct link *l = link_up(suites[_i], 0, 0);
+	uint8_t d[DGRAM_MAX];
+	size_t n;
+
+	l->cli.t.ops->close(l->cli.t.ctx);
+	/* The library's close_notify, or our own alert record where it cannot sync. */
+	ck_assert_uint_eq(l->cli.out.count, 2);
+	wire_pop(&l->cli.out, d);	/* the DISCONNECT is lost */
+	n = wire_pop(&l->cli.out, d);
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
+	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_CLOSED);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->disconnect_rx, 0);
+	link_free(l);
+}
+END_TEST
+
+/* build_probe: a complete keepalive record the peer counts. */
+START_TEST(test_build_probe)
+{
+	struct link *l = link_up(suites[_i], 0, 0);
+	static uint8_t room[ROOM];
+	struct pkt pkt = {
+		.head = room,
+		.data = room + PAYLOAD_OFF,
+		.end = room + sizeof(room),
+	};
+
+	ck_assert_int_eq(l->cli.t.ops->build_probe(l->cli.t.ctx, &pkt), 0);
+	ck_assert_int_eq(feed(&l->srv, pkt.data, pkt.len), TRANSPORT_CONTROL);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->keepalive_rx, 1);
+	link_free(l);
+}
+END_TEST
+
+/* ---- timers on a fake clock ------------------------------------------------------ */
+
+struct timer_step {
+	uint32_t at_ms;		/* after t0 */
+	unsigned sent;		/* datagrams the tick sends */
+	int rc;			/* tick's return */
+};
+
+/* dpd 100 ms, nothing received since t0: due at 100, again after 50, dead at 200. */
+static const struct timer_step dpd_steps[] = {
+	{ 0, 0, 0 }, { 50, 0, 0 }, { 99, 0, 0 }, { 100, 1, 0 }, { 101, 0, 0 },
+	{ 120, 0, 0 }, { 149, 0, 0 }, { 150, 1, 0 }, { 151, 0, 0 }, { 199, 0, 0 },
+	{ 200, 0, -ETIMEDOUT }, { 300, 0, -ETIMEDOUT },
+};
+
+/* Sets the client's last receive to t0: one authenticated record, one tick. */
+static void client_rx_at_t0(struct link *l)
+{
+	uint8_t d[DGRAM_MAX];
+	size_t n = encap_data(&l->srv, 64, 1, d);
+
+	ck_assert_int_eq(feed(&l->cli, d, n), TRANSPORT_DATA);
+}
+
+static void run_steps(struct link *l, const struct timer_step *steps, size_t n_steps,
+		      uint64_t base_ns, const uint64_t *counter)
+{
+	uint64_t sent = *counter;
+
+	for (size_t k = 0; k < n_steps; k++) {
+		uint64_t now = base_ns + steps[k].at_ms * (uint64_t)MS;
+		int rc = l->cli.t.ops->tick(l->cli.t.ctx, now);
+
+		ck_assert_msg(rc == steps[k].rc, "at %u ms: rc %d", steps[k].at_ms, rc);
+		ck_assert_msg(l->cli.out.count == steps[k].sent, "at %u ms: %u sent",
+			      steps[k].at_ms, l->cli.out.count);
+		sent += steps[k].sent;
+		ck_assert_uint_eq(*counter, sent);
+		/* The peer sees each one as an authenticated control record. */
+		deliver_all(&l->cli, &l->srv);
+		/* ... and answers DPD, which the client does not read here. */
+		l->srv.out.count = 0;
+	}
+}
+
+START_TEST(test_dpd_dead_peer)
+{
+	struct link *l = link_up(suites[_i], 100, 0);
+	const struct cisco_dtls_stats *cs = cisco_dtls_stats(l->cli.c);
+	const char *detail = NULL;
+
+	client_rx_at_t0(l);
+	run_steps(l, dpd_steps, ARRAY_SIZE(dpd_steps), l->t0, &cs->dpd_tx);
+	ck_assert_uint_eq(cs->dpd_tx, 2);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 2);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
+	ck_assert_int_eq(cisco_dtls_error(l->cli.c, &detail), -ETIMEDOUT);
+	ck_assert_ptr_nonnull(detail);
+	ck_assert(!l->cli.t.ops->ready(l->cli.t.ctx));
+	link_free(l);
+}
+END_TEST
+
+/* A DPD response (any authenticated record) keeps the peer alive and the timer restarts. */
+START_TEST(test_dpd_answered)
+{
+	struct link *l = link_up(suites[_i], 100, 0);
+	const struct cisco_dtls_stats *cs = cisco_dtls_stats(l->cli.c);
+	uint64_t t0 = l->t0;
+	uint8_t d[DGRAM_MAX];
+	size_t n;
+
+	client_rx_at_t0(l);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0), 0);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 100 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(l->cli.out.count, 1);
+	deliver_all(&l->cli, &l->srv);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 1);
+	ck_assert_uint_eq(l->srv.out.count, 1);
+	n = wire_pop(&l->srv.out, d);
+	ck_assert_int_eq(feed(&l->cli, d, n), TRANSPORT_CONTROL);
+	ck_assert_uint_eq(cs->dpd_resp_rx, 1);
+
+	/* The tick at 110 ms notes the response: alive until 310, next DPD at 210. */
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 110 * (uint64_t)MS), 0);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 205 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(l->cli.out.count, 0);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 210 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(l->cli.out.count, 1);
+	ck_assert_uint_eq(cs->dpd_tx, 2);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 309 * (uint64_t)MS), 0);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 310 * (uint64_t)MS),
+			 -ETIMEDOUT);
+	link_free(l);
+}
+END_TEST
+
+/* keepalive 100 ms after the last record sent; data sent moves it. */
+static const struct timer_step ka_steps[] = {
+	{ 0, 0, 0 }, { 99, 0, 0 }, { 100, 1, 0 }, { 150, 0, 0 }, { 199, 0, 0 },
+	{ 200, 1, 0 }, { 201, 0, 0 }, { 300, 1, 0 },
+};
+
+START_TEST(test_keepalive)
+{
+	struct link *l = link_up(suites[_i], 0, 100);
+	const struct cisco_dtls_stats *cs = cisco_dtls_stats(l->cli.c);
+	uint8_t d[DGRAM_MAX];
+	size_t n = encap_data(&l->cli, 64, 1, d);	/* sent at t0 */
+
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DATA);
+	run_steps(l, ka_steps, ARRAY_SIZE(ka_steps), l->t0, &cs->keepalive_tx);
+	ck_assert_uint_eq(cs->keepalive_tx, 3);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->keepalive_rx, 3);
+
+	/* Data at 350 ms: no keepalive until 450. */
+	expect_data_passes(l, 64, 2);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 350 * (uint64_t)MS), 0);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 449 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(l->cli.out.count, 0);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 450 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(l->cli.out.count, 1);
+	ck_assert_uint_eq(cs->keepalive_tx, 4);
+	/* Keepalives are not DPD: without dpd_ms the peer never times out. */
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 60000 * (uint64_t)MS), 0);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
+	link_free(l);
+}
+END_TEST
+
+/* ---- garbage at an established server -------------------------------------------- */
+
+enum mangle {
+	M_RANDOM,		/* random bytes, fixed seed per row */
+	M_TRUNCATE,		/* the first `arg` bytes of a valid record */
+	M_SHORT,		/* the same, length field made to match */
+	M_EPOCH,		/* epoch field set to arg */
+	M_VERSION,		/* version field set to arg */
+	M_LENGTH,		/* length field plus arg */
+	M_FLIP,			/* one bit of the byte at offset arg from the end */
+	M_REPLAY,		/* a valid record delivered twice */
+	M_EXTRA,		/* arg bytes appended to a valid record */
+	M_CTYPE,		/* content type set to arg: unauthenticated, for the library */
+};
+
+struct garbage_case {
+	const char *name;
+	enum mangle how;
+	int arg;
+	size_t stat;		/* the dtls_record_stats counter; NO_STAT: any one */
+};
+
+#define RS(field) (offsetof(struct dtls_record_stats, field) / sizeof(uint64_t))
+
+static const struct garbage_case garbage_cases[] = {
+	{ "random 1", M_RANDOM, 1, NO_STAT },
+	{ "random 2", M_RANDOM, 2, NO_STAT },
+	{ "random 3", M_RANDOM, 3, NO_STAT },
+	{ "random 4", M_RANDOM, 4, NO_STAT },
+	{ "empty", M_TRUNCATE, 0, RS(rx_short) },
+	{ "1 byte", M_TRUNCATE, 1, RS(rx_short) },
+	{ "header - 1", M_TRUNCATE, DTLS_HDR_LEN - 1, RS(rx_short) },
+	{ "header only", M_TRUNCATE, DTLS_HDR_LEN, RS(rx_bad_length) },
+	{ "header + 8", M_TRUNCATE, DTLS_HDR_LEN + 8, RS(rx_bad_length) },
+	{ "last byte cut", M_TRUNCATE, -1, RS(rx_bad_length) },
+	{ "header only, length 0", M_SHORT, DTLS_HDR_LEN, RS(rx_short) },
+	{ "header + 8, length 8", M_SHORT, DTLS_HDR_LEN + 8, RS(rx_short) },
+	{ "header + 20, length 20", M_SHORT, DTLS_HDR_LEN + 20, RS(rx_short) },
+	{ "epoch 0", M_EPOCH, 0, RS(rx_bad_epoch) },
+	{ "epoch 2", M_EPOCH, 2, RS(rx_bad_epoch) },
+	{ "epoch 0xffff", M_EPOCH, 0xffff, RS(rx_bad_epoch) },
+	{ "version 1.0", M_VERSION, 0xfeff, RS(rx_bad_version) },
+	{ "version tls", M_VERSION, 0x0303, RS(rx_bad_version) },
+	{ "length + 1", M_LENGTH, 1, RS(rx_bad_length) },
+	{ "length - 1", M_LENGTH, -1, RS(rx_bad_length) },
+	{ "extra byte", M_EXTRA, 1, RS(rx_bad_length) },
+	{ "last byte flipped", M_FLIP, 1, RS(rx_bad_tag) },
+	{ "payload bit flipped", M_FLIP, 40, RS(rx_bad_tag) },
+	{ "replay", M_REPLAY, 0, RS(rx_replay) },
+	{ "forged alert", M_CTYPE, DTLS_CT_ALERT, RS(rx_to_library) },
+	{ "forged handshake", M_CTYPE, DTLS_CT_HANDSHAKE, RS(rx_to_library) },
+	{ "forged ccs", M_CTYPE, DTLS_CT_CHANGE_CIPHER_SPEC, RS(rx_to_library) },
+};
+
+#define N_GARBAGE ARRAY_SIZE(garbage_cases)
+
+static uint64_t record_drops(const struct dtls_record_stats *rs, size_t *which)
+{
+	const uint64_t *v = (const uint64_t *)rs;
+	static const size_t drops[] = {
+		RS(rx_to_library), RS(rx_short), RS(rx_bad_version), RS(rx_bad_epoch),
+		RS(rx_bad_length), RS(rx_oversize), RS(rx_replay), RS(rx_too_old),
+		RS(rx_bad_tag), RS(rx_bad_padding),
+	};
+	uint64_t sum = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(drops); k++) {
+		if (v[drops[k]])
+			*which = drops[k];
+		sum += v[drops[k]];
+	}
+	return sum;
+}
+
+/* Loop index: case x suite. */
+START_TEST(test_garbage_up)
+{
+	const struct garbage_case *gc = &garbage_cases[_i / N_SUITES];
+	struct link *l = link_up(suites[_i % N_SUITES], 0, 0);
+	const struct dtls_record_stats *rs = dtls_record_stats(cisco_dtls_record(l->srv.c));
+	uint8_t d[DGRAM_MAX];
+	size_t n = encap_data(&l->cli, 100, 5, d), which = NO_STAT;
+	uint64_t delivered = rs->rx_packets;
+
+	switch (gc->how) {
+	case M_RANDOM:
+		srand((unsigned)gc->arg);
+		n = 20 + (size_t)rand() % 200;
+		for (size_t k = 0; k < n; k++)
+			d[k] = (uint8_t)rand();
+		/* Sometimes shaped like application data of our epoch and version. */
+		if (gc->arg % 2) {
+			d[0] = DTLS_CT_APPLICATION_DATA;
+			d[1] = 0xfe;
+			d[2] = 0xfd;
+			d[3] = 0;
+			d[4] = 1;
+			d[11] = (uint8_t)((n - DTLS_HDR_LEN) >> 8);
+			d[12] = (uint8_t)(n - DTLS_HDR_LEN);
+		}
+		break;
+	case M_TRUNCATE:
+		n = gc->arg < 0 ? n - 1 : (size_t)gc->arg;
+		break;
+	case M_SHORT:
+		n = (size_t)gc->arg;
+		d[11] = (uint8_t)((n - DTLS_HDR_LEN) >> 8);
+		d[12] = (uint8_t)(n - DTLS_HDR_LEN);
+		break;
+	case M_EPOCH:
+		d[3] = (uint8_t)(gc->arg >> 8);
+		d[4] = (uint8_t)gc->arg;
+		break;
+	case M_VERSION:
+		d[1] = (uint8_t)(gc->arg >> 8);
+		d[2] = (uint8_t)gc->arg;
+		break;
+	case M_LENGTH: {
+		unsigned len = (unsigned)((d[11] << 8 | d[12]) + gc->arg);
+
+		d[11] = (uint8_t)(len >> 8);
+		d[12] = (uint8_t)len;
+		break;
+	}
+	case M_EXTRA:
+		memset(d + n, 0, (size_t)gc->arg);
+		n += (size_t)gc->arg;
+		break;
+	case M_FLIP:
+		d[n - (size_t)gc->arg] ^= 0x10;
+		break;
+	case M_CTYPE:
+		d[0] = (uint8_t)gc->arg;
+		break;
+	case M_REPLAY:
+		ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DATA);
+		delivered++;
+		break;
+	}
+	ck_assert_msg(feed(&l->srv, d, n) == TRANSPORT_DROP, "%s", gc->name);
+	ck_assert_uint_eq(rs->rx_packets, delivered);
+	ck_assert_msg(record_drops(rs, &which) == 1, "%s: %llu drops", gc->name,
+		      (unsigned long long)record_drops(rs, &which));
+	if (gc->stat != NO_STAT)
+		ck_assert_msg(which == gc->stat, "%s: counted as %zu, not %zu", gc->name,
+			      which, gc->stat);
+	/* Nothing authenticated: the transport's own counters did not move. */
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->rx_bad_type, 0);
+	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->rx_empty, 0);
+	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_UP);
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), 0);
+	/* Whatever the library made of it, the tunnel still works both ways. */
+	l->srv.out.count = 0;
+	expect_data_passes(l, 300, 6);
+	n = encap_data(&l->srv, 300, 7, d);
+	ck_assert_int_eq(feed(&l->cli, d, n), TRANSPORT_DATA);
+	link_free(l);
+}
+END_TEST
+
+/* ---- a listening server ---------------------------------------------------------- */
+
+/*
+ * Datagrams not shaped like a ClientHello never reach a listening server's library, and
+ * the handshake after them works.
+ */
+START_TEST(test_garbage_listening)
+{
+	struct link *l = link_new(DTLS_SUITE_AES256_GCM, 0, 0);
+	struct side *srv = &l->srv;
+	uint8_t d[DGRAM_MAX];
+	int k;
+
+	srand(42);
+	for (k = 0; k < 50; k++) {
+		size_t n = (size_t)rand() % 300;
+
+		for (size_t j = 0; j < n; j++)
+			d[j] = (uint8_t)rand();
+		if (k % 5 == 0 && n > DTLS_HDR_LEN)
+			d[0] = DTLS_CT_APPLICATION_DATA;
+		if (n > 0 && d[0] == DTLS_CT_HANDSHAKE)
+			d[0] = 0;
+		ck_assert_int_eq(feed(srv, d, n), TRANSPORT_DROP);
+	}
+	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->rx_not_handshake, 50);
+	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->handshake_datagrams, 0);
+	ck_assert_int_eq(cisco_dtls_state(srv->c), CISCO_DTLS_HANDSHAKE);
+	ck_assert_int_eq(srv->t.ops->tick(srv->t.ctx, real_now_ns()), 0);
+	ck_assert_uint_eq(srv->out.count, 0);
+
+	link_handshake(l, DTLS_SUITE_AES256_GCM);
+	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->handshake_failures, 0);
+	expect_data_passes(l, 500, 1);
+	link_free(l);
+}
+END_TEST
+
+/* cisco_dtls_new refuses what it cannot work with. */
+START_TEST(test_bad_config)
+{
+	struct cisco_dtls_config cfg;
+	struct cisco_dtls *c = NULL;
+	struct wire *w = calloc(1, sizeof(*w));
+
+	ck_assert_ptr_nonnull(w);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.dtls.role = DTLS_ROLE_CLIENT;
+	cfg.dtls.psk_identity = "x";
+	cfg.dtls.send = wire_send;
+	cfg.dtls.send_ctx = w;
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);	/* max_inner 0 */
+	cfg.max_inner = DTLS_MAX_PLAINTEXT;
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);	/* no room for the type */
+	cfg.max_inner = MAX_INNER;
+	ck_assert_int_eq(cisco_dtls_new(NULL, &cfg), -EINVAL);
+	ck_assert_int_eq(cisco_dtls_new(&c, NULL), -EINVAL);
+	cfg.dtls.send = NULL;
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);
+	ck_assert_ptr_null(c);
+	cfg.dtls.send = wire_send;
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), 0);
+	ck_assert_ptr_null(cisco_dtls_record(c));
+	{
+		struct transport t;
+
+		cisco_dtls_transport_init(&t, c);
+		t.ops->free(t.ctx);
+	}
+	free(w);
+}
+END_TEST
+
+static Suite *transport_suite(void)
+{
+	Suite *s = suite_create("cisco_dtls");
+	TCase *tc = tcase_create("transport");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_data_both_ways, 0, N_SUITES);
+	tcase_add_test(tc, test_data_oversize);
+	tcase_add_loop_test(tc, test_crafted_types, 0, N_TYPES * N_SUITES);
+	tcase_add_loop_test(tc, test_close, 0, 2 * N_SUITES);
+	tcase_add_loop_test(tc, test_close_notify_only, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_build_probe, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_dpd_dead_peer, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_dpd_answered, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_keepalive, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_garbage_up, 0, N_GARBAGE * N_SUITES);
+	tcase_add_test(tc, test_garbage_listening);
+	tcase_add_test(tc, test_bad_config);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(transport_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
