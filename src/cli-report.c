@@ -107,7 +107,7 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 		       st.keepalive_rx, st.keepalive_tx, st.rx_bad_version, st.rx_bad_epoch,
 		       st.rx_bad_type, st.rx_compressed, st.rx_to_library);
 	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes);
-	STAT(copied_bytes); STAT(send_calls); STAT(recv_calls); STAT(tx_errors);
+	STAT(copied_bytes); STAT(send_calls); STAT(recv_calls); STAT(tx_gso_messages); STAT(tx_errors);
 	STAT(tx_encap_errors); STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short);
 	STAT(rx_bad_spi); STAT(rx_bad_icv); STAT(rx_replay); STAT(rx_too_old);
 	STAT(rx_bad_padding); STAT(rx_bad_next_header); STAT(rx_oversize); STAT(rx_bad_length);

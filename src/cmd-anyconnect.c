@@ -509,7 +509,7 @@ static void report(struct session *s)
 	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
 	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
 	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes); STAT(copied_bytes);
-	STAT(send_calls); STAT(recv_calls); STAT(tx_errors); STAT(tx_encap_errors);
+	STAT(send_calls); STAT(recv_calls); STAT(tx_gso_messages); STAT(tx_errors); STAT(tx_encap_errors);
 	STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short); STAT(rx_bad_icv);
 	STAT(rx_replay); STAT(rx_too_old); STAT(rx_bad_padding); STAT(rx_oversize);
 	STAT(rx_bad_length); STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type);

@@ -2,7 +2,8 @@
 /*
  * Tun -> network.  Records the tun backend committed to the tx ring are encapsulated
  * where they lie (headers into the headroom, trailer and tag into the tailroom,
- * encryption in place) and sent straight from the ring with sendmmsg(), then released.
+ * encryption in place) and sent straight from the ring with sendmmsg(), then released;
+ * runs of equal-sized datagrams go as one UDP GSO message each (the kernel segments).
  * Datagrams the socket could not take yet stay pending, already encrypted, until the
  * socket is writable again.
  */
@@ -11,30 +12,94 @@
 #include "src/engine.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 #include "ring/pkt.h"
 
-static void release_range(struct zcvpn_engine *e, unsigned first, unsigned count)
+enum {
+	GSO_MAX_SEGMENTS = 64,		/* the kernel's UDP_MAX_SEGMENTS */
+	GSO_MAX_BYTES = 65000,		/* one UDP datagram's worth, headers aside */
+};
+
+static void release_groups(struct zcvpn_engine *e, unsigned first, unsigned end)
 {
-	for (unsigned i = first; i < first + count; i++)
-		ring_release(e->tx, &e->txb.recs[i]);
+	for (unsigned g = first; g < end; g++) {
+		const struct tx_group *grp = &e->gso.groups[g];
+
+		for (unsigned i = grp->first; i < grp->first + grp->count; i++)
+			ring_release(e->tx, &e->txb.recs[i]);
+	}
+}
+
+/* Points message g at records [first, first + count), with UDP_SEGMENT when count > 1. */
+static void fill_group(struct zcvpn_engine *e, unsigned g, unsigned first, unsigned count)
+{
+	struct msghdr *h = &e->gso.msgs[g].msg_hdr;
+
+	e->gso.groups[g] = (struct tx_group){ (uint16_t)first, (uint16_t)count };
+	memset(h, 0, sizeof(*h));
+	h->msg_iov = &e->txb.iov[first];
+	h->msg_iovlen = count;		/* the socket is connected: no address */
+	if (count > 1) {
+		struct cmsghdr *cm = &e->gso.cmsg[g].align;
+		uint16_t segment = (uint16_t)e->txb.iov[first].iov_len;
+
+		h->msg_control = e->gso.cmsg[g].buf;
+		h->msg_controllen = sizeof(e->gso.cmsg[g].buf);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(segment));
+		memcpy(CMSG_DATA(cm), &segment, sizeof(segment));
+	}
 }
 
 /*
- * Sends txb[first, first + count).  Returns how many the socket took; the rest are
- * pending.  A datagram the socket refuses outright (not EAGAIN) is dropped and counted.
+ * Groups records [first, end) into messages from group index g on: runs of datagrams of
+ * one size, closed by a shorter one, within the kernel's limits; one record per message
+ * without GSO.  Returns the number of groups in all.
  */
-static unsigned send_range(struct zcvpn_engine *e, unsigned first, unsigned count)
+static unsigned build_groups(struct zcvpn_engine *e, unsigned g, unsigned first, unsigned end)
 {
-	unsigned done = 0;
+	const struct iovec *iov = e->txb.iov;
 
-	while (done < count) {
-		int sent = sendmmsg(e->udp_fd, &e->txb.msgs[first + done], count - done,
+	while (first < end) {
+		size_t size = iov[first].iov_len, total = size;
+		unsigned count = 1;
+
+		while (e->gso.enabled && first + count < end && count < GSO_MAX_SEGMENTS &&
+		       iov[first + count].iov_len <= size &&
+		       total + iov[first + count].iov_len <= GSO_MAX_BYTES) {
+			total += iov[first + count].iov_len;
+			if (iov[first + count++].iov_len < size)
+				break;		/* only the last segment may be short */
+		}
+		fill_group(e, g++, first, count);
+		first += count;
+	}
+	return e->gso.ngroups = g;
+}
+
+/*
+ * Sends the messages from group `from` on.  Returns the group it stopped at (the rest
+ * are pending: the socket is full).  A message the socket refuses outright (not EAGAIN)
+ * is dropped and counted, except that a GSO message refused as such (EIO: no checksum
+ * offload on the route, EINVAL) turns GSO off and goes again one datagram at a time.
+ */
+static unsigned send_groups(struct zcvpn_engine *e, unsigned from)
+{
+	unsigned done = from;
+
+	while (done < e->gso.ngroups) {
+		const struct tx_group *grp = &e->gso.groups[done];
+		int sent = sendmmsg(e->udp_fd, &e->gso.msgs[done], e->gso.ngroups - done,
 				    MSG_DONTWAIT);
 
 		e->stats.send_calls++;
 		if (sent > 0) {
+			for (int i = 0; i < sent; i++)
+				if (e->gso.groups[done + (unsigned)i].count > 1)
+					e->stats.tx_gso_messages++;
 			done += (unsigned)sent;
 			continue;
 		}
@@ -42,14 +107,24 @@ static unsigned send_range(struct zcvpn_engine *e, unsigned first, unsigned coun
 			break;
 		if (errno == EINTR)
 			continue;
+		if (grp->count > 1 && (errno == EIO || errno == EINVAL)) {
+			const struct tx_group *last = &e->gso.groups[e->gso.ngroups - 1];
+
+			e->gso.enabled = false;
+			build_groups(e, done, grp->first, last->first + last->count);
+			continue;
+		}
 		/* ECONNREFUSED (peer not up yet), EMSGSIZE, ...: drop this one. */
-		e->stats.tx_errors++;
+		e->stats.tx_errors += grp->count;
 		done++;
 	}
 	return done;
 }
 
-/* Peeks up to e->batch records and encapsulates them.  Returns how many are ready. */
+/*
+ * Peeks up to e->batch records and encapsulates them; txb.iov[i] is the datagram of
+ * record i.  Returns how many are ready.
+ */
 static unsigned prepare(struct zcvpn_engine *e)
 {
 	struct engine_batch *b = &e->txb;
@@ -63,7 +138,6 @@ static unsigned prepare(struct zcvpn_engine *e)
 	if (!e->connected || !engine_transport_ready(e))
 		return 0;
 	while (n < e->batch && ring_peek(e->tx, &b->recs[n]) == 0) {
-		struct msghdr *h = &b->msgs[n].msg_hdr;
 		uint32_t inner = b->recs[n].size;
 		struct pkt pkt;
 
@@ -81,9 +155,6 @@ static unsigned prepare(struct zcvpn_engine *e)
 		}
 		b->iov[n].iov_base = pkt.data;
 		b->iov[n].iov_len = pkt.len;
-		memset(h, 0, sizeof(*h));
-		h->msg_iov = &b->iov[n];
-		h->msg_iovlen = 1;	/* the socket is connected: no address */
 		e->stats.tx_packets++;
 		e->stats.tx_bytes += inner;
 		n++;
@@ -126,10 +197,10 @@ int engine_tx_batch(struct zcvpn_engine *e)
 		return engine_tx_fallback(e);
 
 	if (e->tx_pending) {
-		sent = send_range(e, e->tx_pending_first, e->tx_pending);
-		release_range(e, e->tx_pending_first, sent);
-		e->tx_pending_first += sent;
-		e->tx_pending -= sent;
+		sent = send_groups(e, e->tx_pending_first);
+		release_groups(e, e->tx_pending_first, sent);
+		e->tx_pending = e->gso.ngroups - sent;
+		e->tx_pending_first = sent;
 		if (e->tx_pending)
 			return 0;
 		ring_consumer_flush(e->tx);
@@ -137,11 +208,12 @@ int engine_tx_batch(struct zcvpn_engine *e)
 	n = prepare(e);
 	if (!n)
 		return ring_is_poisoned(e->tx) ? -EBADMSG : 0;
-	sent = send_range(e, 0, n);
-	release_range(e, 0, sent);
-	if (sent < n) {
+	build_groups(e, 0, 0, n);
+	sent = send_groups(e, 0);
+	release_groups(e, 0, sent);
+	if (sent < e->gso.ngroups) {
 		e->tx_pending_first = sent;
-		e->tx_pending = n - sent;
+		e->tx_pending = e->gso.ngroups - sent;
 	}
 	e->last_tx_ns = engine_now_ns();
 	return (int)n;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,10 @@ static int open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 		setsockopt(e->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	if (setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* Setting a socket-wide segment size of 0 only proves the kernel knows UDP GSO. */
+	if (!cfg->no_gso)
+		e->gso.enabled = setsockopt(e->udp_fd, SOL_UDP, UDP_SEGMENT, &(int){ 0 },
+					    sizeof(int)) == 0;
 	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
 		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
 	if (cfg->remote) {

@@ -23,6 +23,26 @@ enum engine_limits {
 	ENGINE_CTRL_BUF = 256,		/* room for a probe with any transport's overhead */
 };
 
+/*
+ * Consecutive tx records sent as one message: with UDP GSO (UDP_SEGMENT) the kernel cuts
+ * it into datagrams of the first record's size (the last may be shorter), so a run of
+ * full-size packets crosses the IP stack once instead of once per datagram.
+ */
+struct tx_group {
+	uint16_t first, count;		/* records txb.recs[first, first + count) */
+};
+
+struct engine_gso {
+	bool enabled;			/* UDP_SEGMENT works on this socket and is wanted */
+	unsigned ngroups;
+	struct tx_group groups[ENGINE_MAX_BATCH];
+	struct mmsghdr msgs[ENGINE_MAX_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cmsg[ENGINE_MAX_BATCH];
+};
+
 struct engine_batch {
 	struct mmsghdr msgs[ENGINE_MAX_BATCH];
 	struct iovec iov[ENGINE_MAX_BATCH];
@@ -65,8 +85,9 @@ struct zcvpn_engine {
 
 	struct engine_batch rxb;
 	struct engine_batch txb;
-	unsigned tx_pending;		/* encrypted records not yet sent ... */
-	unsigned tx_pending_first;	/* ... starting at this index of txb */
+	struct engine_gso gso;		/* how txb's records are grouped into messages */
+	unsigned tx_pending;		/* messages (groups) encrypted but not yet sent ... */
+	unsigned tx_pending_first;	/* ... starting at this group */
 	bool want_pollout;
 	uint64_t last_tx_ns;
 

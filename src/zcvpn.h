@@ -117,6 +117,12 @@ struct zcvpn_config {
 	uint32_t ring_size;	/* bytes per ring, power of two; default 4 MiB */
 	unsigned batch;		/* datagrams per recvmmsg/sendmmsg, 1..256; default 32 */
 	unsigned sock_buf;	/* SO_RCVBUF/SO_SNDBUF bytes; default 4 MiB */
+	/*
+	 * Send each datagram as its own message.  By default runs of equal-sized datagrams
+	 * go out as one UDP GSO message (UDP_SEGMENT, Linux 4.18+), which the kernel cuts
+	 * up late; this is for comparison and for paths that refuse GSO (detected anyway).
+	 */
+	bool no_gso;
 	enum zcvpn_protocol protocol;	/* default ESP */
 	struct zcvpn_anyconnect anyconnect;
 	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
@@ -146,6 +152,7 @@ struct zcvpn_stats {
 	uint64_t rx_packets, rx_bytes;		/* network -> tun */
 	uint64_t copied_bytes;			/* payload bytes copied/moved in user space */
 	uint64_t send_calls, recv_calls;	/* sendmmsg/recvmmsg calls (batching) */
+	uint64_t tx_gso_messages;		/* messages that carried several datagrams */
 	uint64_t tx_errors;			/* datagrams the socket refused */
 	uint64_t tx_encap_errors;		/* dropped: transport refused (see below) */
 	uint64_t rx_ring_full;			/* dropped: rx ring had no room */
