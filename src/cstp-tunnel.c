@@ -16,6 +16,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "src/cli.h"
+
 /* Legacy suites we can take over: openconnect's names, strongest first. */
 #define LEGACY_DTLS09_SUITES "AES256-SHA:AES128-SHA"
 #define LEGACY_DTLS12_SUITES "AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-SHA:AES128-SHA"
@@ -37,34 +39,6 @@ static void hex_encode(const uint8_t *in, size_t len, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * len] = '\0';
-}
-
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes exactly hex's digits into at most max bytes; returns the length or -EINVAL. */
-static ssize_t hex_decode(const char *hex, uint8_t *out, size_t max)
-{
-	size_t n = strlen(hex);
-
-	if (n % 2 || n / 2 > max)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return (ssize_t)(n / 2);
 }
 
 static int send_connect(struct tls_conn *c, const struct cstp_server *s, const char *cookie,
@@ -119,7 +93,7 @@ static int parse_dtls(const struct http_response *r, struct cstp_session *o, cha
 		      size_t errlen)
 {
 	char v[160];
-	ssize_t n;
+	uint32_t n;
 
 	o->dtls_port = (uint16_t)header_u32(r, "X-DTLS-Port", 0);
 	o->dtls_dpd_s = header_u32(r, "X-DTLS-DPD", 0);
@@ -127,18 +101,17 @@ static int parse_dtls(const struct http_response *r, struct cstp_session *o, cha
 	if (!o->dtls_port)
 		return 0;
 	if (!http_header(r, "X-DTLS-App-ID", 0, v, sizeof(v))) {
-		n = hex_decode(v, o->app_id, sizeof(o->app_id));
-		if (n <= 0) {
+		if (cli_hex_decode(v, o->app_id, sizeof(o->app_id), &n)) {
 			snprintf(err, errlen, "bad X-DTLS-App-ID '%s' (at most 32 bytes of hex)", v);
 			return -EPROTO;
 		}
-		o->app_id_len = (size_t)n;
+		o->app_id_len = n;
 		o->dtls_mode = CSTP_DTLS_PSK;
 		o->dtls = true;
 		return 0;
 	}
 	if (!http_header(r, "X-DTLS-Session-ID", 0, v, sizeof(v))) {
-		if (hex_decode(v, o->session_id, sizeof(o->session_id)) != 32) {
+		if (cli_hex_decode(v, o->session_id, sizeof(o->session_id), &n) || n != 32) {
 			snprintf(err, errlen, "bad X-DTLS-Session-ID (want 64 hex digits)");
 			return -EPROTO;
 		}
