@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The driver's answers to bad configuration: exit status 2 and a message that names
-# the problem, for each row of the table below.
+# the problem, for each row of the table below (ESP, AnyConnect DTLS with a PSK, and
+# the AnyConnect client for a real server).
 set -u
 zcvpn=${top_builddir:-.}/zcvpn
 work=$(mktemp -d)
@@ -10,6 +11,9 @@ trap 'rm -rf "$work"' EXIT
 printf 'enc = aes128-gcm\nc2s-spi = 7\n' >"$work/badspi"
 printf 'enc = aes128-gcm\nbogus = 1\n' >"$work/unknown"
 k=(--key-file "$work/keys")
+(umask 077 && "$zcvpn" genkey --psk >"$work/psk")
+printf 'not hex\n' >"$work/badpsk"
+ac=(--protocol anyconnect)
 fail=0
 
 check() {	# expected-message-fragment command...
@@ -43,5 +47,15 @@ check "--enc-key-in: want an even number" "$zcvpn" connect "${k[@]}" --remote 12
 check "replay window must be a multiple of 64" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --replay-window 100
 check "bad value '0x' for --batch" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --batch 0x
 check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
+check "bad value 'ipsec' for --protocol (esp or anyconnect)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
+check "--protocol anyconnect needs --psk-file" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443
+check "want the 32-byte PSK as 64 hex digits" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/badpsk"
+check "unknown DTLS cipher 'rc4'" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk" --cipher aes128-gcm,rc4
+check "--app-id: want 1..32 bytes" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk" --app-id zz
+check "no usable host name in 'https://'" "$zcvpn" connect "${ac[@]}" --user u https://
+check "bad port in 'https://vpn.example.com:x'" "$zcvpn" connect "${ac[@]}" https://vpn.example.com:x
+check "bad value 'tls' for --dtls" "$zcvpn" connect "${ac[@]}" --dtls tls https://vpn.example.com
+check "want exactly one https://SERVER argument" "$zcvpn" connect "${ac[@]}" https://a.example https://b.example
+check "--passwd-on-stdin: nothing on stdin" "$zcvpn" connect "${ac[@]}" --passwd-on-stdin https://192.0.2.1 </dev/null
 [ $fail -eq 0 ] && echo "script: PASS cli-errors"
 exit $fail
