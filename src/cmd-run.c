@@ -47,6 +47,7 @@ static void usage(FILE *f, bool server)
 		"                          use --key-file for anything real\n"
 		"AnyConnect DTLS (--protocol anyconnect):\n"
 		"  --psk-file FILE         the 32-byte PSK as 64 hex digits (zcvpn genkey --psk)\n"
+		"  --psk HEX               the same on the command line (visible to others: ps)\n"
 		"  --app-id HEX            client: the session ID for the ClientHello\n"
 		"  --cipher LIST           aes256-gcm,aes128-gcm,aes256-cbc-sha1,aes128-cbc-sha1\n"
 		"                          (default: the GCM suites)\n"
@@ -90,7 +91,7 @@ struct manual_keys {
 struct run_opts {
 	struct zcvpn_config cfg;
 	const char *key_file;
-	const char *psk_file, *app_id;
+	const char *psk_file, *psk_hex, *app_id;
 	uint8_t psk[32];
 	uint8_t app_id_bytes[32];
 	struct manual_keys manual;
@@ -126,7 +127,7 @@ static int parse_sizes(const char *s, struct zcvpn_config *cfg)
 enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE, OPT_WINDOW,
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
-       OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_APP_ID,
+       OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
        OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -157,6 +158,7 @@ static const struct option long_opts[] = {
 	{ "auth-key-out", required_argument, NULL, OPT_AUTH_OUT },
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
 	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
+	{ "psk", required_argument, NULL, OPT_PSK },
 	{ "app-id", required_argument, NULL, OPT_APP_ID },
 	{ "cipher", required_argument, NULL, OPT_CIPHER },
 	{ "dpd", required_argument, NULL, OPT_DPD },
@@ -213,6 +215,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg.protocol); break;
 		case OPT_PSK_FILE: o->psk_file = optarg; break;
+		case OPT_PSK: o->psk_hex = optarg; break;
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_CIPHER: o->cfg.anyconnect.ciphers = optarg; break;
 		case OPT_DPD: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = (uint32_t)v * 1000; break;
@@ -233,9 +236,9 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		return -EINVAL;
 	}
 	if (o->cfg.protocol == ZCVPN_PROTOCOL_ANYCONNECT) {
-		if (!o->psk_file) {
-			fprintf(stderr, "zcvpn: --protocol anyconnect needs --psk-file (or an "
-					"https:// server URL for a real AnyConnect server)\n");
+		if (!o->psk_file && !o->psk_hex) {
+			fprintf(stderr, "zcvpn: --protocol anyconnect needs --psk-file or --psk (or "
+					"an https:// server URL for a real AnyConnect server)\n");
 			return -EINVAL;
 		}
 	} else if (!o->key_file && !o->manual.enc) {
@@ -310,8 +313,16 @@ static int anyconnect_keys(struct run_opts *o, bool server)
 {
 	uint32_t len;
 
-	if (cli_psk_load(o->psk_file, o->psk))
+	if (o->psk_hex) {
+		if (cli_hex_decode(o->psk_hex, o->psk, sizeof(o->psk), &len) || len != 32) {
+			fprintf(stderr, "zcvpn: --psk: want the 32-byte PSK as 64 hex digits\n");
+			return -EINVAL;
+		}
+		fprintf(stderr, "zcvpn: warning: a PSK on the command line is visible to other "
+				"users; use --psk-file for real use\n");
+	} else if (cli_psk_load(o->psk_file, o->psk)) {
 		return -EINVAL;
+	}
 	o->cfg.anyconnect.server = server;
 	o->cfg.anyconnect.psk = o->psk;
 	/* No ESP keepalives or probe answers: DTLS has its own (--dpd, --dtls-keepalive). */

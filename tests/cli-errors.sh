@@ -48,6 +48,7 @@ check "replay window must be a multiple of 64" "$zcvpn" connect "${k[@]}" --remo
 check "bad value '0x' for --batch" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --batch 0x
 check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
 check "bad value 'ipsec' for --protocol (esp or anyconnect)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
+check "--psk: want the 32-byte PSK as 64 hex digits" "$zcvpn" serve "${ac[@]}" --local 127.0.0.1:0 --psk 0011
 check "--protocol anyconnect needs --psk-file" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443
 check "want the 32-byte PSK as 64 hex digits" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/badpsk"
 check "unknown DTLS cipher 'rc4'" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk" --cipher aes128-gcm,rc4
