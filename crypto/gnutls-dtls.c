@@ -24,13 +24,9 @@
 #include <gnutls/gnutls.h>
 
 #include "crypto/crypto.h"
+#include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
 #include "proto/byteorder.h"
-
-struct dgram {
-	uint8_t *buf;
-	size_t len;
-};
 
 struct dtls_session {
 	gnutls_session_t tls;
@@ -43,9 +39,7 @@ struct dtls_session {
 	bool failed;			/* refused a handshake GnuTLS thought was fine */
 	int last_err;			/* GnuTLS error code of the last failure */
 	const char *err_msg;		/* our own reason, when GnuTLS saw no error */
-	/* Datagrams fed by dtls_input, oldest at q[head]. */
-	struct dgram q[DTLS_INPUT_SLOTS];
-	unsigned head, count;
+	struct dtls_queue in;		/* datagrams fed by dtls_input */
 };
 
 /* ---- transport -------------------------------------------------------------------- */
@@ -66,21 +60,13 @@ static ssize_t push_cb(gnutls_transport_ptr_t ptr, const void *buf, size_t len)
 static ssize_t pull_cb(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	struct dtls_session *s = ptr;
-	struct dgram *d;
-	size_t n;
+	ssize_t n = dtls_queue_pop(&s->in, buf, len);	/* cut to len, as recv would */
 
-	if (!s->count) {
+	if (n < 0) {
 		gnutls_transport_set_errno(s->tls, EAGAIN);
 		return -1;
 	}
-	d = &s->q[s->head];
-	n = d->len < len ? d->len : len;	/* a longer datagram is truncated, as recv would */
-	memcpy(buf, d->buf, n);
-	free(d->buf);
-	d->buf = NULL;
-	s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
-	s->count--;
-	return (ssize_t)n;
+	return n;
 }
 
 /* Never waits: the caller feeds datagrams and calls again; GnuTLS keeps its own timers. */
@@ -89,41 +75,14 @@ static int pull_timeout_cb(gnutls_transport_ptr_t ptr, unsigned int ms)
 	struct dtls_session *s = ptr;
 
 	(void)ms;
-	return s->count ? 1 : 0;
+	return dtls_queue_count(&s->in) ? 1 : 0;
 }
 
 int dtls_input(struct dtls_session *s, const void *buf, size_t len)
 {
-	struct dgram *d;
-
 	if (!s || (!buf && len))
 		return -EINVAL;
-	if (len > DTLS_MAX_DATAGRAM)
-		return -EMSGSIZE;
-	/* An empty datagram carries nothing, but pull returning 0 would read as EOF. */
-	if (!len)
-		return 0;
-	if (s->count == DTLS_INPUT_SLOTS)
-		return -ENOBUFS;
-	d = &s->q[(s->head + s->count) % DTLS_INPUT_SLOTS];
-	d->buf = malloc(len ? len : 1);
-	if (!d->buf)
-		return -ENOMEM;
-	if (len)
-		memcpy(d->buf, buf, len);
-	d->len = len;
-	s->count++;
-	return 0;
-}
-
-static void queue_clear(struct dtls_session *s)
-{
-	while (s->count) {
-		free(s->q[s->head].buf);
-		s->q[s->head].buf = NULL;
-		s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
-		s->count--;
-	}
+	return dtls_queue_push(&s->in, buf, len);
 }
 
 /* ---- setup ------------------------------------------------------------------------ */
@@ -234,44 +193,6 @@ static int set_credentials(struct dtls_session *s)
 	return gnutls_credentials_set(s->tls, GNUTLS_CRD_PSK, s->server_cred);
 }
 
-static int config_check(const struct dtls_config *cfg)
-{
-	if (!cfg->send || (cfg->suites & ~(unsigned)DTLS_SUITES_ALL))
-		return -EINVAL;
-	if (cfg->role != DTLS_ROLE_CLIENT && cfg->role != DTLS_ROLE_SERVER)
-		return -EINVAL;
-	if (cfg->mode == DTLS_MODE_RESUME) {
-		/* The server named one suite; the session ID is what both look up. */
-		if (!cfg->suites || cfg->suites & (cfg->suites - 1) || !cfg->session_id_len ||
-		    cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
-			return -EINVAL;
-		if (cfg->version == DTLS_VER_0_9 && cfg->suites & DTLS_SUITES_GCM)
-			return -EINVAL;
-		return cfg->version == DTLS_VER_1_2 || cfg->version == DTLS_VER_0_9 ? 0 : -EINVAL;
-	}
-	if (cfg->mode != DTLS_MODE_PSK)
-		return -EINVAL;
-	if (cfg->role == DTLS_ROLE_CLIENT && !cfg->psk_identity)
-		return -EINVAL;
-	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
-		return -EINVAL;
-	if (cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
-		return -EINVAL;
-	return 0;
-}
-
-static void apply_defaults(struct dtls_config *cfg)
-{
-	if (!cfg->suites)
-		cfg->suites = DTLS_SUITES_GCM;
-	if (!cfg->mtu)
-		cfg->mtu = DTLS_DEFAULT_MTU;
-	if (!cfg->retrans_ms)
-		cfg->retrans_ms = DTLS_DEFAULT_RETRANS_MS;
-	if (!cfg->handshake_timeout_ms)
-		cfg->handshake_timeout_ms = DTLS_DEFAULT_HANDSHAKE_MS;
-}
-
 /*
  * RESUME: no extensions, as OpenConnect: Cisco's DTLS 0.9 has none, and without them
  * neither EtM nor the extended master secret can change the keys the master secret
@@ -347,15 +268,12 @@ int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg)
 	struct dtls_session *s;
 	int ret;
 
-	if (!out || !cfg || config_check(cfg))
+	if (!out || !cfg || dtls_config_check(cfg))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->cfg = *cfg;
-	apply_defaults(&s->cfg);
-	if (cfg->psk_identity)
-		strcpy(s->identity, cfg->psk_identity);
+	dtls_config_adopt(&s->cfg, s->identity, cfg);
 	ret = session_setup(s);
 	if (ret) {
 		s->last_err = ret;
@@ -376,7 +294,7 @@ void dtls_session_free(struct dtls_session *s)
 		gnutls_psk_free_client_credentials(s->client_cred);
 	if (s->server_cred)
 		gnutls_psk_free_server_credentials(s->server_cred);
-	queue_clear(s);
+	dtls_queue_clear(&s->in);
 	crypto_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -608,7 +526,8 @@ static int drain(struct dtls_session *s)
 		}
 		if (n < 0 && gnutls_error_is_fatal((int)n))
 			break;
-	} while (n > 0 || s->count || n == GNUTLS_E_WARNING_ALERT_RECEIVED);
+	} while (n > 0 || dtls_queue_count(&s->in) ||
+		 n == GNUTLS_E_WARNING_ALERT_RECEIVED);
 	crypto_wipe(scratch, sizeof(scratch));
 	if (n == 0)
 		return -ECONNRESET;
@@ -675,7 +594,7 @@ ssize_t dtls_lib_recv(struct dtls_session *s, void *buf, size_t len)
 	do {
 		n = gnutls_record_recv(s->tls, buf, len);
 		/* A bad record is discarded and reported as E_AGAIN; try the next queued one. */
-	} while (n == GNUTLS_E_AGAIN && s->count);
+	} while (n == GNUTLS_E_AGAIN && dtls_queue_count(&s->in));
 	if (n == 0) {
 		s->closed = true;
 		return -ECONNRESET;

@@ -12,16 +12,12 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/abstract.h>
@@ -29,17 +25,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "crypto/tls-internal.h"
 #include "crypto/tls.h"
-
-enum {
-	DEFAULT_TIMEOUT_MS = 30000,
-	SHA256_LEN = 32,
-	PIN_MAX = 96,			/* "pin-sha256:" + 44 base64 characters, and room */
-	DESC_MAX = 96,
-	CLOSE_NOTIFY_MS = 1000,		/* best effort: a dead peer must not stall tls_free */
-};
-
-static const char pin_prefix[] = "pin-sha256:";
 
 struct tls_conn {
 	gnutls_session_t tls;
@@ -51,29 +38,11 @@ struct tls_conn {
 	bool pin_mismatch;
 	unsigned verify_status;		/* gnutls_certificate_status_t bits, 0 if trusted */
 	int verify_err;			/* GnuTLS error from verification itself */
-	char peer_pin[PIN_MAX];		/* empty until the verify callback has seen a cert */
-	char desc[DESC_MAX];
+	char peer_pin[TLS_PIN_MAX];	/* empty until the verify callback has seen a cert */
+	char desc[TLS_DESC_MAX];
 };
 
-/* ---- time ------------------------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left before deadline, for poll(): never negative, never above INT_MAX. */
-static int remaining_ms(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
+/* ---- waiting ---------------------------------------------------------------------- */
 
 /*
  * Waits until the socket is ready for what GnuTLS last wanted (it may need to write
@@ -82,17 +51,8 @@ static int remaining_ms(int64_t deadline)
  */
 static int wait_io(struct tls_conn *c, int64_t deadline)
 {
-	struct pollfd pfd = { .fd = c->fd };
-	int ret;
-
-	pfd.events = gnutls_record_get_direction(c->tls) ? POLLOUT : POLLIN;
-	for (;;) {
-		ret = poll(&pfd, 1, remaining_ms(deadline));
-		if (ret >= 0)
-			return ret > 0;
-		if (errno != EINTR)
-			return -EIO;
-	}
+	return tls_wait_fd(c->fd, gnutls_record_get_direction(c->tls) ? POLLOUT : POLLIN,
+			   deadline);
 }
 
 /* ---- the pin ---------------------------------------------------------------------- */
@@ -103,7 +63,7 @@ static int cert_pin(const gnutls_datum_t *der, char *out, size_t outlen)
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t spki = { NULL, 0 }, b64 = { NULL, 0 };
-	uint8_t digest[SHA256_LEN];
+	uint8_t digest[TLS_SHA256_LEN];
 	gnutls_datum_t dd = { digest, sizeof(digest) };
 	int ret = -EIO;
 
@@ -119,7 +79,7 @@ static int cert_pin(const gnutls_datum_t *der, char *out, size_t outlen)
 		goto cleanup;
 	if (gnutls_base64_encode2(&dd, &b64))
 		goto cleanup;
-	if (snprintf(out, outlen, "%s%.*s", pin_prefix, (int)b64.size, b64.data) >=
+	if (snprintf(out, outlen, TLS_PIN_PREFIX "%.*s", (int)b64.size, b64.data) >=
 	    (int)outlen)
 		goto cleanup;
 	ret = 0;
@@ -167,13 +127,6 @@ static int verify_cb(gnutls_session_t tls)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static bool is_ip_literal(const char *name)
-{
-	uint8_t addr[16];
-
-	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
-}
-
 static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg,
 			 char *errbuf, size_t errlen)
 {
@@ -204,7 +157,7 @@ static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg
 	if (ret)
 		goto fail;
 	/* RFC 6066 forbids an IP address as a server name. */
-	if (cfg->server_name && !is_ip_literal(cfg->server_name)) {
+	if (cfg->server_name && !tls_is_ip_literal(cfg->server_name)) {
 		ret = gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, cfg->server_name,
 					     strlen(cfg->server_name));
 		if (ret)
@@ -222,12 +175,8 @@ static int handshake_error(struct tls_conn *c, int ret, char *errbuf, size_t err
 {
 	gnutls_datum_t txt = { NULL, 0 };
 
-	if (c->pin_mismatch) {
-		snprintf(errbuf, errlen,
-			 "server certificate does not match the pin; the server's is %s",
-			 c->peer_pin);
-		return -EACCES;
-	}
+	if (c->pin_mismatch)
+		return tls_err_pin_mismatch(errbuf, errlen, c->peer_pin);
 	if (c->verify_status) {
 		if (gnutls_certificate_verification_status_print(c->verify_status,
 								 GNUTLS_CRT_X509, &txt, 0))
@@ -235,11 +184,11 @@ static int handshake_error(struct tls_conn *c, int ret, char *errbuf, size_t err
 		/* GnuTLS ends each sentence with a space. */
 		while (txt.data && txt.size && txt.data[txt.size - 1] == ' ')
 			txt.data[--txt.size] = '\0';
-		snprintf(errbuf, errlen, "server certificate not trusted: %s (its pin is %s)",
-			 txt.data ? (const char *)txt.data : "verification failed",
-			 c->peer_pin[0] ? c->peer_pin : "unknown");
+		ret = tls_err_untrusted(errbuf, errlen,
+					txt.data ? (const char *)txt.data : "verification failed",
+					c->peer_pin);
 		gnutls_free(txt.data);
-		return -EACCES;
+		return ret;
 	}
 	if (c->verify_err) {
 		snprintf(errbuf, errlen, "server certificate verification: %s (its pin is %s)",
@@ -257,7 +206,7 @@ static int handshake_error(struct tls_conn *c, int ret, char *errbuf, size_t err
 
 static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
 {
-	int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = tls_now_ms() + c->timeout_ms;
 	int ret;
 
 	for (;;) {
@@ -274,11 +223,8 @@ static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "TLS handshake: poll: %s", strerror(errno));
 			return -EIO;
 		}
-		if (!ret) {
-			snprintf(errbuf, errlen, "TLS handshake timed out after %u ms",
-				 c->timeout_ms);
-			return -ETIMEDOUT;
-		}
+		if (!ret)
+			return tls_err_timeout(errbuf, errlen, c->timeout_ms);
 	}
 }
 
@@ -291,49 +237,19 @@ static void describe(struct tls_conn *c)
 		 cipher ? cipher : "?");
 }
 
-int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
-		   char *errbuf, size_t errlen)
+int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
+			unsigned timeout_ms, char *errbuf, size_t errlen)
 {
-	struct tls_conn *c = NULL;
-	char dummy[1];
-	int flags, ret;
+	struct tls_conn *c;
+	int ret;
 
-	if (!errbuf || !errlen) {
-		errbuf = dummy;
-		errlen = sizeof(dummy);
-	}
-	errbuf[0] = '\0';
-	if (!out || fd < 0 || !cfg) {
-		snprintf(errbuf, errlen, "invalid arguments");
-		ret = -EINVAL;
-		goto fail;
-	}
-	*out = NULL;
-	/* Without a pin the name is what makes the CA check mean anything. */
-	if (!cfg->pin && !cfg->server_name) {
-		snprintf(errbuf, errlen, "a server name is needed without a pin");
-		ret = -EINVAL;
-		goto fail;
-	}
-	if (cfg->pin && strncmp(cfg->pin, pin_prefix, sizeof(pin_prefix) - 1)) {
-		snprintf(errbuf, errlen, "the pin must be \"%sBASE64\"", pin_prefix);
-		ret = -EINVAL;
-		goto fail;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
-		goto fail;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(errbuf, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto fail;
+		return -ENOMEM;
 	}
 	c->fd = fd;
-	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->timeout_ms = timeout_ms;
 	c->pin = cfg->pin;
 	c->verify_name = cfg->pin ? NULL : cfg->server_name;
 	ret = session_setup(c, cfg, errbuf, errlen);
@@ -349,16 +265,12 @@ int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config
 	*out = c;
 	return 0;
 fail:
-	/* The connection owns fd from the call on, failure included. */
-	if (c) {
-		if (c->tls)
-			gnutls_deinit(c->tls);
-		if (c->cred)
-			gnutls_certificate_free_credentials(c->cred);
-		free(c);
-	}
-	if (fd >= 0)
-		close(fd);
+	/* fd is not ours to close here: tls_client_new does that. */
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	if (c->cred)
+		gnutls_certificate_free_credentials(c->cred);
+	free(c);
 	return ret;
 }
 
@@ -370,7 +282,7 @@ void tls_free(struct tls_conn *c)
 	if (!c)
 		return;
 	/* GNUTLS_SHUT_WR: the peer's answer is not worth waiting for. */
-	deadline = now_ms() + CLOSE_NOTIFY_MS;
+	deadline = tls_now_ms() + TLS_CLOSE_NOTIFY_MS;
 	do {
 		ret = gnutls_bye(c->tls, GNUTLS_SHUT_WR);
 	} while ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) &&
@@ -401,7 +313,7 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	deadline = now_ms() + timeout_ms;
+	deadline = tls_now_ms() + timeout_ms;
 	for (;;) {
 		ret = gnutls_record_recv(c->tls, buf, len);
 		if (ret >= 0)
@@ -440,7 +352,7 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
 
 	if (!c || (!buf && len))
 		return -EINVAL;
-	deadline = now_ms() + c->timeout_ms;
+	deadline = tls_now_ms() + c->timeout_ms;
 	while (len) {
 		/* After E_AGAIN GnuTLS wants the same arguments again: p and len stay put. */
 		ret = gnutls_record_send(c->tls, p, len);
@@ -472,11 +384,7 @@ int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 
 int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
 {
-	if (!c || !buf || !c->peer_pin[0])
-		return -EIO;
-	if ((size_t)snprintf(buf, len, "%s", c->peer_pin) >= len)
-		return -EIO;
-	return 0;
+	return c ? tls_copy_pin(c->peer_pin, buf, len) : -EIO;
 }
 
 const char *tls_description(const struct tls_conn *c)

@@ -44,6 +44,7 @@
 #include <openssl/ssl.h>
 
 #include "crypto/crypto.h"
+#include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
 #include "proto/byteorder.h"
 
@@ -73,11 +74,6 @@ enum {
 #define EPOCH1 (UINT64_C(1) << 48)
 #define SEQ_MASK ((UINT64_C(1) << 48) - 1)
 
-struct dgram {
-	uint8_t *buf;
-	size_t len;
-};
-
 struct dtls_session {
 	SSL_CTX *ctx;
 	SSL *ssl;
@@ -106,9 +102,7 @@ struct dtls_session {
 
 	char err[256];			/* last failure, for logs */
 
-	/* Datagrams fed by dtls_input, oldest at q[head]. */
-	struct dgram q[DTLS_INPUT_SLOTS];
-	unsigned head, count;
+	struct dtls_queue in;		/* datagrams fed by dtls_input */
 };
 
 /* ---- errors ----------------------------------------------------------------------- */
@@ -180,24 +174,16 @@ static int bio_write(BIO *b, const char *buf, int len)
 static int bio_read(BIO *b, char *buf, int len)
 {
 	struct dtls_session *s = BIO_get_data(b);
-	struct dgram *d;
-	size_t n;
 
 	BIO_clear_retry_flags(b);
-	if (!s->count) {
+	if (!dtls_queue_count(&s->in)) {
 		BIO_set_retry_read(b);
 		return -1;
 	}
 	if (len < 0)
 		return -1;
-	d = &s->q[s->head];
-	n = d->len < (size_t)len ? d->len : (size_t)len;	/* truncated, as recv would */
-	memcpy(buf, d->buf, n);
-	free(d->buf);
-	d->buf = NULL;
-	s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
-	s->count--;
-	return (int)n;
+	/* Cannot fail with a datagram waiting; it is cut to len, as recv would. */
+	return (int)dtls_queue_pop(&s->in, buf, (size_t)len);
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
@@ -209,7 +195,7 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 	case BIO_CTRL_FLUSH:
 		return 1;
 	case BIO_CTRL_PENDING:
-		return s->count ? (long)s->q[s->head].len : 0;
+		return (long)dtls_queue_peek_len(&s->in);
 	case BIO_CTRL_WPENDING:
 		return 0;		/* every write goes out at once */
 	case BIO_CTRL_DGRAM_QUERY_MTU:
@@ -269,33 +255,9 @@ static int setup_bio(struct dtls_session *s)
 
 int dtls_input(struct dtls_session *s, const void *buf, size_t len)
 {
-	struct dgram *d;
-
 	if (!s || (!buf && len))
 		return -EINVAL;
-	if (len > DTLS_MAX_DATAGRAM)
-		return -EMSGSIZE;
-	if (s->count == DTLS_INPUT_SLOTS)
-		return -ENOBUFS;
-	d = &s->q[(s->head + s->count) % DTLS_INPUT_SLOTS];
-	d->buf = malloc(len ? len : 1);
-	if (!d->buf)
-		return -ENOMEM;
-	if (len)
-		memcpy(d->buf, buf, len);
-	d->len = len;
-	s->count++;
-	return 0;
-}
-
-static void queue_clear(struct dtls_session *s)
-{
-	while (s->count) {
-		free(s->q[s->head].buf);
-		s->q[s->head].buf = NULL;
-		s->head = (s->head + 1) % DTLS_INPUT_SLOTS;
-		s->count--;
-	}
+	return dtls_queue_push(&s->in, buf, len);
 }
 
 /* ---- watching the records --------------------------------------------------------- */
@@ -580,44 +542,6 @@ static int set_fake_session(struct dtls_session *s)
 	return ok ? 0 : -EIO;
 }
 
-static int config_check(const struct dtls_config *cfg)
-{
-	if (!cfg->send || (cfg->suites & ~(unsigned)DTLS_SUITES_ALL))
-		return -EINVAL;
-	if (cfg->role != DTLS_ROLE_CLIENT && cfg->role != DTLS_ROLE_SERVER)
-		return -EINVAL;
-	if (cfg->mode == DTLS_MODE_RESUME) {
-		/* The server named one suite; the session ID is what both look up. */
-		if (!cfg->suites || cfg->suites & (cfg->suites - 1) || !cfg->session_id_len ||
-		    cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
-			return -EINVAL;
-		if (cfg->version == DTLS_VER_0_9 && cfg->suites & DTLS_SUITES_GCM)
-			return -EINVAL;
-		return cfg->version == DTLS_VER_1_2 || cfg->version == DTLS_VER_0_9 ? 0 : -EINVAL;
-	}
-	if (cfg->mode != DTLS_MODE_PSK)
-		return -EINVAL;
-	if (cfg->role == DTLS_ROLE_CLIENT && !cfg->psk_identity)
-		return -EINVAL;
-	if (cfg->psk_identity && strlen(cfg->psk_identity) > DTLS_MAX_IDENTITY_LEN)
-		return -EINVAL;
-	if (cfg->session_id_len > DTLS_MAX_SESSION_ID_LEN)
-		return -EINVAL;
-	return 0;
-}
-
-static void apply_defaults(struct dtls_config *cfg)
-{
-	if (!cfg->suites)
-		cfg->suites = DTLS_SUITES_GCM;
-	if (!cfg->mtu)
-		cfg->mtu = DTLS_DEFAULT_MTU;
-	if (!cfg->retrans_ms)
-		cfg->retrans_ms = DTLS_DEFAULT_RETRANS_MS;
-	if (!cfg->handshake_timeout_ms)
-		cfg->handshake_timeout_ms = DTLS_DEFAULT_HANDSHAKE_MS;
-}
-
 static int session_setup(struct dtls_session *s)
 {
 	bool client = s->cfg.role == DTLS_ROLE_CLIENT;
@@ -688,16 +612,13 @@ int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg)
 	struct dtls_session *s;
 	int ret;
 
-	if (!out || !cfg || config_check(cfg))
+	if (!out || !cfg || dtls_config_check(cfg))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->cfg = *cfg;
-	apply_defaults(&s->cfg);
+	dtls_config_adopt(&s->cfg, s->identity, cfg);
 	s->resume = cfg->mode == DTLS_MODE_RESUME;
-	if (cfg->psk_identity)
-		strcpy(s->identity, cfg->psk_identity);
 	ret = session_setup(s);
 	if (ret) {
 		ERR_clear_error();
@@ -717,7 +638,7 @@ void dtls_session_free(struct dtls_session *s)
 	SSL_free(s->ssl);		/* frees the BIO too; sends nothing */
 	SSL_CTX_free(s->ctx);
 	BIO_meth_free(s->meth);
-	queue_clear(s);
+	dtls_queue_clear(&s->in);
 	crypto_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -1039,7 +960,7 @@ static int drain(struct dtls_session *s)
 			continue;
 		}
 		err = SSL_get_error(s->ssl, n);
-		if (err != SSL_ERROR_WANT_READ || !s->count)
+		if (err != SSL_ERROR_WANT_READ || !dtls_queue_count(&s->in))
 			break;
 	}
 	crypto_wipe(scratch, sizeof(scratch));

@@ -14,10 +14,7 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -36,21 +32,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "crypto/tls-internal.h"
 #include "crypto/tls.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
 #error "crypto/openssl-tls.c needs OpenSSL >= 3.0"
 #endif
-
-enum {
-	DEFAULT_TIMEOUT_MS = 30000,
-	SHA256_LEN = 32,
-	PIN_MAX = 96,			/* "pin-sha256:" + 44 base64 characters, and room */
-	DESC_MAX = 96,
-	CLOSE_NOTIFY_MS = 1000,		/* best effort: a dead peer must not stall tls_free */
-};
-
-static const char pin_prefix[] = "pin-sha256:";
 
 struct tls_conn {
 	SSL_CTX *ctx;
@@ -61,44 +48,11 @@ struct tls_conn {
 	const char *pin;		/* the caller's, valid only during tls_client_new */
 	bool pin_mismatch;
 	long verify_err;		/* X509_V_ERR_*, X509_V_OK when not (yet) failed */
-	char peer_pin[PIN_MAX];		/* empty until the verify callback has seen a cert */
-	char desc[DESC_MAX];
+	char peer_pin[TLS_PIN_MAX];	/* empty until the verify callback has seen a cert */
+	char desc[TLS_DESC_MAX];
 };
 
-/* ---- time ------------------------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left before deadline, for poll(): never negative, never above INT_MAX. */
-static int remaining_ms(int64_t deadline)
-{
-	int64_t left = deadline - now_ms();
-
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
-/* 1 ready, 0 timed out, -EIO on a poll failure. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int ret;
-
-	for (;;) {
-		ret = poll(&pfd, 1, remaining_ms(deadline));
-		if (ret >= 0)
-			return ret > 0;
-		if (errno != EINTR)
-			return -EIO;
-	}
-}
+/* ---- waiting ---------------------------------------------------------------------- */
 
 /*
  * After an SSL call returned ret: 1 when it should simply be retried once the socket is
@@ -110,9 +64,9 @@ static int wait_ssl(struct tls_conn *c, int ret, int64_t deadline)
 {
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
-		return wait_fd(c->fd, POLLIN, deadline);
+		return tls_wait_fd(c->fd, POLLIN, deadline);
 	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(c->fd, POLLOUT, deadline);
+		return tls_wait_fd(c->fd, POLLOUT, deadline);
 	default:
 		return -EIO;
 	}
@@ -195,8 +149,8 @@ static BIO_METHOD *bio_method_new(void)
 static int cert_pin(X509 *crt, char *out, size_t outlen)
 {
 	unsigned char *spki = NULL;
-	unsigned char digest[SHA256_LEN];
-	unsigned char b64[4 * ((SHA256_LEN + 2) / 3) + 1];
+	unsigned char digest[TLS_SHA256_LEN];
+	unsigned char b64[4 * ((TLS_SHA256_LEN + 2) / 3) + 1];
 	int len, ret = -EIO;
 
 	len = i2d_PUBKEY(X509_get0_pubkey(crt), &spki);
@@ -206,7 +160,7 @@ static int cert_pin(X509 *crt, char *out, size_t outlen)
 		goto cleanup;
 	if (EVP_EncodeBlock(b64, digest, sizeof(digest)) <= 0)
 		goto cleanup;
-	if (snprintf(out, outlen, "%s%s", pin_prefix, (const char *)b64) >= (int)outlen)
+	if (snprintf(out, outlen, TLS_PIN_PREFIX "%s", (const char *)b64) >= (int)outlen)
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -250,13 +204,6 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
 
 /* ---- setup ------------------------------------------------------------------------ */
 
-static bool is_ip_literal(const char *name)
-{
-	uint8_t addr[16];
-
-	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
-}
-
 /*
  * The last queued OpenSSL error as text, and the queue cleared.  An empty queue means the
  * failure was the socket's (SSL_ERROR_SYSCALL), which errno or an EOF explains.
@@ -280,7 +227,7 @@ static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg
 {
 	char etxt[256];
 	BIO *bio;
-	bool ip = cfg->server_name && is_ip_literal(cfg->server_name);
+	bool ip = cfg->server_name && tls_is_ip_literal(cfg->server_name);
 
 	c->meth = bio_method_new();
 	c->ctx = SSL_CTX_new(TLS_client_method());
@@ -329,17 +276,12 @@ static int handshake_error(struct tls_conn *c, int sys_errno, char *errbuf, size
 
 	if (c->pin_mismatch) {
 		ERR_clear_error();
-		snprintf(errbuf, errlen,
-			 "server certificate does not match the pin; the server's is %s",
-			 c->peer_pin);
-		return -EACCES;
+		return tls_err_pin_mismatch(errbuf, errlen, c->peer_pin);
 	}
 	if (c->verify_err != X509_V_OK) {
 		ERR_clear_error();
-		snprintf(errbuf, errlen, "server certificate not trusted: %s (its pin is %s)",
-			 X509_verify_cert_error_string(c->verify_err),
-			 c->peer_pin[0] ? c->peer_pin : "unknown");
-		return -EACCES;
+		return tls_err_untrusted(errbuf, errlen,
+					 X509_verify_cert_error_string(c->verify_err), c->peer_pin);
 	}
 	snprintf(errbuf, errlen, "TLS handshake: %s",
 		 ssl_err_text(etxt, sizeof(etxt), sys_errno));
@@ -348,7 +290,7 @@ static int handshake_error(struct tls_conn *c, int sys_errno, char *errbuf, size
 
 static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
 {
-	int64_t deadline = now_ms() + c->timeout_ms;
+	int64_t deadline = tls_now_ms() + c->timeout_ms;
 	int ret, w, err;
 
 	for (;;) {
@@ -361,11 +303,8 @@ static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
 		w = wait_ssl(c, ret, deadline);
 		if (w < 0)
 			return handshake_error(c, err, errbuf, errlen);
-		if (!w) {
-			snprintf(errbuf, errlen, "TLS handshake timed out after %u ms",
-				 c->timeout_ms);
-			return -ETIMEDOUT;
-		}
+		if (!w)
+			return tls_err_timeout(errbuf, errlen, c->timeout_ms);
 	}
 }
 
@@ -381,49 +320,19 @@ static void describe(struct tls_conn *c)
 		snprintf(c->desc, sizeof(c->desc), "%s %s", ver, cipher);
 }
 
-int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
-		   char *errbuf, size_t errlen)
+int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
+			unsigned timeout_ms, char *errbuf, size_t errlen)
 {
-	struct tls_conn *c = NULL;
-	char dummy[1];
-	int flags, ret;
+	struct tls_conn *c;
+	int ret;
 
-	if (!errbuf || !errlen) {
-		errbuf = dummy;
-		errlen = sizeof(dummy);
-	}
-	errbuf[0] = '\0';
-	if (!out || fd < 0 || !cfg) {
-		snprintf(errbuf, errlen, "invalid arguments");
-		ret = -EINVAL;
-		goto fail;
-	}
-	*out = NULL;
-	/* Without a pin the name is what makes the CA check mean anything. */
-	if (!cfg->pin && !cfg->server_name) {
-		snprintf(errbuf, errlen, "a server name is needed without a pin");
-		ret = -EINVAL;
-		goto fail;
-	}
-	if (cfg->pin && strncmp(cfg->pin, pin_prefix, sizeof(pin_prefix) - 1)) {
-		snprintf(errbuf, errlen, "the pin must be \"%sBASE64\"", pin_prefix);
-		ret = -EINVAL;
-		goto fail;
-	}
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
-		goto fail;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(errbuf, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto fail;
+		return -ENOMEM;
 	}
 	c->fd = fd;
-	c->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->timeout_ms = timeout_ms;
 	c->pin = cfg->pin;
 	c->verify_err = X509_V_OK;
 	ret = session_setup(c, cfg, errbuf, errlen);
@@ -438,15 +347,11 @@ int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config
 	*out = c;
 	return 0;
 fail:
-	/* The connection owns fd from the call on, failure included. */
-	if (c) {
-		SSL_free(c->ssl);
-		SSL_CTX_free(c->ctx);
-		BIO_meth_free(c->meth);
-		free(c);
-	}
-	if (fd >= 0)
-		close(fd);
+	/* fd is not ours to close here: tls_client_new does that. */
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ctx);
+	BIO_meth_free(c->meth);
+	free(c);
 	return ret;
 }
 
@@ -458,12 +363,12 @@ void tls_free(struct tls_conn *c)
 	if (!c)
 		return;
 	/* One close_notify; the peer's answer is not worth waiting for. */
-	deadline = now_ms() + CLOSE_NOTIFY_MS;
+	deadline = tls_now_ms() + TLS_CLOSE_NOTIFY_MS;
 	do {
 		ERR_clear_error();
 		ret = SSL_shutdown(c->ssl);
 	} while (ret < 0 && SSL_get_error(c->ssl, ret) == SSL_ERROR_WANT_WRITE &&
-		 wait_fd(c->fd, POLLOUT, deadline) > 0);
+		 tls_wait_fd(c->fd, POLLOUT, deadline) > 0);
 	ERR_clear_error();
 	SSL_free(c->ssl);
 	SSL_CTX_free(c->ctx);
@@ -494,7 +399,7 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
 		return -EINVAL;
 	if (!len)
 		return 0;
-	deadline = now_ms() + timeout_ms;
+	deadline = tls_now_ms() + timeout_ms;
 	for (;;) {
 		ERR_clear_error();
 		ret = SSL_read_ex(c->ssl, buf, len, &got);
@@ -526,7 +431,7 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
 
 	if (!c || (!buf && len))
 		return -EINVAL;
-	deadline = now_ms() + c->timeout_ms;
+	deadline = tls_now_ms() + c->timeout_ms;
 	while (len) {
 		/* After WANT_* OpenSSL wants the same arguments again: p and len stay put. */
 		ERR_clear_error();
@@ -562,11 +467,7 @@ int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 
 int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
 {
-	if (!c || !buf || !c->peer_pin[0])
-		return -EIO;
-	if ((size_t)snprintf(buf, len, "%s", c->peer_pin) >= len)
-		return -EIO;
-	return 0;
+	return c ? tls_copy_pin(c->peer_pin, buf, len) : -EIO;
 }
 
 const char *tls_description(const struct tls_conn *c)

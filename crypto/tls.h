@@ -3,8 +3,8 @@
  * A TLS client over a connected TCP socket, for the AnyConnect CSTP (HTTPS) session the
  * driver opens before DTLS: certificate pinning the way openconnect does it, blocking
  * reads and writes bounded by a timeout, and the RFC 5705 exporter that gives the DTLS
- * PSK.  Each backend (crypto/gnutls-tls.c, crypto/openssl-tls.c) implements all of it;
- * callers include only this header.
+ * PSK.  Each backend (crypto/gnutls-tls.c, crypto/openssl-tls.c) implements it, with
+ * the library-independent parts in crypto/tls-common.c; callers include only this header.
  *
  * Not on any fast path: CSTP carries the login, the CONNECT exchange and control
  * messages (and data only when DTLS cannot come up).

@@ -43,10 +43,10 @@
 #include "proto/dtls-record.h"
 #include "proto/dtls-wire.h"
 #include "ring/pkt.h"
+#include "tests/dtls-pair.h"
 
 enum {
-	WIRE_SLOTS = 64,
-	DGRAM_MAX = 2048,
+	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
 	HEADROOM = 64,		/* plaintext offset in the buffer, as a ring lead */
 	ROOM = HEADROOM + DGRAM_MAX,
 	MAX_PLAIN = 1400,
@@ -58,18 +58,6 @@ enum {
 enum mode { MODE_RAW, MODE_OURS, MODE_LIB, N_MODES };
 
 static const char *const mode_names[N_MODES] = { "raw", "ours", "library" };
-
-/* One direction of the in-memory network: a FIFO of datagrams. */
-struct wire {
-	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
-	size_t len[WIRE_SLOTS];
-	unsigned head, count;
-};
-
-struct pair {
-	struct wire c2s, s2c;
-	struct dtls_session *client, *server;
-};
 
 struct bench {
 	unsigned suite;
@@ -84,10 +72,10 @@ struct bench {
 	uint8_t aad[DTLS_AAD_LEN];
 	uint64_t seq;
 	/* ours */
-	struct pair *ours;
+	struct dtls_pair *ours;
 	struct dtls_record *tx, *rx;
 	/* library */
-	struct pair *lib;
+	struct dtls_pair *lib;
 	uint8_t room[ROOM] __attribute__((aligned(64)));
 	uint8_t got[DGRAM_MAX] __attribute__((aligned(64)));
 };
@@ -116,104 +104,41 @@ static void put_be64(uint8_t *p, uint64_t v)
 
 /* ---- the in-memory network and the handshake ---------------------------------------- */
 
-/* The send callback: the one copy out of the library's buffer. */
-static int wire_send(void *ctx, const void *buf, size_t len)
+/*
+ * A client and a server session with a completed PSK handshake between them.  The
+ * wires' send callback is the one copy out of the library's buffer.
+ */
+static struct dtls_pair *pair_up(unsigned suite)
 {
-	struct wire *w = ctx;
-	unsigned slot;
-
-	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
-		return -EAGAIN;
-	slot = (w->head + w->count++) % WIRE_SLOTS;
-	memcpy(w->buf[slot], buf, len);
-	w->len[slot] = len;
-	return 0;
-}
-
-/* Hands everything on the wire to the receiving session's library. */
-static void wire_deliver(struct wire *w, struct dtls_session *to)
-{
+	struct dtls_pair *p = calloc(1, sizeof(*p));
+	struct dtls_config ccfg, scfg;
+	struct dtls_session *failed;
 	int ret;
-
-	while (w->count) {
-		ret = dtls_input(to, w->buf[w->head], w->len[w->head]);
-		if (ret)
-			die("dtls_input during the handshake failed", ret);
-		w->head = (w->head + 1) % WIRE_SLOTS;
-		w->count--;
-	}
-}
-
-static void config_init(struct dtls_config *cfg, enum dtls_role role, unsigned suite,
-			struct wire *out)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->role = role;
-	cfg->suites = suite;
-	cfg->psk_identity = "zcvpn-bench";
-	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-		cfg->psk[i] = (uint8_t)(0xa5 ^ i * 13);
-	cfg->mtu = 1500;	/* so the library's records carry 1400-byte plaintexts */
-	cfg->retrans_ms = 50;
-	cfg->handshake_timeout_ms = 10000;
-	cfg->send = wire_send;
-	cfg->send_ctx = out;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* A client and a server session with a completed PSK handshake between them. */
-static struct pair *pair_up(unsigned suite)
-{
-	struct pair *p = calloc(1, sizeof(*p));
-	struct dtls_config cfg;
-	int rc = -EAGAIN, rs = -EAGAIN;
 
 	if (!p)
 		die("out of memory", 0);
-	config_init(&cfg, DTLS_ROLE_CLIENT, suite, &p->c2s);
-	rc = dtls_session_new(&p->client, &cfg);
-	if (rc)
-		die("dtls_session_new (client) failed", rc);
-	config_init(&cfg, DTLS_ROLE_SERVER, suite, &p->s2c);
-	rs = dtls_session_new(&p->server, &cfg);
-	if (rs)
-		die("dtls_session_new (server) failed", rs);
-	rc = rs = -EAGAIN;
-	for (int i = 0; i < HANDSHAKE_ROUNDS && (rc || rs); i++) {
-		if (rc)
-			rc = dtls_handshake(p->client);
-		wire_deliver(&p->c2s, p->server);
-		if (rs)
-			rs = dtls_handshake(p->server);
-		wire_deliver(&p->s2c, p->client);
-		if (rc && rc != -EAGAIN) {
-			fprintf(stderr, "client: %s\n", dtls_last_error(p->client));
-			die("client handshake failed", rc);
-		}
-		if (rs && rs != -EAGAIN) {
-			fprintf(stderr, "server: %s\n", dtls_last_error(p->server));
-			die("server handshake failed", rs);
-		}
-		if (i > 20 && (rc || rs))
-			sleep_ms(5);	/* let a retransmission timer run out */
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, suite, NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, suite, NULL);
+	ccfg.retrans_ms = scfg.retrans_ms = 50;
+	ccfg.handshake_timeout_ms = scfg.handshake_timeout_ms = 10000;
+	ret = dtls_pair_open(p, &ccfg, &scfg);
+	if (ret)
+		die("dtls_session_new failed", ret);
+	/* From round 22 on, sleep between rounds to let a retransmission timer run out. */
+	ret = dtls_pair_handshake(p, HANDSHAKE_ROUNDS, 22, &failed);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", dtls_pair_who(p, failed),
+			dtls_last_error(failed));
+		die("handshake failed", ret);
 	}
-	if (rc || rs)
-		die("handshake did not finish", rc ? rc : rs);
 	return p;
 }
 
-static void pair_free(struct pair *p)
+static void pair_free(struct dtls_pair *p)
 {
 	if (!p)
 		return;
-	dtls_session_free(p->client);
-	dtls_session_free(p->server);
+	dtls_pair_close(p);
 	free(p);
 }
 
@@ -294,7 +219,7 @@ static void run_ours(struct bench *b)
 /* The library's own record path, client to server. */
 static void run_lib(struct bench *b)
 {
-	struct pair *p = b->lib;
+	struct dtls_pair *p = b->lib;
 	uint8_t *plain = b->room + HEADROOM;
 	ssize_t n;
 	int ret;
@@ -306,7 +231,7 @@ static void run_lib(struct bench *b)
 	ret = dtls_input(p->server, p->c2s.buf[p->c2s.head], p->c2s.len[p->c2s.head]);
 	if (ret)
 		die("library: dtls_input failed", ret);
-	p->c2s.head = (p->c2s.head + 1) % WIRE_SLOTS;
+	p->c2s.head = (p->c2s.head + 1) % MEM_WIRE_SLOTS;
 	p->c2s.count = 0;
 	n = dtls_lib_recv(p->server, b->got, sizeof(b->got));
 	if (n != (ssize_t)b->size || b->got[0] != b->mark)

@@ -29,10 +29,10 @@
 #include "proto/transport.h"
 #include "ring/pkt.h"
 #include "src/zcvpn.h"
+#include "tests/dtls-pair.h"
 
 enum {
-	WIRE_SLOTS = 32,
-	DGRAM_MAX = 2048,
+	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
 	ROOM = 4096,
 	PAYLOAD_OFF = 256,	/* where the inner packet lands in a receive buffer */
 	MAX_INNER = 1400,
@@ -40,15 +40,8 @@ enum {
 	MS = 1000000,
 };
 
-/* One direction of the in-memory network: a FIFO of datagrams. */
-struct wire {
-	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
-	size_t len[WIRE_SLOTS];
-	unsigned head, count;
-};
-
 struct side {
-	struct wire out;	/* what this side sent */
+	struct mem_wire out;	/* what this side sent */
 	struct transport t;
 	struct cisco_dtls *c;
 	uint8_t room[ROOM];	/* receive buffer, as a ring record */
@@ -76,33 +69,6 @@ static uint64_t real_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int wire_send(void *ctx, const void *buf, size_t len)
-{
-	struct wire *w = ctx;
-	unsigned slot;
-
-	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
-		return -EAGAIN;
-	slot = (w->head + w->count++) % WIRE_SLOTS;
-	memcpy(w->buf[slot], buf, len);
-	w->len[slot] = len;
-	return 0;
-}
-
-/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
-static size_t wire_pop(struct wire *w, uint8_t *out)
-{
-	size_t len;
-
-	if (!w->count)
-		return 0;
-	len = w->len[w->head];
-	memcpy(out, w->buf[w->head], len);
-	w->head = (w->head + 1) % WIRE_SLOTS;
-	w->count--;
-	return len;
-}
-
 /*
  * Feeds one datagram to s as the engine does: it lands rx_head bytes before the payload
  * of a record with room around it.  s->pkt is the view afterwards.
@@ -110,15 +76,11 @@ static size_t wire_pop(struct wire *w, uint8_t *out)
 static enum transport_verdict feed(struct side *s, const uint8_t *d, size_t len)
 {
 	uint32_t head = s->t.ops->rx_head(s->t.ctx);
-	uint8_t *payload = s->room + PAYLOAD_OFF;
 
 	ck_assert_uint_le(head, PAYLOAD_OFF);
 	ck_assert_uint_le(PAYLOAD_OFF - head + len, ROOM);
 	memset(s->room, 0xee, sizeof(s->room));
-	s->pkt.head = s->room;
-	s->pkt.data = payload - head;
-	s->pkt.len = (uint32_t)len;
-	s->pkt.end = s->room + sizeof(s->room);
+	test_pkt_over(&s->pkt, s->room, sizeof(s->room), PAYLOAD_OFF - head, (uint32_t)len);
 	if (len)
 		memcpy(s->pkt.data, d, len);
 	return s->t.ops->decap(s->t.ctx, &s->pkt, MAX_INNER);
@@ -130,7 +92,7 @@ static void deliver_all(struct side *from, struct side *to)
 	uint8_t d[DGRAM_MAX];
 	size_t len;
 
-	while ((len = wire_pop(&from->out, d)))
+	while ((len = mem_wire_pop(&from->out, d)))
 		feed(to, d, len);
 }
 
@@ -152,7 +114,7 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	cfg.dtls.mtu = 1500;
 	cfg.dtls.retrans_ms = 1000;	/* no retransmission during a test */
 	cfg.dtls.handshake_timeout_ms = 5000;
-	cfg.dtls.send = wire_send;
+	cfg.dtls.send = mem_wire_send;
 	cfg.dtls.send_ctx = &s->out;
 	cfg.dpd_ms = dpd_ms;
 	cfg.keepalive_ms = keepalive_ms;
@@ -249,7 +211,7 @@ static size_t encap_data(struct side *s, uint32_t len, uint32_t salt, uint8_t *d
 	fill(pkt.data, len, salt);
 	ret = s->t.ops->encap(s->t.ctx, &pkt);
 	if (ret == TRANSPORT_SENT)
-		return wire_pop(&s->out, dgram);
+		return mem_wire_pop(&s->out, dgram);
 	ck_assert_int_eq(ret, 0);
 	ck_assert_uint_le(PAYLOAD_OFF - pkt_headroom(&pkt), s->t.max_head);
 	ck_assert_uint_le(pkt.len, len + s->t.max_head + s->t.max_tail);
@@ -445,7 +407,7 @@ START_TEST(test_crafted_types)
 		struct pkt pkt = { .head = r, .data = r, .end = r + sizeof(r) };
 
 		ck_assert_uint_eq(l->srv.out.count, 1);
-		rn = wire_pop(&l->srv.out, r);
+		rn = mem_wire_pop(&l->srv.out, r);
 		ck_assert_uint_eq(rn, n);
 		pkt.len = (uint32_t)rn;
 		ck_assert_int_eq(dtls_record_unprotect(cisco_dtls_record(l->cli.c), &pkt,
@@ -460,7 +422,7 @@ START_TEST(test_crafted_types)
 		ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_CONTROL);
 		ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 2);
 		ck_assert_uint_eq(l->srv.out.count, 1);
-		rn = wire_pop(&l->srv.out, r);
+		rn = mem_wire_pop(&l->srv.out, r);
 		ck_assert_uint_eq(rn, n);
 		ck_assert_int_eq(feed(&l->cli, r, rn), TRANSPORT_CONTROL);
 		ck_assert_uint_eq(cisco_dtls_stats(l->cli.c)->dpd_resp_rx, 1);
@@ -507,12 +469,12 @@ START_TEST(test_close)
 	ck_assert_int_eq(a->t.ops->tick(a->t.ctx, l->t0), -ECONNRESET);
 	ck_assert_uint_eq(a->out.count, 2);	/* DISCONNECT, close_notify */
 
-	n = wire_pop(&a->out, d);
+	n = mem_wire_pop(&a->out, d);
 	ck_assert_int_eq(feed(b, d, n), TRANSPORT_CONTROL);
 	ck_assert_uint_eq(cisco_dtls_stats(b->c)->disconnect_rx, 1);
 	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
 	/* The close_notify finds the peer closed already. */
-	while ((n = wire_pop(&a->out, d)))
+	while ((n = mem_wire_pop(&a->out, d)))
 		ck_assert_int_eq(feed(b, d, n), TRANSPORT_DROP);
 	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
 	ck_assert_int_eq(b->t.ops->tick(b->t.ctx, l->t0), -ECONNRESET);
@@ -533,8 +495,8 @@ START_TEST(test_close_notify_only)
 	l->cli.t.ops->close(l->cli.t.ctx);
 	/* The library's close_notify, or our own alert record where it cannot sync. */
 	ck_assert_uint_eq(l->cli.out.count, 2);
-	wire_pop(&l->cli.out, d);	/* the DISCONNECT is lost */
-	n = wire_pop(&l->cli.out, d);
+	mem_wire_pop(&l->cli.out, d);	/* the DISCONNECT is lost */
+	n = mem_wire_pop(&l->cli.out, d);
 	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
 	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_CLOSED);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->disconnect_rx, 0);
@@ -639,7 +601,7 @@ START_TEST(test_dpd_answered)
 	deliver_all(&l->cli, &l->srv);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 1);
 	ck_assert_uint_eq(l->srv.out.count, 1);
-	n = wire_pop(&l->srv.out, d);
+	n = mem_wire_pop(&l->srv.out, d);
 	ck_assert_int_eq(feed(&l->cli, d, n), TRANSPORT_CONTROL);
 	ck_assert_uint_eq(cs->dpd_resp_rx, 1);
 
@@ -894,13 +856,13 @@ START_TEST(test_bad_config)
 {
 	struct cisco_dtls_config cfg;
 	struct cisco_dtls *c = NULL;
-	struct wire *w = calloc(1, sizeof(*w));
+	struct mem_wire *w = calloc(1, sizeof(*w));
 
 	ck_assert_ptr_nonnull(w);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.dtls.role = DTLS_ROLE_CLIENT;
 	cfg.dtls.psk_identity = "x";
-	cfg.dtls.send = wire_send;
+	cfg.dtls.send = mem_wire_send;
 	cfg.dtls.send_ctx = w;
 	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);	/* max_inner 0 */
 	cfg.max_inner = DTLS_MAX_PLAINTEXT;
@@ -911,7 +873,7 @@ START_TEST(test_bad_config)
 	cfg.dtls.send = NULL;
 	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);
 	ck_assert_ptr_null(c);
-	cfg.dtls.send = wire_send;
+	cfg.dtls.send = mem_wire_send;
 	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), 0);
 	ck_assert_ptr_null(cisco_dtls_record(c));
 	{

@@ -18,32 +18,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/crypto.h"
 #include "crypto/dtls.h"
 #include "proto/dtls-record.h"
 #include "proto/dtls-wire.h"
 #include "ring/pkt.h"
+#include "tests/dtls-pair.h"
 
 enum {
-	WIRE_SLOTS = 64,
-	DGRAM_MAX = 2048,
+	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
 	HEADROOM = 64,
 	MAX_PLAIN = 1400,
 	HANDSHAKE_ROUNDS = 200,
 };
 
-/* One direction of the in-memory network: a FIFO of datagrams. */
-struct wire {
-	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
-	size_t len[WIRE_SLOTS];
-	unsigned head, count;
-};
-
 struct pair {
-	struct wire c2s, s2c;
-	struct dtls_session *client, *server;
+	struct dtls_pair dp;		/* the sessions and their wires */
 	struct dtls_keys keys;
 	struct dtls_record *rec;	/* our layer, on the side that took over */
 };
@@ -72,99 +63,26 @@ static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 255, 256, 1000, 1399, 1
 
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
-static int wire_send(void *ctx, const void *buf, size_t len)
-{
-	struct wire *w = ctx;
-	unsigned slot;
-
-	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
-		return -EAGAIN;
-	slot = (w->head + w->count++) % WIRE_SLOTS;
-	memcpy(w->buf[slot], buf, len);
-	w->len[slot] = len;
-	return 0;
-}
-
-/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
-static size_t wire_pop(struct wire *w, uint8_t *out)
-{
-	size_t len;
-
-	if (!w->count)
-		return 0;
-	len = w->len[w->head];
-	memcpy(out, w->buf[w->head], len);
-	w->head = (w->head + 1) % WIRE_SLOTS;
-	w->count--;
-	return len;
-}
-
-/* Hands everything on the wire to the receiving session's library. */
-static void wire_deliver(struct wire *w, struct dtls_session *to)
-{
-	uint8_t d[DGRAM_MAX];
-	size_t len;
-
-	while ((len = wire_pop(w, d)))
-		ck_assert_int_eq(dtls_input(to, d, len), 0);
-}
-
-static void config_init(struct dtls_config *cfg, enum dtls_role role, unsigned suite,
-			struct wire *out)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->role = role;
-	cfg->suites = suite;
-	cfg->psk_identity = "zcvpn-test";
-	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-		cfg->psk[i] = (uint8_t)(0xa5 ^ i * 3);
-	cfg->mtu = 1500;	/* so the library's records carry 1400-byte plaintexts */
-	cfg->retrans_ms = 20;
-	cfg->handshake_timeout_ms = 5000;
-	cfg->send = wire_send;
-	cfg->send_ctx = out;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Drives both handshakes, turn about, in a bounded number of rounds. */
 static void run_handshake(struct pair *p)
 {
-	int rc = -EAGAIN, rs = -EAGAIN;
+	struct dtls_session *bad;
+	int ret = dtls_pair_handshake(&p->dp, HANDSHAKE_ROUNDS, HANDSHAKE_ROUNDS, &bad);
 
-	for (int i = 0; i < HANDSHAKE_ROUNDS && (rc || rs); i++) {
-		if (rc)
-			rc = dtls_handshake(p->client);
-		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %d %s", rc,
-			      dtls_last_error(p->client));
-		wire_deliver(&p->c2s, p->server);
-		if (rs)
-			rs = dtls_handshake(p->server);
-		ck_assert_msg(rs == 0 || rs == -EAGAIN, "server: %d %s", rs,
-			      dtls_last_error(p->server));
-		wire_deliver(&p->s2c, p->client);
-	}
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(rs, 0);
+	ck_assert_msg(!ret, "%s: %d %s", dtls_pair_who(&p->dp, bad), ret, dtls_last_error(bad));
 }
 
 static struct pair *pair_new(int c)
 {
 	struct pair *p = calloc(1, sizeof(*p));
-	struct dtls_config cfg;
+	struct dtls_config ccfg, scfg;
 
 	ck_assert_ptr_nonnull(p);
-	config_init(&cfg, DTLS_ROLE_CLIENT, cases[c].suite, &p->c2s);
-	cfg.no_etm = cases[c].no_etm;
-	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
-	config_init(&cfg, DTLS_ROLE_SERVER, cases[c].suite, &p->s2c);
-	cfg.no_etm = cases[c].no_etm;
-	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, cases[c].suite, NULL);
+	ccfg.no_etm = cases[c].no_etm;
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, cases[c].suite, NULL);
+	scfg.no_etm = cases[c].no_etm;
+	ck_assert_int_eq(dtls_pair_open(&p->dp, &ccfg, &scfg), 0);
 	return p;
 }
 
@@ -174,7 +92,7 @@ static struct pair *pair_up(int c)
 	struct pair *p = pair_new(c);
 
 	run_handshake(p);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->keys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->keys), 0);
 	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
 	cur_keys = &p->keys;
 	return p;
@@ -183,8 +101,7 @@ static struct pair *pair_up(int c)
 static void pair_free(struct pair *p)
 {
 	dtls_record_free(p->rec);
-	dtls_session_free(p->client);
-	dtls_session_free(p->server);
+	dtls_pair_close(&p->dp);
 	crypto_wipe(&p->keys, sizeof(p->keys));
 	free(p);
 }
@@ -229,22 +146,13 @@ static void fill(uint8_t *b, uint32_t len, uint32_t salt)
 		b[i] = (uint8_t)(i * 31 + salt);
 }
 
-/* A view with room around the plaintext, as a ring record gives. */
-static void pkt_over(struct pkt *pkt, uint8_t *room, size_t size, uint32_t at, uint32_t len)
-{
-	pkt->head = room;
-	pkt->end = room + size;
-	pkt->data = room + at;
-	pkt->len = len;
-}
-
 /* Our layer protects; returns the datagram length, copied to dgram. */
 static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uint8_t *dgram)
 {
 	uint8_t room[HEADROOM + DGRAM_MAX];
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
+	test_pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
 	fill(pkt.data, len, salt);
 	ck_assert_int_eq(dtls_record_protect(rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
 	ck_assert_ptr_eq(pkt.data, room + HEADROOM - fmt_head(cur_keys));
@@ -256,7 +164,7 @@ static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uin
 }
 
 /* The library sends one record; returns the datagram it produced. */
-static size_t lib_send(struct pair *p, struct dtls_session *s, struct wire *w, uint32_t len,
+static size_t lib_send(struct pair *p, struct dtls_session *s, struct mem_wire *w, uint32_t len,
 		       uint32_t salt, uint8_t *dgram)
 {
 	uint8_t plain[DGRAM_MAX];
@@ -265,7 +173,7 @@ static size_t lib_send(struct pair *p, struct dtls_session *s, struct wire *w, u
 	(void)p;
 	fill(plain, len, salt);
 	ck_assert_int_eq(dtls_lib_send(s, plain, len), 0);
-	n = wire_pop(w, dgram);
+	n = mem_wire_pop(w, dgram);
 	ck_assert_uint_eq(w->count, 0);
 	return n;
 }
@@ -280,7 +188,7 @@ static enum dtls_verdict our_recv(struct dtls_record *rec, const uint8_t *dgram,
 	uint32_t head = dtls_record_rx_head_len(rec);
 	enum dtls_verdict v;
 
-	pkt_over(pkt, room, room_size, HEADROOM - head, 0);
+	test_pkt_over(pkt, room, room_size, HEADROOM - head, 0);
 	memcpy(pkt_put(pkt, (uint32_t)len), dgram, len);	/* the kernel's copy */
 	v = dtls_record_unprotect(rec, pkt, MAX_PLAIN);
 	if (v == DTLS_RECORD_DATA)
@@ -318,7 +226,7 @@ START_TEST(test_handshake_export)
 	ck_assert_uint_ge(p->keys.write.seq8 & DTLS_SEQ_MAX, 1);
 	ck_assert_uint_eq(p->keys.read.seq8 >> 48, 1);
 	/* The server's view is the mirror image: our write keys are its read keys. */
-	ck_assert_int_eq(dtls_export_keys(p->server, &skeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &skeys), 0);
 	ck_assert_mem_eq(skeys.read.key, p->keys.write.key, p->keys.key_len);
 	ck_assert_mem_eq(skeys.write.key, p->keys.read.key, p->keys.key_len);
 	ck_assert_mem_eq(skeys.read.iv, p->keys.write.iv, 4);
@@ -341,29 +249,21 @@ END_TEST
 START_TEST(test_bad_psk_fails)
 {
 	struct pair *p = calloc(1, sizeof(*p));
-	struct dtls_config cfg;
-	int rc = -EAGAIN, rs = -EAGAIN;
+	struct dtls_config ccfg, scfg;
+	int rc, rs;
 
-	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, &p->c2s);
-	cfg.handshake_timeout_ms = 200;
-	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
-	config_init(&cfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, &p->s2c);
-	cfg.handshake_timeout_ms = 200;
-	cfg.psk[0] ^= 1;
-	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
-	for (int i = 0; i < 400 && (rc == -EAGAIN || rs == -EAGAIN); i++) {
-		if (rc == -EAGAIN)
-			rc = dtls_handshake(p->client);
-		wire_deliver(&p->c2s, p->server);
-		if (rs == -EAGAIN)
-			rs = dtls_handshake(p->server);
-		wire_deliver(&p->s2c, p->client);
-		sleep_ms(2);
-	}
+	ck_assert_ptr_nonnull(p);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, NULL);
+	ccfg.handshake_timeout_ms = 200;
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, NULL);
+	scfg.handshake_timeout_ms = 200;
+	scfg.psk[0] ^= 1;
+	ck_assert_int_eq(dtls_pair_open(&p->dp, &ccfg, &scfg), 0);
+	ck_assert_int_eq(dtls_pair_settle(&p->dp, 400, 2, &rc, &rs), 0);
 	ck_assert_msg(rc != 0 && rc != -EAGAIN, "client %d", rc);
 	ck_assert_msg(rs != 0 && rs != -EAGAIN, "server %d", rs);
 	ck_assert_int_eq(rc, -ETIMEDOUT);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->keys), -EINVAL);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->keys), -EINVAL);
 	pair_free(p);
 }
 END_TEST
@@ -380,8 +280,8 @@ START_TEST(test_ours_to_library)
 			uint32_t salt = round * 100 + k;
 			size_t n = our_send(p->rec, sizes[k], salt, dgram);
 
-			ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-			ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+			ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+			ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
 			fill(want, sizes[k], salt);
 			ck_assert_mem_eq(got, want, sizes[k]);
 		}
@@ -400,7 +300,7 @@ START_TEST(test_library_to_ours)
 	for (unsigned round = 0; round < 3; round++) {
 		for (unsigned k = 0; k < N_SIZES; k++) {
 			uint32_t salt = round * 100 + k;
-			size_t n = lib_send(p, p->server, &p->s2c, sizes[k], salt, dgram);
+			size_t n = lib_send(p, p->dp.server, &p->dp.s2c, sizes[k], salt, dgram);
 
 			ck_assert_uint_eq(n, fmt_size(&p->keys, sizes[k]));
 			ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
@@ -424,9 +324,9 @@ START_TEST(test_both_ways_interleaved)
 		uint32_t len = 1 + (i * 37) % MAX_PLAIN;
 		size_t n = our_send(p->rec, len, i, dgram);
 
-		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), len);
-		n = lib_send(p, p->server, &p->s2c, len, i + 7, dgram);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), len);
+		n = lib_send(p, p->dp.server, &p->dp.s2c, len, i + 7, dgram);
 		ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
 				 DTLS_RECORD_DATA);
 		expect_plain(&pkt, len, i + 7);
@@ -450,7 +350,7 @@ START_TEST(test_tamper_every_byte)
 	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
-	size_t n = lib_send(p, p->server, &p->s2c, 100, 5, dgram);
+	size_t n = lib_send(p, p->dp.server, &p->dp.s2c, 100, 5, dgram);
 	uint64_t lib = 0, dropped = 0;
 	struct pkt pkt;
 
@@ -496,7 +396,7 @@ START_TEST(test_replay_and_too_old)
 	struct pkt pkt;
 
 	for (unsigned i = 0; i < 70; i++)
-		len[i] = lib_send(p, p->server, &p->s2c, 20, i, dgrams[i]);
+		len[i] = lib_send(p, p->dp.server, &p->dp.s2c, 20, i, dgrams[i]);
 	ck_assert_int_eq(our_recv(p->rec, dgrams[5], len[5], room, sizeof(room), &pkt),
 			 DTLS_RECORD_DATA);
 	ck_assert_int_eq(our_recv(p->rec, dgrams[5], len[5], room, sizeof(room), &pkt),
@@ -522,7 +422,7 @@ START_TEST(test_window_seeded_from_library)
 	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
-	size_t n = lib_send(p, p->server, &p->s2c, 20, 1, dgram);
+	size_t n = lib_send(p, p->dp.server, &p->dp.s2c, 20, 1, dgram);
 	struct pkt pkt;
 
 	/* Rewrite the number to the one below the library's next: too old / replay. */
@@ -546,7 +446,7 @@ START_TEST(test_wrong_epoch)
 	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
-	size_t n = lib_send(p, p->server, &p->s2c, 64, 1, dgram);
+	size_t n = lib_send(p, p->dp.server, &p->dp.s2c, 64, 1, dgram);
 	struct pkt pkt;
 
 	dgram[4] = 0;		/* epoch 0: the handshake's, never application data */
@@ -565,7 +465,7 @@ START_TEST(test_truncation)
 	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], bad[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
-	size_t n = lib_send(p, p->server, &p->s2c, 40, 3, dgram);
+	size_t n = lib_send(p, p->dp.server, &p->dp.s2c, 40, 3, dgram);
 	struct pkt pkt;
 
 	uint64_t shorts = 0, unaligned = 0, tags = 0;
@@ -611,10 +511,10 @@ START_TEST(test_oversize_and_version)
 	struct pair *p = pair_up(_i);
 	const struct dtls_record_stats *st = dtls_record_stats(p->rec);
 	uint8_t dgram[DGRAM_MAX], room[HEADROOM + DGRAM_MAX];
-	size_t n = lib_send(p, p->server, &p->s2c, 200, 3, dgram);
+	size_t n = lib_send(p, p->dp.server, &p->dp.s2c, 200, 3, dgram);
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM - fmt_head(&p->keys), 0);
+	test_pkt_over(&pkt, room, sizeof(room), HEADROOM - fmt_head(&p->keys), 0);
 	memcpy(pkt_put(&pkt, (uint32_t)n), dgram, n);
 	ck_assert_int_eq(dtls_record_unprotect(p->rec, &pkt, 199), DTLS_RECORD_DROP);
 	ck_assert_uint_eq(st->rx_oversize, 1);
@@ -635,21 +535,21 @@ START_TEST(test_protect_errors)
 	uint32_t head = fmt_head(&p->keys), tail = fmt_size(&p->keys, 10) - head - 10;
 
 	memset(&pkt, 0, sizeof(pkt));	/* the struct's padding too: compared below */
-	pkt_over(&pkt, big, sizeof(big), head - 1, 10);
+	test_pkt_over(&pkt, big, sizeof(big), head - 1, 10);
 	before = pkt;
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
 	ck_assert_mem_eq(&pkt, &before, sizeof(pkt));
-	pkt_over(&pkt, big, HEADROOM + 10 + tail - 1, HEADROOM, 10);
+	test_pkt_over(&pkt, big, HEADROOM + 10 + tail - 1, HEADROOM, 10);
 	before = pkt;
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -ENOSPC);
 	ck_assert_mem_eq(&pkt, &before, sizeof(pkt));
 	ck_assert_uint_eq(st->tx_no_room, 2);
-	pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT + 1);
+	test_pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT + 1);
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), -EMSGSIZE);
 	ck_assert_uint_eq(st->tx_too_big, 1);
 	ck_assert_uint_eq(dtls_record_tx_seq8(p->rec), seq);	/* nothing consumed */
 	/* The largest record is fine. */
-	pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT);
+	test_pkt_over(&pkt, big, sizeof(big), HEADROOM, DTLS_MAX_PLAINTEXT);
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
 	ck_assert_uint_eq(dtls_record_tx_seq8(p->rec), seq + 1);
 	pair_free(p);
@@ -847,19 +747,19 @@ START_TEST(test_synced_close)
 
 	for (int i = 0; i < 5; i++) {
 		n = our_send(p->rec, 30, i, dgram);
-		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), 30);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), 30);
 	}
 	seq = dtls_record_tx_seq8(p->rec);
 	ck_assert_uint_eq(seq, p->keys.write.seq8 + 5);
-	ck_assert_int_eq(dtls_close(p->client, &seq), 0);
+	ck_assert_int_eq(dtls_close(p->dp.client, &seq), 0);
 	ck_assert_uint_eq(seq, p->keys.write.seq8 + 6);	/* the alert took one number */
 	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq), 0);
-	n = wire_pop(&p->c2s, dgram);
+	n = mem_wire_pop(&p->dp.c2s, dgram);
 	ck_assert_uint_gt(n, DTLS_HDR_LEN);
 	ck_assert_uint_eq(dgram[0], DTLS_CT_ALERT);
-	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -ECONNRESET);
 	/* Never back: a number must not be used twice. */
 	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq - 1), -EINVAL);
 	ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq + (1ull << 48)), -EINVAL);
@@ -879,14 +779,14 @@ START_TEST(test_unsynced_library_write_is_lost)
 	size_t n;
 
 	n = our_send(p->rec, 30, 0, dgram);
-	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), 30);
-	n = lib_send(p, p->client, &p->c2s, 30, 1, dgram);
+	ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), 30);
+	n = lib_send(p, p->dp.client, &p->dp.c2s, 30, 1, dgram);
 	for (int b = 0; b < 8; b++)
 		seq8 = seq8 << 8 | dgram[3 + b];
 	ck_assert_uint_eq(seq8, p->keys.write.seq8);	/* reused */
-	ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
+	ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);
 	pair_free(p);
 }
 END_TEST
@@ -901,16 +801,16 @@ START_TEST(test_alert_to_library)
 	struct pkt pkt;
 	size_t n;
 
-	ck_assert_int_eq(dtls_get_write_seq(p->server, &sseq), 0);
-	ck_assert_int_eq(dtls_close(p->server, &sseq), 0);
-	n = wire_pop(&p->s2c, dgram);
+	ck_assert_int_eq(dtls_get_write_seq(p->dp.server, &sseq), 0);
+	ck_assert_int_eq(dtls_close(p->dp.server, &sseq), 0);
+	n = mem_wire_pop(&p->dp.s2c, dgram);
 	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt),
 			 DTLS_RECORD_LIBRARY);
 	ck_assert_uint_eq(st->rx_to_library, 1);
 	ck_assert_mem_eq(pkt.data, dgram, n);	/* untouched */
-	ck_assert_int_eq(dtls_input_record(p->client, pkt.data, pkt.len, &seq), -ECONNRESET);
+	ck_assert_int_eq(dtls_input_record(p->dp.client, pkt.data, pkt.len, &seq), -ECONNRESET);
 	ck_assert_uint_eq(seq, dtls_record_tx_seq8(p->rec));	/* the library wrote nothing */
-	ck_assert_uint_eq(p->c2s.count, 0);
+	ck_assert_uint_eq(p->dp.c2s.count, 0);
 	pair_free(p);
 }
 END_TEST
@@ -922,12 +822,12 @@ START_TEST(test_our_alert)
 	uint8_t room[HEADROOM + 64], got[64];
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM, 2);
+	test_pkt_over(&pkt, room, sizeof(room), HEADROOM, 2);
 	pkt.data[0] = 1;	/* warning */
 	pkt.data[1] = 0;	/* close_notify */
 	ck_assert_int_eq(dtls_record_protect(p->rec, &pkt, DTLS_CT_ALERT), 0);
-	ck_assert_int_eq(dtls_input(p->server, pkt.data, pkt.len), 0);
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	ck_assert_int_eq(dtls_input(p->dp.server, pkt.data, pkt.len), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -ECONNRESET);
 	pair_free(p);
 }
 END_TEST
@@ -949,17 +849,17 @@ START_TEST(test_server_takeover_with_lost_final_flight)
 
 	/* Run until the server is done, losing its final flight. */
 	for (int i = 0; i < HANDSHAKE_ROUNDS && rs; i++) {
-		rc = dtls_handshake(p->client);
+		rc = dtls_handshake(p->dp.client);
 		ck_assert_int_eq(rc, -EAGAIN);
-		wire_deliver(&p->c2s, p->server);
-		rs = dtls_handshake(p->server);
+		ck_assert_int_eq(mem_wire_deliver(&p->dp.c2s, p->dp.server), 0);
+		rs = dtls_handshake(p->dp.server);
 		ck_assert(rs == 0 || rs == -EAGAIN);
 		if (rs == 0)
-			p->s2c.count = 0;	/* lost */
-		wire_deliver(&p->s2c, p->client);
+			p->dp.s2c.count = 0;	/* lost */
+		ck_assert_int_eq(mem_wire_deliver(&p->dp.s2c, p->dp.client), 0);
 	}
 	ck_assert_int_eq(rs, 0);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->keys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->keys), 0);
 	ck_assert_int_eq(dtls_record_new(&p->rec, &p->keys, 0), 0);
 	cur_keys = &p->keys;
 	first = dtls_record_tx_seq8(p->rec);
@@ -967,28 +867,30 @@ START_TEST(test_server_takeover_with_lost_final_flight)
 
 	/* The client times out and retransmits; its flight comes to our layer first. */
 	for (int i = 0; i < HANDSHAKE_ROUNDS && rc; i++) {
-		sleep_ms(5);
-		rc = dtls_handshake(p->client);
-		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %s", dtls_last_error(p->client));
-		while ((n = wire_pop(&p->c2s, dgram))) {
+		test_sleep_ms(5);
+		rc = dtls_handshake(p->dp.client);
+		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %s",
+			      dtls_last_error(p->dp.client));
+		while ((n = mem_wire_pop(&p->dp.c2s, dgram))) {
 			enum dtls_verdict v = our_recv(p->rec, dgram, n, room, sizeof(room), &pkt);
 
 			ck_assert_int_eq(v, DTLS_RECORD_LIBRARY);
 			seq = dtls_record_tx_seq8(p->rec);
-			ck_assert_int_eq(dtls_input_record(p->server, pkt.data, pkt.len, &seq), 0);
+			ck_assert_int_eq(dtls_input_record(p->dp.server, pkt.data, pkt.len, &seq),
+					 0);
 			ck_assert_int_eq(dtls_record_set_tx_seq8(p->rec, seq), 0);
 			to_lib++;
 		}
-		wire_deliver(&p->s2c, p->client);
+		ck_assert_int_eq(mem_wire_deliver(&p->dp.s2c, p->dp.client), 0);
 	}
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_gt(to_lib, 0);
 	/* The library's retransmitted Finished took numbers after ours. */
 	ck_assert_uint_gt(dtls_record_tx_seq8(p->rec), first + 1);
 	n = our_send(p->rec, 60, 2, dgram);
-	ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
-	ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), 60);
-	n = lib_send(p, p->client, &p->c2s, 70, 3, dgram);
+	ck_assert_int_eq(dtls_input(p->dp.client, dgram, n), 0);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), 60);
+	n = lib_send(p, p->dp.client, &p->dp.c2s, 70, 3, dgram);
 	ck_assert_int_eq(our_recv(p->rec, dgram, n, room, sizeof(room), &pkt), DTLS_RECORD_DATA);
 	expect_plain(&pkt, 70, 3);
 	pair_free(p);
@@ -1003,15 +905,15 @@ START_TEST(test_bad_config)
 	struct dtls_record *r = NULL;
 	struct dtls_config cfg;
 	struct dtls_keys keys;
-	struct wire *w = calloc(1, sizeof(*w));
+	struct mem_wire *w = calloc(1, sizeof(*w));
 
-	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
 	cfg.psk_identity = NULL;
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
-	config_init(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, w);
 	cfg.send = NULL;
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
-	config_init(&cfg, DTLS_ROLE_CLIENT, 1u << 9, w);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, 1u << 9, w);
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
 	memset(&keys, 0, sizeof(keys));
 	keys.suite = 1u << 9;
@@ -1092,7 +994,7 @@ START_TEST(test_version_0_9)
 	keys_09(&a, &b, 0);
 	ck_assert_int_eq(dtls_record_new(&rx12, &b, 0), 0);
 	for (unsigned k = 0; k < N_SIZES; k++) {
-		pkt_over(&pkt, room, sizeof(room), HEADROOM, sizes[k]);
+		test_pkt_over(&pkt, room, sizeof(room), HEADROOM, sizes[k]);
 		fill(pkt.data, sizes[k], k);
 		ck_assert_int_eq(dtls_record_protect(tx, &pkt, DTLS_CT_APPLICATION_DATA), 0);
 		ck_assert_uint_eq(pkt.data[1], 0x01);

@@ -17,32 +17,23 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/dtls.h"
 #include "proto/dtls-record.h"
 #include "proto/dtls-wire.h"
 #include "ring/pkt.h"
+#include "tests/dtls-pair.h"
 
 enum {
-	WIRE_SLOTS = 64,
-	DGRAM_MAX = 2048,
+	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
 	HEADROOM = 64,
 	MAX_PLAIN = 1400,
 	HANDSHAKE_ROUNDS = 200,
 	FAIL_ROUNDS = 400,
 };
 
-/* One direction of the in-memory network: a FIFO of datagrams. */
-struct wire {
-	uint8_t buf[WIRE_SLOTS][DGRAM_MAX];
-	size_t len[WIRE_SLOTS];
-	unsigned head, count;
-};
-
 struct pair {
-	struct wire c2s, s2c;
-	struct dtls_session *client, *server;
+	struct dtls_pair dp;	/* the sessions and their wires */
 	struct dtls_keys ckeys, skeys;
 	struct dtls_record *crec, *srec;
 };
@@ -58,105 +49,27 @@ static const uint32_t sizes[] = { 1, 2, 15, 16, 17, 100, 255, 256, 1000, 1399, 1
 #define N_GCM (sizeof(gcm_suites) / sizeof(gcm_suites[0]))
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
-static int wire_send(void *ctx, const void *buf, size_t len)
-{
-	struct wire *w = ctx;
-	unsigned slot;
-
-	if (w->count == WIRE_SLOTS || len > DGRAM_MAX)
-		return -EAGAIN;
-	slot = (w->head + w->count++) % WIRE_SLOTS;
-	memcpy(w->buf[slot], buf, len);
-	w->len[slot] = len;
-	return 0;
-}
-
-/* Takes the oldest datagram; returns its length, or 0 when the wire is empty. */
-static size_t wire_pop(struct wire *w, uint8_t *out)
-{
-	size_t len;
-
-	if (!w->count)
-		return 0;
-	len = w->len[w->head];
-	memcpy(out, w->buf[w->head], len);
-	w->head = (w->head + 1) % WIRE_SLOTS;
-	w->count--;
-	return len;
-}
-
-/* Hands everything on the wire to the receiving session's library. */
-static void wire_deliver(struct wire *w, struct dtls_session *to)
-{
-	uint8_t d[DGRAM_MAX];
-	size_t len;
-
-	while ((len = wire_pop(w, d)))
-		ck_assert_int_eq(dtls_input(to, d, len), 0);
-}
-
-static void config_init(struct dtls_config *cfg, enum dtls_role role, unsigned suite,
-			struct wire *out)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->role = role;
-	cfg->suites = suite;
-	cfg->psk_identity = "zcvpn-test";
-	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-		cfg->psk[i] = (uint8_t)(0x5a ^ i * 7);
-	cfg->mtu = 1500;	/* so the library's records carry 1400-byte plaintexts */
-	cfg->retrans_ms = 20;
-	cfg->handshake_timeout_ms = 5000;
-	cfg->send = wire_send;
-	cfg->send_ctx = out;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = { 0, (long)ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
-/* Drives both handshakes, turn about, in a bounded number of rounds. */
+/* A full handshake, bounded; both sides done and nothing left on the wires. */
 static void run_handshake(struct pair *p)
 {
-	int rc = -EAGAIN, rs = -EAGAIN;
+	struct dtls_session *bad;
+	int ret = dtls_pair_handshake(&p->dp, HANDSHAKE_ROUNDS, HANDSHAKE_ROUNDS, &bad);
 
-	for (int i = 0; i < HANDSHAKE_ROUNDS && (rc || rs); i++) {
-		if (rc)
-			rc = dtls_handshake(p->client);
-		ck_assert_msg(rc == 0 || rc == -EAGAIN, "client: %d %s", rc,
-			      dtls_last_error(p->client));
-		wire_deliver(&p->c2s, p->server);
-		if (rs)
-			rs = dtls_handshake(p->server);
-		ck_assert_msg(rs == 0 || rs == -EAGAIN, "server: %d %s", rs,
-			      dtls_last_error(p->server));
-		wire_deliver(&p->s2c, p->client);
-	}
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(rs, 0);
-	ck_assert(dtls_handshake_done(p->client));
-	ck_assert(dtls_handshake_done(p->server));
+	ck_assert_msg(!ret, "%s: %d %s", dtls_pair_who(&p->dp, bad), ret, dtls_last_error(bad));
+	ck_assert(dtls_handshake_done(p->dp.client));
+	ck_assert(dtls_handshake_done(p->dp.server));
 	/* Nothing left in flight: a retransmission here would break the numbering below. */
-	ck_assert_uint_eq(p->c2s.count, 0);
-	ck_assert_uint_eq(p->s2c.count, 0);
+	ck_assert_uint_eq(p->dp.c2s.count, 0);
+	ck_assert_uint_eq(p->dp.s2c.count, 0);
 }
 
 static struct pair *pair_new_cfg(const struct dtls_config *ccfg,
 				 const struct dtls_config *scfg)
 {
 	struct pair *p = calloc(1, sizeof(*p));
-	struct dtls_config cfg;
 
 	ck_assert_ptr_nonnull(p);
-	cfg = *ccfg;
-	cfg.send_ctx = &p->c2s;
-	ck_assert_int_eq(dtls_session_new(&p->client, &cfg), 0);
-	cfg = *scfg;
-	cfg.send_ctx = &p->s2c;
-	ck_assert_int_eq(dtls_session_new(&p->server, &cfg), 0);
+	ck_assert_int_eq(dtls_pair_open(&p->dp, ccfg, scfg), 0);
 	return p;
 }
 
@@ -164,8 +77,8 @@ static struct pair *pair_new(unsigned suite)
 {
 	struct dtls_config ccfg, scfg;
 
-	config_init(&ccfg, DTLS_ROLE_CLIENT, suite, NULL);
-	config_init(&scfg, DTLS_ROLE_SERVER, suite, NULL);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, suite, NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, suite, NULL);
 	return pair_new_cfg(&ccfg, &scfg);
 }
 
@@ -175,8 +88,8 @@ static struct pair *pair_up(unsigned suite)
 	struct pair *p = pair_new(suite);
 
 	run_handshake(p);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), 0);
 	return p;
 }
 
@@ -184,8 +97,7 @@ static void pair_free(struct pair *p)
 {
 	dtls_record_free(p->crec);
 	dtls_record_free(p->srec);
-	dtls_session_free(p->client);
-	dtls_session_free(p->server);
+	dtls_pair_close(&p->dp);
 	memset(&p->ckeys, 0, sizeof(p->ckeys));
 	memset(&p->skeys, 0, sizeof(p->skeys));
 	free(p);
@@ -197,15 +109,6 @@ static void fill(uint8_t *b, uint32_t len, uint32_t salt)
 		b[i] = (uint8_t)(i * 29 + salt);
 }
 
-/* A view with room around the plaintext, as a ring record gives. */
-static void pkt_over(struct pkt *pkt, uint8_t *room, size_t size, uint32_t at, uint32_t len)
-{
-	pkt->head = room;
-	pkt->end = room + size;
-	pkt->data = room + at;
-	pkt->len = len;
-}
-
 /* Our layer protects one record of the given type; returns the datagram length. */
 static size_t our_send_type(struct dtls_record *rec, const uint8_t *plain, uint32_t len,
 			    uint8_t type, uint8_t *dgram)
@@ -213,7 +116,7 @@ static size_t our_send_type(struct dtls_record *rec, const uint8_t *plain, uint3
 	uint8_t room[HEADROOM + DGRAM_MAX];
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
+	test_pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
 	memcpy(pkt.data, plain, len);
 	ck_assert_int_eq(dtls_record_protect(rec, &pkt, type), 0);
 	memcpy(dgram, pkt.data, pkt.len);
@@ -236,7 +139,7 @@ static void our_recv_expect(struct dtls_record *rec, const uint8_t *dgram, size_
 	uint32_t head = dtls_record_rx_head_len(rec);
 	struct pkt pkt;
 
-	pkt_over(&pkt, room, sizeof(room), HEADROOM - head, 0);
+	test_pkt_over(&pkt, room, sizeof(room), HEADROOM - head, 0);
 	memcpy(pkt_put(&pkt, (uint32_t)len), dgram, len);
 	ck_assert_int_eq(dtls_record_unprotect(rec, &pkt, MAX_PLAIN), DTLS_RECORD_DATA);
 	fill(want, plain_len, salt);
@@ -245,7 +148,7 @@ static void our_recv_expect(struct dtls_record *rec, const uint8_t *dgram, size_
 }
 
 /* The library sends one record; returns the single datagram it produced. */
-static size_t lib_send(struct dtls_session *s, struct wire *w, uint32_t len, uint32_t salt,
+static size_t lib_send(struct dtls_session *s, struct mem_wire *w, uint32_t len, uint32_t salt,
 		       uint8_t *dgram)
 {
 	uint8_t plain[DGRAM_MAX];
@@ -253,7 +156,7 @@ static size_t lib_send(struct dtls_session *s, struct wire *w, uint32_t len, uin
 	fill(plain, len, salt);
 	ck_assert_int_eq(dtls_lib_send(s, plain, len), 0);
 	ck_assert_uint_eq(w->count, 1);
-	return wire_pop(w, dgram);
+	return mem_wire_pop(w, dgram);
 }
 
 static void expect_dir_equal(const struct dtls_keys *k, const struct dtls_dir_keys *a,
@@ -312,9 +215,9 @@ START_TEST(test_handshake_export)
 	expect_seq_sane(s->write.seq8, c->read.seq8);
 
 	/* The getter agrees with the export while nobody wrote since. */
-	ck_assert_int_eq(dtls_get_write_seq(p->client, &seq8), 0);
+	ck_assert_int_eq(dtls_get_write_seq(p->dp.client, &seq8), 0);
 	ck_assert_uint_eq(seq8, c->write.seq8);
-	ck_assert_int_eq(dtls_get_write_seq(p->server, &seq8), 0);
+	ck_assert_int_eq(dtls_get_write_seq(p->dp.server, &seq8), 0);
 	ck_assert_uint_eq(seq8, s->write.seq8);
 	pair_free(p);
 }
@@ -362,7 +265,7 @@ START_TEST(test_library_and_ours)
 	/* The server keeps using its library to write; the client reads with our layer. */
 	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
 	for (unsigned k = 0; k < N_SIZES; k++) {
-		size_t n = lib_send(p->server, &p->s2c, sizes[k], k, dgram);
+		size_t n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k, dgram);
 
 		if (suites[_i] & DTLS_SUITES_GCM)
 			ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
@@ -372,12 +275,12 @@ START_TEST(test_library_and_ours)
 	for (unsigned k = 0; k < N_SIZES; k++) {
 		size_t n = our_send(p->crec, sizes[k], k + 9, dgram);
 
-		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
 		fill(want, sizes[k], k + 9);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);
 	pair_free(p);
 }
 END_TEST
@@ -390,15 +293,15 @@ START_TEST(test_library_both_ways)
 
 	run_handshake(p);
 	for (unsigned k = 0; k < N_SIZES; k++) {
-		size_t n = lib_send(p->client, &p->c2s, sizes[k], k, dgram);
+		size_t n = lib_send(p->dp.client, &p->dp.c2s, sizes[k], k, dgram);
 
-		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
 		fill(want, sizes[k], k);
 		ck_assert_mem_eq(got, want, sizes[k]);
-		n = lib_send(p->server, &p->s2c, sizes[k], k + 1, dgram);
-		ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), sizes[k]);
+		n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k + 1, dgram);
+		ck_assert_int_eq(dtls_input(p->dp.client, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), sizes[k]);
 		fill(want, sizes[k], k + 1);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
@@ -431,21 +334,21 @@ START_TEST(test_session_id)
 	struct pair *p;
 	size_t n;
 
-	config_init(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_ALL, NULL);
-	config_init(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_ALL, NULL);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_ALL, NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_ALL, NULL);
 	for (unsigned i = 0; i < id_len; i++)
 		ccfg.session_id[i] = (uint8_t)(0xc0 + i);
 	ccfg.session_id_len = id_len;
 	p = pair_new_cfg(&ccfg, &scfg);
-	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
-	ck_assert_uint_eq(p->c2s.count, 1);
-	n = p->c2s.len[p->c2s.head];
-	ck_assert_uint_eq(client_hello_sid(p->c2s.buf[p->c2s.head], n, sid), id_len);
+	ck_assert_int_eq(dtls_handshake(p->dp.client), -EAGAIN);
+	ck_assert_uint_eq(p->dp.c2s.count, 1);
+	n = p->dp.c2s.len[p->dp.c2s.head];
+	ck_assert_uint_eq(client_hello_sid(p->dp.c2s.buf[p->dp.c2s.head], n, sid), id_len);
 	ck_assert_mem_eq(sid, ccfg.session_id, id_len);
 	/* The ID must not get in the way of the full PSK handshake. */
 	run_handshake(p);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), 0);
 	ck_assert_mem_eq(p->ckeys.write.key, p->skeys.read.key, p->ckeys.key_len);
 	pair_free(p);
 }
@@ -455,9 +358,9 @@ START_TEST(test_session_id_too_long)
 {
 	struct dtls_config cfg;
 	struct dtls_session *s = NULL;
-	struct wire *w = calloc(1, sizeof(*w));
+	struct mem_wire *w = calloc(1, sizeof(*w));
 
-	config_init(&cfg, DTLS_ROLE_CLIENT, 0, w);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, 0, w);
 	cfg.session_id_len = DTLS_MAX_SESSION_ID_LEN + 1;
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
 	ck_assert_ptr_null(s);
@@ -470,17 +373,7 @@ END_TEST
 /* Drives a handshake that must fail on both sides within the bounded loop. */
 static void run_failing(struct pair *p, int *rc, int *rs)
 {
-	*rc = -EAGAIN;
-	*rs = -EAGAIN;
-	for (int i = 0; i < FAIL_ROUNDS && (*rc == -EAGAIN || *rs == -EAGAIN); i++) {
-		if (*rc == -EAGAIN)
-			*rc = dtls_handshake(p->client);
-		wire_deliver(&p->c2s, p->server);
-		if (*rs == -EAGAIN)
-			*rs = dtls_handshake(p->server);
-		wire_deliver(&p->s2c, p->client);
-		sleep_ms(2);
-	}
+	ck_assert_int_eq(dtls_pair_settle(&p->dp, FAIL_ROUNDS, 2, rc, rs), 0);
 }
 
 /* A server that requires another identity refuses at once with a fatal alert. */
@@ -490,20 +383,20 @@ START_TEST(test_bad_identity)
 	struct pair *p;
 	int rc, rs;
 
-	config_init(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, NULL);
-	config_init(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, NULL);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, DTLS_SUITES_GCM, NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, DTLS_SUITES_GCM, NULL);
 	scfg.psk_identity = "someone-else";
 	p = pair_new_cfg(&ccfg, &scfg);
 	run_failing(p, &rc, &rs);
 	ck_assert_msg(rs == -EACCES || rs == -EPROTO, "server %d %s", rs,
-		      dtls_last_error(p->server));
+		      dtls_last_error(p->dp.server));
 	ck_assert_msg(rc == -EACCES || rc == -EPROTO, "client %d %s", rc,
-		      dtls_last_error(p->client));
-	ck_assert_str_ne(dtls_last_error(p->client), "no error");
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
+		      dtls_last_error(p->dp.client));
+	ck_assert_str_ne(dtls_last_error(p->dp.client), "no error");
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), -EINVAL);
 	/* A failed handshake never turns into success. */
-	ck_assert_int_ne(dtls_handshake(p->client), 0);
-	ck_assert(!dtls_handshake_done(p->client));
+	ck_assert_int_ne(dtls_handshake(p->dp.client), 0);
+	ck_assert(!dtls_handshake_done(p->dp.client));
 	pair_free(p);
 }
 END_TEST
@@ -519,8 +412,8 @@ START_TEST(test_bad_psk)
 	struct pair *p;
 	int rc, rs;
 
-	config_init(&ccfg, DTLS_ROLE_CLIENT, suites[_i], NULL);
-	config_init(&scfg, DTLS_ROLE_SERVER, suites[_i], NULL);
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, suites[_i], NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, suites[_i], NULL);
 	ccfg.handshake_timeout_ms = 300;
 	scfg.handshake_timeout_ms = 300;
 	scfg.psk[0] ^= 1;
@@ -528,7 +421,7 @@ START_TEST(test_bad_psk)
 	run_failing(p, &rc, &rs);
 	ck_assert_msg(rc == -EACCES || rc == -EPROTO || rc == -ETIMEDOUT, "client %d", rc);
 	ck_assert_msg(rs == -EACCES || rs == -EPROTO || rs == -ETIMEDOUT, "server %d", rs);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), -EINVAL);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), -EINVAL);
 	pair_free(p);
 }
 END_TEST
@@ -551,12 +444,12 @@ START_TEST(test_close_notify_via_input_record)
 	/* A data record first, which the library discards: it belongs to our layer. */
 	n = our_send(p->crec, 100, 3, dgram);
 	wseq = p->skeys.write.seq8;
-	ck_assert_int_eq(dtls_input_record(p->server, dgram, n, &wseq), 0);
+	ck_assert_int_eq(dtls_input_record(p->dp.server, dgram, n, &wseq), 0);
 	ck_assert_uint_ge(wseq, p->skeys.write.seq8);
-	ck_assert_uint_eq(p->s2c.count, 0);
+	ck_assert_uint_eq(p->dp.s2c.count, 0);
 	n = our_send_type(p->crec, close_notify, sizeof(close_notify), DTLS_CT_ALERT, dgram);
-	ck_assert_int_eq(dtls_input_record(p->server, dgram, n, &wseq), -ECONNRESET);
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -ECONNRESET);
+	ck_assert_int_eq(dtls_input_record(p->dp.server, dgram, n, &wseq), -ECONNRESET);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -ECONNRESET);
 	pair_free(p);
 }
 END_TEST
@@ -573,7 +466,7 @@ START_TEST(test_fatal_alert_via_input_record)
 	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
 	n = our_send_type(p->srec, fatal, sizeof(fatal), DTLS_CT_ALERT, dgram);
 	wseq = p->ckeys.write.seq8;
-	ck_assert_int_eq(dtls_input_record(p->client, dgram, n, &wseq), -ECONNRESET);
+	ck_assert_int_eq(dtls_input_record(p->dp.client, dgram, n, &wseq), -ECONNRESET);
 	pair_free(p);
 }
 END_TEST
@@ -588,19 +481,19 @@ START_TEST(test_sync_or_refuse)
 	uint64_t wseq = p->ckeys.write.seq8 + 5, got;
 	int ret;
 
-	ret = dtls_set_write_seq(p->client, wseq);
+	ret = dtls_set_write_seq(p->dp.client, wseq);
 	ck_assert_msg(ret == 0 || ret == -EOPNOTSUPP, "set_write_seq %d", ret);
 	if (!ret) {
-		ck_assert_int_eq(dtls_get_write_seq(p->client, &got), 0);
+		ck_assert_int_eq(dtls_get_write_seq(p->dp.client, &got), 0);
 		ck_assert_uint_eq(got, wseq);
 	}
-	ret = dtls_close(p->client, &wseq);
+	ret = dtls_close(p->dp.client, &wseq);
 	ck_assert_msg(ret == 0 || ret == -EOPNOTSUPP, "close %d", ret);
 	if (ret == -EOPNOTSUPP) {
-		ck_assert_uint_eq(p->c2s.count, 0);
+		ck_assert_uint_eq(p->dp.c2s.count, 0);
 		ck_assert_uint_eq(wseq, p->ckeys.write.seq8 + 5);
 	} else {
-		ck_assert_uint_eq(p->c2s.count, 1);
+		ck_assert_uint_eq(p->dp.c2s.count, 1);
 		ck_assert_uint_gt(wseq, p->ckeys.write.seq8 + 5);
 	}
 	pair_free(p);
@@ -630,7 +523,7 @@ static const struct resume_case resume_cases[] = {
 static void resume_config(struct dtls_config *cfg, enum dtls_role role,
 			  const struct resume_case *rc)
 {
-	config_init(cfg, role, rc->suite, NULL);
+	dtls_pair_config(cfg, role, rc->suite, NULL);
 	cfg->mode = DTLS_MODE_RESUME;
 	cfg->version = rc->version;
 	cfg->psk_identity = NULL;
@@ -651,7 +544,7 @@ static struct pair *resume_pair_new(const struct dtls_config *ccfg,
 				    const struct dtls_config *scfg)
 {
 	struct dtls_session *c = NULL, *s = NULL;
-	struct wire *w = calloc(1, sizeof(*w));
+	struct mem_wire *w = calloc(1, sizeof(*w));
 	struct dtls_config cfg;
 	int rc, rs;
 
@@ -683,8 +576,8 @@ static struct pair *resume_pair_up(const struct resume_case *rc)
 	if (!p)
 		return NULL;
 	run_handshake(p);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), 0);
 	return p;
 }
 
@@ -718,19 +611,19 @@ START_TEST(test_resume_handshake_export)
 	if (!p)
 		return;
 	/* The ClientHello offers the session ID, and the ServerHello takes it. */
-	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
-	ck_assert_uint_eq(p->c2s.count, 1);
-	ck_assert_uint_eq(client_hello_sid(p->c2s.buf[p->c2s.head], p->c2s.len[p->c2s.head],
-					   sid), 32);
+	ck_assert_int_eq(dtls_handshake(p->dp.client), -EAGAIN);
+	ck_assert_uint_eq(p->dp.c2s.count, 1);
+	ck_assert_uint_eq(client_hello_sid(p->dp.c2s.buf[p->dp.c2s.head],
+					   p->dp.c2s.len[p->dp.c2s.head], sid), 32);
 	ck_assert_mem_eq(sid, ccfg.session_id, 32);
-	wire_deliver(&p->c2s, p->server);
-	r = dtls_handshake(p->server);
-	ck_assert_msg(r == -EAGAIN, "server: %d %s", r, dtls_last_error(p->server));
-	ck_assert_uint_ge(p->s2c.count, 1);
-	expect_resumed_hello(p->s2c.buf[p->s2c.head], p->s2c.len[p->s2c.head], rc, sid);
+	ck_assert_int_eq(mem_wire_deliver(&p->dp.c2s, p->dp.server), 0);
+	r = dtls_handshake(p->dp.server);
+	ck_assert_msg(r == -EAGAIN, "server: %d %s", r, dtls_last_error(p->dp.server));
+	ck_assert_uint_ge(p->dp.s2c.count, 1);
+	expect_resumed_hello(p->dp.s2c.buf[p->dp.s2c.head], p->dp.s2c.len[p->dp.s2c.head], rc, sid);
 	run_handshake(p);
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), 0);
-	ck_assert_int_eq(dtls_export_keys(p->server, &p->skeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), 0);
 	c = &p->ckeys;
 	s = &p->skeys;
 	ck_assert_uint_eq(c->suite, rc->suite);
@@ -768,29 +661,29 @@ START_TEST(test_resume_records)
 	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
 	for (unsigned k = 0; k < N_SIZES; k++) {
 		/* Server library -> client, ours. */
-		size_t n = lib_send(p->server, &p->s2c, sizes[k], k, dgram);
+		size_t n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k, dgram);
 
 		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
 		our_recv_expect(p->crec, dgram, n, sizes[k], k);
 		/* Client, ours -> server library. */
 		n = our_send(p->crec, sizes[k], k + 9, dgram);
 		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
-		ck_assert_int_eq(dtls_input(p->server, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), sizes[k]);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
 		fill(want, sizes[k], k + 9);
 		ck_assert_mem_eq(got, want, sizes[k]);
 		/* Client library -> server, ours. */
-		n = lib_send(p->client, &p->c2s, sizes[k], k + 3, dgram);
+		n = lib_send(p->dp.client, &p->dp.c2s, sizes[k], k + 3, dgram);
 		our_recv_expect(p->srec, dgram, n, sizes[k], k + 3);
 		/* Server, ours -> client library. */
 		n = our_send(p->srec, sizes[k], k + 5, dgram);
-		ck_assert_int_eq(dtls_input(p->client, dgram, n), 0);
-		ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), sizes[k]);
+		ck_assert_int_eq(dtls_input(p->dp.client, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), sizes[k]);
 		fill(want, sizes[k], k + 5);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
-	ck_assert_int_eq(dtls_lib_recv(p->server, got, sizeof(got)), -EAGAIN);
-	ck_assert_int_eq(dtls_lib_recv(p->client, got, sizeof(got)), -EAGAIN);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);
+	ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), -EAGAIN);
 	pair_free(p);
 }
 END_TEST
@@ -820,18 +713,18 @@ START_TEST(test_resume_wrong_secret)
 		return;
 	run_failing(p, &rc_, &rs);
 	ck_assert_msg(rc_ == -EACCES || rc_ == -EPROTO || rc_ == -ETIMEDOUT, "client %d %s",
-		      rc_, dtls_last_error(p->client));
-	ck_assert(!dtls_handshake_done(p->client));
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
-	ck_assert_int_ne(dtls_handshake(p->client), 0);
-	ck_assert(!dtls_handshake_done(p->server));
+		      rc_, dtls_last_error(p->dp.client));
+	ck_assert(!dtls_handshake_done(p->dp.client));
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), -EINVAL);
+	ck_assert_int_ne(dtls_handshake(p->dp.client), 0);
+	ck_assert(!dtls_handshake_done(p->dp.server));
 	pair_free(p);
 }
 END_TEST
 
 START_TEST(test_resume_bad_config)
 {
-	struct wire *w = calloc(1, sizeof(*w));
+	struct mem_wire *w = calloc(1, sizeof(*w));
 	struct dtls_session *s = NULL;
 	struct dtls_config cfg;
 
@@ -874,30 +767,30 @@ START_TEST(test_bad_args)
 	static uint8_t big[DTLS_MAX_DATAGRAM + 1];
 	uint64_t seq8 = 0;
 
-	config_init(&cfg, DTLS_ROLE_CLIENT, 0, &p->c2s);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, 0, &p->dp.c2s);
 	cfg.send = NULL;
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
-	config_init(&cfg, DTLS_ROLE_CLIENT, 0, &p->c2s);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, 0, &p->dp.c2s);
 	cfg.psk_identity = NULL;
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
-	config_init(&cfg, DTLS_ROLE_CLIENT, 1u << 8, &p->c2s);
+	dtls_pair_config(&cfg, DTLS_ROLE_CLIENT, 1u << 8, &p->dp.c2s);
 	ck_assert_int_eq(dtls_session_new(&s, &cfg), -EINVAL);
 	ck_assert_ptr_null(s);
 	dtls_session_free(NULL);
 
 	/* Before the handshake: nothing to export or sync. */
-	ck_assert(!dtls_handshake_done(p->client));
-	ck_assert_int_eq(dtls_export_keys(p->client, &p->ckeys), -EINVAL);
-	ck_assert_int_eq(dtls_get_write_seq(p->client, &seq8), -EINVAL);
-	ck_assert_int_eq(dtls_lib_send(p->client, "x", 1), -EINVAL);
-	ck_assert_str_eq(dtls_last_error(p->client), "no error");
+	ck_assert(!dtls_handshake_done(p->dp.client));
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), -EINVAL);
+	ck_assert_int_eq(dtls_get_write_seq(p->dp.client, &seq8), -EINVAL);
+	ck_assert_int_eq(dtls_lib_send(p->dp.client, "x", 1), -EINVAL);
+	ck_assert_str_eq(dtls_last_error(p->dp.client), "no error");
 	ck_assert_str_eq(dtls_last_error(NULL), "no error");
 
 	/* The input queue: bounded in size and in count. */
-	ck_assert_int_eq(dtls_input(p->server, big, sizeof(big)), -EMSGSIZE);
+	ck_assert_int_eq(dtls_input(p->dp.server, big, sizeof(big)), -EMSGSIZE);
 	for (unsigned i = 0; i < DTLS_INPUT_SLOTS; i++)
-		ck_assert_int_eq(dtls_input(p->server, big, 10), 0);
-	ck_assert_int_eq(dtls_input(p->server, big, 10), -ENOBUFS);
+		ck_assert_int_eq(dtls_input(p->dp.server, big, 10), 0);
+	ck_assert_int_eq(dtls_input(p->dp.server, big, 10), -ENOBUFS);
 	pair_free(p);
 }
 END_TEST
@@ -908,14 +801,14 @@ START_TEST(test_timeout_ms)
 	struct pair *p = pair_new(DTLS_SUITE_AES128_GCM);
 	unsigned ms;
 
-	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
-	ms = dtls_timeout_ms(p->client);
+	ck_assert_int_eq(dtls_handshake(p->dp.client), -EAGAIN);
+	ms = dtls_timeout_ms(p->dp.client);
 	ck_assert_uint_le(ms, 5000);
 	/* Nobody answers: after the timer the ClientHello goes out again. */
-	p->c2s.count = 0;
-	sleep_ms(ms + 5);
-	ck_assert_int_eq(dtls_handshake(p->client), -EAGAIN);
-	ck_assert_uint_eq(p->c2s.count, 1);
+	p->dp.c2s.count = 0;
+	test_sleep_ms(ms + 5);
+	ck_assert_int_eq(dtls_handshake(p->dp.client), -EAGAIN);
+	ck_assert_uint_eq(p->dp.c2s.count, 1);
 	pair_free(p);
 }
 END_TEST

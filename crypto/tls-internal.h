@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Between crypto/tls-common.c and the two backends of the CSTP TLS client
+ * (crypto/gnutls-tls.c, crypto/openssl-tls.c); not for callers, who use crypto/tls.h.
+ * tls-common.c holds what does not depend on the library: tls_client_new's argument
+ * checks and socket setup, deadlines and poll(), and the wording of the messages both
+ * backends give, so the two cannot drift apart.
+ */
+#ifndef ZCVPN_CRYPTO_TLS_INTERNAL_H
+#define ZCVPN_CRYPTO_TLS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/tls.h"
+
+/* A macro, not an array, so backends can paste it into format strings and sizeof it. */
+#define TLS_PIN_PREFIX "pin-sha256:"
+
+enum {
+	TLS_DEFAULT_TIMEOUT_MS = 30000,
+	TLS_SHA256_LEN = 32,
+	TLS_PIN_MAX = 96,		/* "pin-sha256:" + 44 base64 characters, and room */
+	TLS_DESC_MAX = 96,
+	TLS_CLOSE_NOTIFY_MS = 1000,	/* best effort: a dead peer must not stall tls_free */
+};
+
+/*
+ * The backend's half of tls_client_new, called once the arguments are checked and fd
+ * is non-blocking: allocates the connection, runs the handshake within timeout_ms per
+ * step and sets *out.  On failure it frees what it made, but not fd (the caller closes
+ * that), returns tls_client_new's errno and has written errbuf (never NULL here).
+ */
+int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
+			unsigned timeout_ms, char *errbuf, size_t errlen);
+
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+int64_t tls_now_ms(void);
+
+/* Waits for events on fd until deadline: 1 ready, 0 timed out, -EIO on a poll failure. */
+int tls_wait_fd(int fd, short events, int64_t deadline);
+
+/* Whether name is an IPv4 or IPv6 address, which RFC 6066 keeps out of SNI. */
+bool tls_is_ip_literal(const char *name);
+
+/* Messages for tls_client_new's failures; each returns the errno that goes with it. */
+int tls_err_pin_mismatch(char *errbuf, size_t errlen, const char *peer_pin);
+int tls_err_untrusted(char *errbuf, size_t errlen, const char *why, const char *peer_pin);
+int tls_err_timeout(char *errbuf, size_t errlen, unsigned timeout_ms);
+
+/* tls_peer_pin given the connection's recorded pin (empty: none seen). */
+int tls_copy_pin(const char *peer_pin, char *buf, size_t len);
+
+#endif /* ZCVPN_CRYPTO_TLS_INTERNAL_H */
