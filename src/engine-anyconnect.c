@@ -123,19 +123,44 @@ static int send_datagram(void *ctx, const void *buf, size_t len)
  * No DTLS: a transport that never comes up, so every packet takes the host's fallback
  * (CSTP).  The socket stays open but idle; anything arriving on it is dropped.
  */
-static uint32_t none_rx_head(const void *ctx) { (void)ctx; return 0; }
-static int none_encap(void *ctx, struct pkt *pkt) { (void)ctx; (void)pkt; return -ENOTCONN; }
-static enum transport_verdict none_decap(void *ctx, struct pkt *pkt, uint32_t max)
+static uint32_t none_rx_head(const void *ctx)
 {
-	(void)ctx; (void)pkt; (void)max;
+	return 0;
+}
+
+static int none_encap(void *ctx, struct pkt *pkt)
+{
+	return -ENOTCONN;
+}
+
+static enum transport_verdict none_decap(void *ctx, struct pkt *pkt, uint32_t max_inner)
+{
 	return TRANSPORT_DROP;
 }
-static int none_probe(void *ctx, struct pkt *pkt) { (void)ctx; (void)pkt; return -ENOTCONN; }
-static void none_stats(const void *ctx, struct zcvpn_stats *st) { (void)ctx; (void)st; }
-static void none_free(void *ctx) { (void)ctx; }
-static bool none_ready(const void *ctx) { (void)ctx; return false; }
+
+static int none_probe(void *ctx, struct pkt *pkt)
+{
+	return -ENOTCONN;
+}
+
+static void none_stats(const void *ctx, struct zcvpn_stats *st)
+{
+}
+
+static void none_free(void *ctx)
+{
+}
+
+static bool none_ready(const void *ctx)
+{
+	return false;
+}
+
 /* Down from the first tick: the engine hands everything to the fallback. */
-static int none_tick(void *ctx, uint64_t now) { (void)ctx; (void)now; return -ENOTCONN; }
+static int none_tick(void *ctx, uint64_t now_ns)
+{
+	return -ENOTCONN;
+}
 
 static const struct transport_ops cstp_only_ops = {
 	.name = "anyconnect-cstp-only",
