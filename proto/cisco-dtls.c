@@ -150,7 +150,8 @@ static int take_over(struct cisco_dtls *c, uint64_t now_ns)
 	ret = dtls_export_keys(c->session, &keys);
 	if (!ret) {
 		c->suite = keys.suite;
-		ret = dtls_record_new(&c->record, &keys, c->cfg.replay_window);
+		ret = c->cfg.library_records ? -EOPNOTSUPP :
+		      dtls_record_new(&c->record, &keys, c->cfg.replay_window);
 	}
 	crypto_wipe(&keys, sizeof(keys));
 	if (ret == -EOPNOTSUPP) {

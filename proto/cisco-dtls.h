@@ -47,6 +47,11 @@ struct cisco_dtls_config {
 	uint32_t dpd_ms;		/* X-DTLS-DPD; 0: no DPD */
 	uint32_t keepalive_ms;		/* X-DTLS-Keepalive; 0: none */
 	uint32_t max_inner;		/* largest inner packet (the tunnel MTU) */
+	/*
+	 * Use the library's record calls even where our layer has a fast path: the path a
+	 * suite without one takes (each byte copied and counted).  For tests.
+	 */
+	bool library_records;
 };
 
 struct cisco_dtls_stats {

@@ -516,7 +516,8 @@ static void report(struct session *s)
 	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dpd_rx);
 	STAT(dpd_tx); STAT(dpd_answered); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
 	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
-	STAT(fallback_tx_packets); STAT(fallback_rx_packets); STAT(transport_up);
+	STAT(fallback_tx_packets); STAT(fallback_rx_packets); STAT(fallback_tx_bytes);
+	STAT(fallback_rx_bytes); STAT(transport_up);
 	printf("stat transport_error %d\n", st.transport_error);
 	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
 	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64

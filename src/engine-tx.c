@@ -178,6 +178,7 @@ int engine_tx_fallback(struct zcvpn_engine *e)
 			e->stats.tx_bytes += rec.size;
 			e->stats.copied_bytes += rec.size;
 			e->stats.fallback_tx_packets++;
+			e->stats.fallback_tx_bytes += rec.size;
 		} else {
 			e->stats.tx_errors++;
 		}

@@ -596,6 +596,7 @@ ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, si
 	e->stats.rx_bytes += len;
 	e->stats.copied_bytes += len;
 	e->stats.fallback_rx_packets++;
+	e->stats.fallback_rx_bytes += len;
 out:
 	pthread_mutex_unlock(&e->path_lock);
 	return ret;

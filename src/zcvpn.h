@@ -172,7 +172,8 @@ struct zcvpn_stats {
 	uint64_t dpd_tx, dpd_rx;		/* our DPD requests, and the answers to them */
 	uint64_t dpd_answered;			/* the peer's DPD requests we answered */
 	uint64_t keepalive_rx, keepalive_tx;
-	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP) */
+	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP): */
+	uint64_t fallback_tx_bytes, fallback_rx_bytes;		/* all in copied_bytes */
 	bool transport_up;			/* handshake done and the peer alive */
 	bool peer_closed;			/* a DISCONNECT or close_notify was exchanged */
 	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ... */

@@ -29,7 +29,7 @@ if ! grep -qE '^[0-9a-f]{64}$' "$work/psk"; then
 	exit 1
 fi
 
-for run in aes256-gcm:100000 aes256-cbc-sha1:20000; do
+for run in aes256-gcm:100000 aes256-cbc-sha1:100000; do
 	cipher=${run%%:*}
 	count=${run##*:}
 	timeout 120 "$zcvpn" serve --protocol anyconnect --local "127.0.0.1:$port" \
