@@ -119,16 +119,22 @@ cancel:
 	ring_cancel(e->rx, rec);
 }
 
-int engine_rx_batch(struct zcvpn_engine *e)
+int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 {
 	uint32_t head = e->transport.ops->rx_head(e->transport.ctx);
 	unsigned n = prepare(e, head);
 	int got;
 
+	*drained = false;
 	if (!n)
 		return ring_is_poisoned(e->rx) ? -EBADMSG : drop_one(e);
 	got = recvmmsg(e->udp_fd, e->rxb.msgs, n, MSG_DONTWAIT, NULL);
 	e->stats.recv_calls++;
+	/*
+	 * Fewer than asked for: the socket had no more, so another call this round would
+	 * only return EAGAIN.  Level-triggered epoll wakes us for anything newer.
+	 */
+	*drained = got < (int)n;
 	/* Unused records go back last-first, so their space returns to the ring. */
 	for (unsigned i = n; i-- > (got > 0 ? (unsigned)got : 0);)
 		ring_cancel(e->rx, &e->rxb.recs[i]);

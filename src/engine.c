@@ -441,12 +441,13 @@ static void kick(int fd)
 
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 {
+	bool rx_drained = false;
 	int ret = 0;
 
 	pthread_mutex_lock(&e->path_lock);
 	ring_wait_finish(e->tx);
 	for (int round = 0; round < PROCESS_ROUNDS; round++) {
-		int rx = engine_rx_batch(e);
+		int rx = rx_drained ? 0 : engine_rx_batch(e, &rx_drained);
 		int tx = engine_tx_batch(e);
 
 		if (rx < 0 || tx < 0) {

@@ -102,8 +102,11 @@ struct zcvpn_engine {
 	bool tun_running;
 };
 
-/* engine-rx.c: receives one batch; returns datagrams handled (0: none), or -errno. */
-int engine_rx_batch(struct zcvpn_engine *e);
+/*
+ * engine-rx.c: receives one batch; returns datagrams handled (0: none), or -errno.
+ * *drained says the socket had nothing more to give just now.
+ */
+int engine_rx_batch(struct zcvpn_engine *e, bool *drained);
 
 /* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
 int engine_tx_batch(struct zcvpn_engine *e);
