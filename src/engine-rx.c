@@ -35,7 +35,7 @@ static int drop_one(struct zcvpn_engine *e)
  */
 static unsigned prepare(struct zcvpn_engine *e, uint32_t head)
 {
-	struct engine_batch *b = &e->rxb;
+	struct engine_rx_batch *b = &e->rxb;
 	uint32_t trail = ring_params(e->rx)->trail;
 	unsigned batch = engine_transport_ready(e) ? e->batch : 1;
 	unsigned n;
@@ -73,7 +73,7 @@ static void learn_peer(struct zcvpn_engine *e, const struct msghdr *h)
 /* Hands one received datagram to the transport; commits or cancels its record. */
 static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 {
-	struct engine_batch *b = &e->rxb;
+	struct engine_rx_batch *b = &e->rxb;
 	struct ring_rec *rec = &b->recs[i];
 	struct pkt pkt;
 

@@ -127,7 +127,7 @@ static unsigned send_groups(struct zcvpn_engine *e, unsigned from)
  */
 static unsigned prepare(struct zcvpn_engine *e)
 {
-	struct engine_batch *b = &e->txb;
+	struct engine_tx_batch *b = &e->txb;
 	unsigned n = 0;
 	int ret;
 

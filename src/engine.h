@@ -43,11 +43,18 @@ struct engine_gso {
 	} cmsg[ENGINE_MAX_BATCH];
 };
 
-struct engine_batch {
+/* Network -> rx ring: one message per reserved record; addresses until the peer is known. */
+struct engine_rx_batch {
 	struct mmsghdr msgs[ENGINE_MAX_BATCH];
 	struct iovec iov[ENGINE_MAX_BATCH];
 	struct ring_rec recs[ENGINE_MAX_BATCH];
 	struct sockaddr_storage addrs[ENGINE_MAX_BATCH];
+};
+
+/* Tx ring -> network: record i's datagram is iov[i]; engine_gso groups them into messages. */
+struct engine_tx_batch {
+	struct iovec iov[ENGINE_MAX_BATCH];
+	struct ring_rec recs[ENGINE_MAX_BATCH];
 };
 
 struct zcvpn_engine {
@@ -83,8 +90,8 @@ struct zcvpn_engine {
 	void *fallback_ctx;
 	bool transport_closed;		/* transport->close ran */
 
-	struct engine_batch rxb;
-	struct engine_batch txb;
+	struct engine_rx_batch rxb;
+	struct engine_tx_batch txb;
 	struct engine_gso gso;		/* how txb's records are grouped into messages */
 	unsigned tx_pending;		/* messages (groups) encrypted but not yet sent ... */
 	unsigned tx_pending_first;	/* ... starting at this group */
