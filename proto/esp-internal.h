@@ -23,7 +23,8 @@ struct esp_sa {
 	uint8_t next_iv[ESP_CBC_IV_LEN];	/* CBC: unpredictable, chained from the last ICV */
 	/* inbound */
 	struct replay_window replay;
-	uint64_t grace_limit;		/* previous SA: highest sequence still accepted */
+	uint64_t grace_limit;		/* previous SA: highest sequence still accepted,
+					 * UINT64_MAX until the new SA is in use */
 };
 
 struct esp {

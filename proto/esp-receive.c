@@ -28,6 +28,18 @@ static struct esp_sa *find_sa(struct esp *esp, uint32_t spi, uint32_t seq)
 	return NULL;
 }
 
+/*
+ * The peer has switched to the current SA: what still comes on the previous one can only
+ * be in flight from before, so it gets ESP_OLD_SA_GRACE sequence numbers and no more.
+ */
+static void close_previous_sa(struct esp *esp)
+{
+	struct esp_sa *old = &esp->in[1];
+
+	if (old->active && old->grace_limit == UINT64_MAX)
+		old->grace_limit = replay_window_top(&old->replay) + ESP_OLD_SA_GRACE;
+}
+
 static bool authenticate_and_decrypt(struct esp_sa *sa, uint8_t *hdr, uint32_t ct_len)
 {
 	uint8_t *iv = hdr + ESP_HDR_LEN;
@@ -125,6 +137,8 @@ enum esp_verdict esp_decap(struct esp *esp, struct pkt *pkt, uint32_t max_inner)
 		return ESP_DROP;
 	}
 	replay_update(&sa->replay, seq);
+	if (sa == &esp->in[0])
+		close_previous_sa(esp);
 
 	inner = strip_trailer(hdr + head, ct_len);
 	if (inner < 0) {

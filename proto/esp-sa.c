@@ -229,8 +229,8 @@ int esp_set_inbound(struct esp *esp, const struct esp_sa_config *cfg, const char
 		return ret;
 	esp_sa_clear(&esp->in[1]);
 	esp->in[1] = esp->in[0];
-	/* The previous SA keeps working for packets already in flight, then stops. */
-	esp->in[1].grace_limit = replay_window_top(&esp->in[1].replay) + ESP_OLD_SA_GRACE;
+	/* Open until the peer uses the new SA; esp_decap then closes it after a grace. */
+	esp->in[1].grace_limit = UINT64_MAX;
 	esp->in[0] = sa;
 	return 0;
 }

@@ -4,8 +4,11 @@
  * in-place decapsulation (esp-receive.c) on ring records.
  *
  * One outbound SA and up to two inbound SAs: the current one and, after a rekey, the
- * previous one, still accepted for a grace count of sequence numbers past the highest it
- * had seen (as OpenConnect does for Juniper/Pulse rekeys).
+ * previous one.  The previous SA stays open until the peer is seen using the new one (a
+ * packet authenticates under it); from then on it takes a grace count of sequence
+ * numbers past the highest it had seen, for packets still in flight.  OpenConnect counts
+ * that grace from the moment of the rekey instead, which loses packets whenever the
+ * peer switches its outbound SA later than 32 packets after we switched our inbound.
  *
  * Threading: esp_encap runs on the tx path and esp_decap on the rx path; they touch
  * disjoint state (outbound vs inbound SAs, tx vs rx stats), so each may run in its own

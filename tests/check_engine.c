@@ -205,7 +205,7 @@ START_TEST(test_rekey_mid_stream)
 	struct tunnel t;
 	char err[256];
 
-	/* Slower pacing: 32 packets of grace is then ~6 ms between the two steps. */
+	/* Slow pacing, so the rekey lands mid-stream; the old SA stays open until used. */
 	tunnel_open(&t, &suites[_i], 10000, true, ZCVPN_START_THREAD, 5000);
 	deadline = now_s() + 30;
 	do {

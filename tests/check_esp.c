@@ -346,6 +346,49 @@ START_TEST(test_rekey_overlap)
 }
 END_TEST
 
+/*
+ * The old SA stays open until the peer is seen on the new one, however long its own
+ * switch takes; only then does the grace of ESP_OLD_SA_GRACE sequence numbers start.
+ */
+START_TEST(test_rekey_grace_starts_at_switch)
+{
+	static uint8_t pkt[256], within[256], beyond[256], new_pkt[256];
+	const struct suite_row row = { "aes128-gcm", "none" };
+	struct esp_sa_config next;
+	struct ring_rec rec;
+	uint32_t len, lw = 0, lb = 0, ln;
+	struct pair p;
+
+	pair_init(&p, &row);
+	len = encap_one(&p, 80, 1, pkt);	/* seq 1 */
+	ck_assert_int_eq(decap_one(&p, pkt, len, NULL, &rec), ESP_DATA);
+	make_sa(&next, &row, 0x5678);
+	ck_assert_int_eq(esp_set_inbound(p.rx_esp, &next, NULL), 0);
+	/* The peer is slow to switch: 99 more packets on the old SA, all taken. */
+	for (uint32_t seq = 2; seq <= 100; seq++) {
+		len = encap_one(&p, 80, 2, pkt);
+		ck_assert_int_eq(decap_one(&p, pkt, len, NULL, &rec), ESP_DATA);
+	}
+	for (uint32_t seq = 101; seq <= 100 + ESP_OLD_SA_GRACE + 1; seq++) {
+		if (seq == 100 + ESP_OLD_SA_GRACE)
+			lw = encap_one(&p, 80, 3, within);
+		else if (seq == 100 + ESP_OLD_SA_GRACE + 1)
+			lb = encap_one(&p, 80, 4, beyond);
+		else
+			encap_one(&p, 80, 5, pkt);	/* lost in flight */
+	}
+	ck_assert_int_eq(esp_set_outbound(p.tx_esp, &next, NULL), 0);
+	ln = encap_one(&p, 80, 6, new_pkt);
+	ck_assert_int_eq(decap_one(&p, new_pkt, ln, NULL, &rec), ESP_DATA);
+	/* Now the grace runs from the old SA's highest sequence seen, 100. */
+	ck_assert_int_eq(decap_one(&p, within, lw, NULL, &rec), ESP_DATA);
+	ck_assert_int_eq(decap_one(&p, beyond, lb, NULL, &rec), ESP_DROP);
+	ck_assert_uint_eq(p.rx_esp->stats.rx_bad_spi, 1);
+	ck_assert_uint_eq(p.rx_esp->stats.rx_old_sa, 100);
+	pair_free(&p);
+}
+END_TEST
+
 START_TEST(test_sequence_hard_stop)
 {
 	static uint8_t d[256];
@@ -435,6 +478,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, test_authentic_but_malformed);
 	tcase_add_loop_test(tc, test_probe, 0, N_SUITES);
 	tcase_add_test(tc, test_rekey_overlap);
+	tcase_add_test(tc, test_rekey_grace_starts_at_switch);
 	tcase_add_loop_test(tc, test_sequence_hard_stop, 0, N_SUITES);
 	tcase_add_test(tc, test_no_room_leaves_packet);
 	tcase_add_loop_test(tc, test_config_errors, 0, sizeof(config_table) / sizeof(config_table[0]));
