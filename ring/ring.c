@@ -34,6 +34,7 @@ struct ring {
 	uint32_t cons_released;		/* end of the released prefix */
 	uint32_t cons_head_stored;	/* shared head as last stored */
 	uint32_t cons_tail_cache;	/* last validated shared tail */
+	bool cons_signal_in_flight;	/* a producer claimed a wakeup we have not read */
 
 	/*
 	 * Each counter has one writer (its side's thread) and may be read from any thread:
@@ -279,6 +280,7 @@ void ring_poison(struct ring *ring)
 	atomic_store_explicit(&ring->shared->head, RING_POISON, memory_order_seq_cst);
 	atomic_store_explicit(&ring->shared->tail, RING_POISON, memory_order_seq_cst);
 	/* A sleeping consumer must learn about it now, not at its next timeout. */
+	atomic_store_explicit(&ring->shared->alertable, 0, memory_order_relaxed);
 	signal_consumer(ring);
 }
 
@@ -474,7 +476,12 @@ int ring_publish(struct ring *ring)
 	 * (the bug Wintun fixed in 2026).  The consumer fences between its own pair.
 	 */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&ring->shared->alertable, memory_order_relaxed))
+	/*
+	 * Whoever clears alertable signals: one eventfd write per sleep, however many
+	 * publishes it spans, and the consumer knows whether there is a count to read.
+	 */
+	if (atomic_load_explicit(&ring->shared->alertable, memory_order_relaxed) &&
+	    atomic_exchange_explicit(&ring->shared->alertable, 0, memory_order_relaxed))
 		signal_consumer(ring);
 	return count;
 }
@@ -627,14 +634,22 @@ bool ring_wait_prepare(struct ring *ring)
 	return false;
 }
 
+/*
+ * Still alertable means no producer signalled: no count to read, no syscall.  Cleared
+ * means one did (or ring_wait_prepare found records, or the ring was poisoned) and the
+ * count is read; if its write has not landed yet, the next call reads it, so the fd
+ * never stays readable behind a consumer that thinks it is idle.
+ */
 void ring_wait_finish(struct ring *ring)
 {
+	bool claimed = !atomic_exchange_explicit(&ring->shared->alertable, 0,
+						 memory_order_relaxed);
 	uint64_t count;
 
-	atomic_store_explicit(&ring->shared->alertable, 0, memory_order_relaxed);
-	if (ring->event_fd >= 0 && read(ring->event_fd, &count, sizeof(count)) < 0) {
-		/* EAGAIN: nothing was signalled (timeout or spurious wake). */
-	}
+	if (ring->event_fd < 0 || (!claimed && !ring->cons_signal_in_flight))
+		return;
+	ring->cons_signal_in_flight =
+		read(ring->event_fd, &count, sizeof(count)) < 0 && claimed;
 }
 
 int ring_wait(struct ring *ring, int timeout_ms)

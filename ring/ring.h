@@ -149,7 +149,8 @@ int ring_commit(struct ring *ring, const struct ring_rec *rec);
 
 /*
  * Publishes the committed prefix: stores the shared tail (release), issues a seq_cst
- * fence and signals the eventfd when the consumer is asleep.  Returns the number of
+ * fence and, when the consumer is asleep, clears alertable and signals the eventfd (so
+ * a sleep costs one signal however many publishes it spans).  Returns the number of
  * records made visible, or -EBADMSG.
  */
 int ring_publish(struct ring *ring);
@@ -176,8 +177,8 @@ int ring_consumer_flush(struct ring *ring);
  * Sleep protocol, split so a host event loop can wait on ring_event_fd() itself:
  * ring_wait_prepare() sets alertable, fences (seq_cst) and re-checks the tail; it returns
  * true when records are already there (alertable cleared: do not sleep).  After the fd
- * fires or the wait times out, call ring_wait_finish() (drains the eventfd, clears
- * alertable).
+ * fires or the wait times out, call ring_wait_finish() (clears alertable, and drains the
+ * eventfd only if a producer signalled: an idle wakeup costs no read).
  */
 int ring_event_fd(const struct ring *ring);
 bool ring_wait_prepare(struct ring *ring);
