@@ -254,7 +254,9 @@ static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char
 	int ret;
 
 	if (cfg->tun == ZCVPN_TUN_LINUX) {
-		struct tun_linux_config lc = { .name = cfg->tun_name, .mtu = cfg->mtu };
+		struct tun_linux_config lc = {
+			.name = cfg->tun_name, .mtu = cfg->mtu, .no_coalesce = cfg->no_coalesce,
+		};
 
 		ret = tun_linux_new(&e->tun, &lc, e->tx, e->rx);
 		if (ret)
@@ -315,6 +317,9 @@ static int make_loop(struct zcvpn_engine *e, char *errbuf, size_t errlen)
 		};
 
 		its.it_value = its.it_interval;
+		/* Taken before arming, so it is never later than the real expiry. */
+		e->timer_period_ns = (uint64_t)ms * 1000000u;
+		e->timer_due_ns = engine_now_ns() + e->timer_period_ns;
 		timerfd_settime(e->timer_fd, 0, &its, NULL);
 	}
 	return 0;
@@ -391,13 +396,17 @@ static void transport_tick(struct zcvpn_engine *e)
 /* The timer: the transport's own (DTLS), or ESP keepalives after a quiet period. */
 static void timer_tick(struct zcvpn_engine *e)
 {
-	uint64_t expirations;
+	uint64_t expirations, now = engine_now_ns();
 
+	/* Same clock as the timer: before the due time it cannot have fired; skip the read. */
+	if (now < e->timer_due_ns)
+		return;
 	if (read(e->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
 		return;
+	e->timer_due_ns += expirations * e->timer_period_ns;
 	if (e->transport.ops->tick)
 		transport_tick(e);
-	else if (engine_now_ns() - e->last_tx_ns >= (uint64_t)e->keepalive_ms * 1000000u)
+	else if (now - e->last_tx_ns >= (uint64_t)e->keepalive_ms * 1000000u)
 		engine_send_probe(e);
 }
 
@@ -640,6 +649,8 @@ ZCVPN_EXPORT void zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_st
 	st->tun_rx_packets = ts.rx_packets;
 	st->tun_tx_ring_full = ts.tx_ring_full;
 	st->tun_errors = ts.tx_errors + ts.rx_errors;
+	st->tun_rx_writes = ts.rx_writes;
+	st->tun_rx_coalesced = ts.rx_coalesced;
 	st->sink_good = ts.sink_good;
 	st->sink_corrupt = ts.sink_corrupt;
 	st->sink_lost = ts.sink_lost;

@@ -61,6 +61,7 @@ struct zcvpn_engine {
 	int udp_fd;
 	int epoll_fd;
 	int timer_fd;
+	uint64_t timer_period_ns, timer_due_ns;	/* its next expiry, on engine_now_ns() */
 	int stop_fd;
 	struct ring *tx;		/* tun -> network: the engine consumes */
 	struct ring *rx;		/* network -> tun: the engine produces */

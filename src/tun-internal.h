@@ -14,7 +14,12 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "ring/ring.h"
 #include "src/tun.h"
+
+enum {
+	TUN_DRAIN_CHUNK = 64,	/* rx records peeked before they are delivered and released */
+};
 
 struct tun_ops {
 	const char *kind;	/* "linux", "mem": for messages */
@@ -25,6 +30,12 @@ struct tun_ops {
 	int (*run)(struct tun *tun);
 	/* Hands one rx record's packet to the OS (or the sink).  Counts what it does. */
 	void (*deliver)(struct tun *tun, const uint8_t *pkt, uint32_t len);
+	/*
+	 * Optional, used instead of deliver when set: hands n (1..TUN_DRAIN_CHUNK) rx
+	 * records to the OS at once, so the backend can coalesce them.  The records are the
+	 * backend's until this returns: it may rewrite their bytes, not keep them.
+	 */
+	void (*deliver_batch)(struct tun *tun, const struct ring_rec *recs, unsigned int n);
 	/* Frees the backend's resources and the struct that embeds struct tun. */
 	void (*destroy)(struct tun *tun);
 };
@@ -36,6 +47,7 @@ struct tun_ops {
 struct tun_counters {
 	_Atomic uint64_t tx_packets, tx_bytes, tx_ring_full, tx_errors;
 	_Atomic uint64_t rx_packets, rx_bytes, rx_errors;
+	_Atomic uint64_t rx_writes, rx_coalesced;
 	_Atomic uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
 	_Atomic bool generator_done;
 	_Atomic int error;
@@ -83,8 +95,11 @@ int tun_drain_rx(struct tun *tun, unsigned int max);
 /*
  * Sleeps until the rx ring has records (split wait protocol, so no wakeup is lost), fd
  * is readable (-1: no fd), tun_stop() is called, or timeout passes (NULL: no limit).
- * Returns 0, or -EIO when fd reports an error or hangup.
+ * Returns TUN_WAIT_FD_MAYBE when fd may be readable (it was, or the wait was skipped
+ * because records were already there), 0 when it is not, or -EIO when fd reports an
+ * error or hangup.
  */
+#define TUN_WAIT_FD_MAYBE 1
 int tun_wait(struct tun *tun, int fd, const struct timespec *timeout);
 
 #endif /* ZCVPN_SRC_TUN_INTERNAL_H */

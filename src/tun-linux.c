@@ -6,6 +6,11 @@
  * device from where they lie and released.  The kernel's copies at the device boundary
  * are the only ones, except on overload: with the tx ring full a packet is read into a
  * scratch buffer and dropped, as a full device queue would drop it.
+ *
+ * With coalescing on (the default) the device also has IFF_VNET_HDR: runs of TCP
+ * segments of one flow go in as one GSO packet per writev (tun-gro.c), so the kernel's
+ * TCP receive path runs once per run rather than once per packet.  Every read and write
+ * then carries a virtio_net_hdr, kept out of the records by readv/writev.
  */
 #include "config.h"
 
@@ -20,9 +25,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ring/ring.h"
+#include "src/inet-csum.h"
+#include "src/tun-gro.h"
 
 enum linux_limits {
 	READ_BATCH = 64,		/* reads per wakeup before publishing */
@@ -35,12 +43,20 @@ struct tun_linux {
 	struct tun tun;
 	int fd;
 	uint32_t mtu;
-	uint8_t *scratch;		/* RING_MAX_PAYLOAD + 1 bytes, for dropping on overload */
+	bool vnet_hdr;			/* IFF_VNET_HDR: every read and write has one */
+	bool coalesce;			/* cleared if the kernel ever refuses a GSO write */
+	uint8_t *scratch;		/* for dropping on overload */
+	struct tun_gro_write gro;	/* the write being planned */
+};
+
+enum {
+	VNET_HDR_LEN = sizeof(struct virtio_net_hdr),
+	SCRATCH_LEN = RING_MAX_PAYLOAD + 1 + VNET_HDR_LEN,
 };
 
 /* ---- device setup --------------------------------------------------------------------- */
 
-static int open_device(const char *name, char out_name[IFNAMSIZ])
+static int open_device(const char *name, bool vnet_hdr, char out_name[IFNAMSIZ])
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -48,7 +64,7 @@ static int open_device(const char *name, char out_name[IFNAMSIZ])
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	if (name)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
@@ -88,10 +104,51 @@ static int configure_link(const char *name, uint32_t mtu)
 /* The tx ring is full: take the packet off the device anyway, into scratch, and drop it. */
 static int drop_one(struct tun_linux *t)
 {
-	if (read(t->fd, t->scratch, RING_MAX_PAYLOAD + 1) < 0)
+	if (read(t->fd, t->scratch, SCRATCH_LEN) < 0)
 		return 0;
 	tun_count(&t->tun.c.tx_ring_full, 1);
 	return 1;
+}
+
+/*
+ * The kernel only hands us a GSO packet or a partial checksum when the device claims
+ * those offloads (TUNSETOFFLOAD), which it never does; finish a checksum anyway, refuse
+ * a GSO packet.  Returns 0 or -EINVAL.
+ */
+static int accept_vnet_hdr(const struct virtio_net_hdr *h, uint8_t *pkt, uint32_t len)
+{
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return -EINVAL;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return inet_csum_finish(pkt, len, h->csum_start, h->csum_offset);
+	return 0;
+}
+
+/*
+ * read(), or readv() with the virtio header kept out of the record.  Returns the packet's
+ * length (more than max: it did not fit) or -1 with errno set.
+ */
+static ssize_t read_packet(struct tun_linux *t, uint8_t *payload, uint32_t max)
+{
+	struct virtio_net_hdr h;
+	struct iovec iov[2] = { { &h, VNET_HDR_LEN }, { payload, max } };
+	ssize_t got;
+
+	if (!t->vnet_hdr)
+		return read(t->fd, payload, max);
+	got = readv(t->fd, iov, 2);
+	if (got < 0)
+		return -1;
+	if (got < VNET_HDR_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	got -= VNET_HDR_LEN;
+	if ((size_t)got <= max && accept_vnet_hdr(&h, payload, (uint32_t)got)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return got;
 }
 
 /*
@@ -111,7 +168,7 @@ static int read_one(struct tun_linux *t)
 		return drop_one(t);
 	if (ret)
 		return -EBADMSG;
-	got = read(t->fd, rec.payload, max);
+	got = read_packet(t, rec.payload, max);
 	/* tun reports a packet's full length even when it did not fit (MTU raised by hand). */
 	if (got <= 0 || (size_t)got > max) {
 		int err = got < 0 ? errno : 0;
@@ -158,6 +215,55 @@ static void linux_deliver(struct tun *tun, const uint8_t *pkt, uint32_t len)
 	} else {
 		tun_count(&tun->c.rx_errors, 1);
 	}
+	tun_count(&tun->c.rx_writes, 1);
+}
+
+/* One writev of what tun_gro_plan() put together.  Returns 0 or -errno. */
+static int write_planned(struct tun_linux *t)
+{
+	struct tun_gro_write *w = &t->gro;
+	struct tun *tun = &t->tun;
+	size_t want = 0;
+	ssize_t put;
+
+	for (unsigned int i = 0; i < w->iovcnt; i++)
+		want += w->iov[i].iov_len;
+	put = writev(t->fd, w->iov, (int)w->iovcnt);
+	tun_count(&tun->c.rx_writes, 1);
+	if (put != (ssize_t)want)
+		return put < 0 ? -errno : -EIO;
+	tun_count(&tun->c.rx_packets, w->packets);
+	tun_count(&tun->c.rx_bytes, w->bytes);
+	if (w->packets > 1)
+		tun_count(&tun->c.rx_coalesced, w->packets);
+	return 0;
+}
+
+static void linux_deliver_batch(struct tun *tun, const struct ring_rec *recs, unsigned int n)
+{
+	struct tun_linux *t = (struct tun_linux *)tun;
+	struct tun_gro_pkt pkts[TUN_DRAIN_CHUNK];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		pkts[i] = (struct tun_gro_pkt){ recs[i].payload, recs[i].size };
+	for (i = 0; i < n; i += t->gro.packets) {
+		int ret;
+
+		/* Without coalescing a packet still needs its (empty) virtio header. */
+		tun_gro_plan(&t->gro, pkts + i, t->coalesce ? n - i : 1);
+		ret = write_planned(t);
+		if (ret == -EINVAL && t->gro.packets > 1) {
+			/* A kernel that refuses GSO writes gets single packets from now on. */
+			tun_gro_undo(&t->gro);
+			t->coalesce = false;
+			t->gro.packets = 0;	/* the same packets again, one by one */
+			fprintf(stderr, "zcvpn: tun %s: the kernel refused a coalesced write; "
+				"writing packets one by one\n", tun->name);
+		} else if (ret) {
+			tun_count(&tun->c.rx_errors, t->gro.packets);
+		}
+	}
 }
 
 /* ---- thread --------------------------------------------------------------------------- */
@@ -165,10 +271,12 @@ static void linux_deliver(struct tun *tun, const uint8_t *pkt, uint32_t len)
 static int linux_run(struct tun *tun)
 {
 	struct tun_linux *t = (struct tun_linux *)tun;
+	bool may_read = true;
 
 	while (!tun_stopping(tun)) {
-		int got = read_batch(t);
-		int put;
+		/* Woken for rx records only: a read would just say EAGAIN. */
+		int got = may_read ? read_batch(t) : 0;
+		int put, woke;
 
 		if (got < 0)
 			return tun_fail(tun, "tx ring is corrupt; stopped", got);
@@ -176,10 +284,14 @@ static int linux_run(struct tun *tun)
 		if (put < 0)
 			return tun_fail(tun, "rx ring is corrupt; stopped", put);
 		/* A full batch either way means more is probably waiting. */
-		if (got == READ_BATCH || put == WRITE_BATCH)
+		if (got == READ_BATCH || put == WRITE_BATCH) {
+			may_read = true;
 			continue;
-		if (tun_wait(tun, t->fd, NULL))
+		}
+		woke = tun_wait(tun, t->fd, NULL);
+		if (woke < 0)
 			return tun_fail(tun, "device error or hangup; stopped", -EIO);
+		may_read = woke == TUN_WAIT_FD_MAYBE;
 	}
 	return 0;
 }
@@ -198,6 +310,15 @@ static const struct tun_ops linux_ops = {
 	.kind = "linux",
 	.run = linux_run,
 	.deliver = linux_deliver,
+	.destroy = linux_destroy,
+};
+
+/* The same with IFF_VNET_HDR: rx records go out through tun_gro_plan(). */
+static const struct tun_ops linux_vnet_ops = {
+	.kind = "linux",
+	.run = linux_run,
+	.deliver = linux_deliver,
+	.deliver_batch = linux_deliver_batch,
 	.destroy = linux_destroy,
 };
 
@@ -248,16 +369,17 @@ int tun_linux_new(struct tun **out, const struct tun_linux_config *config, struc
 	if (!t)
 		return -ENOMEM;
 	t->fd = -1;
-	ret = tun_init(&t->tun, &linux_ops, tx, rx);
+	t->vnet_hdr = t->coalesce = !config->no_coalesce;
+	ret = tun_init(&t->tun, t->vnet_hdr ? &linux_vnet_ops : &linux_ops, tx, rx);
 	if (ret)
 		goto err;
 	t->mtu = config->mtu;
-	t->scratch = malloc(RING_MAX_PAYLOAD + 1);
+	t->scratch = malloc(SCRATCH_LEN);
 	if (!t->scratch) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	t->fd = open_device(config->name, t->tun.name);
+	t->fd = open_device(config->name, t->vnet_hdr, t->tun.name);
 	if (t->fd < 0) {
 		ret = t->fd;
 		goto err;

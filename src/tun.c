@@ -50,20 +50,35 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Hands recs[0..n) to the backend, one by one or as a batch. */
+static void deliver(struct tun *tun, const struct ring_rec *recs, unsigned int n)
+{
+	if (tun->ops->deliver_batch) {
+		tun->ops->deliver_batch(tun, recs, n);
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		tun->ops->deliver(tun, recs[i].payload, recs[i].size);
+}
+
 int tun_drain_rx(struct tun *tun, unsigned int max)
 {
-	struct ring_rec rec;
-	unsigned int n;
+	struct ring_rec recs[TUN_DRAIN_CHUNK];
+	unsigned int n = 0, got, i;
 	int ret = 0;
 
-	for (n = 0; n < max; n++) {
-		ret = ring_peek(tun->rx, &rec);
-		if (ret)
-			break;
-		tun->ops->deliver(tun, rec.payload, rec.size);
-		ret = ring_release(tun->rx, &rec);
-		if (ret)
-			break;
+	while (n < max && !ret) {
+		for (got = 0; got < TUN_DRAIN_CHUNK && n + got < max; got++) {
+			ret = ring_peek(tun->rx, &recs[got]);
+			if (ret)
+				break;
+		}
+		if (got)
+			deliver(tun, recs, got);
+		for (i = 0; i < got; i++)
+			if (ring_release(tun->rx, &recs[i]))
+				return -EBADMSG;
+		n += got;
 	}
 	/* Anything but "empty" means the ring cannot be trusted any more. */
 	if (ret && ret != -EAGAIN)
@@ -86,14 +101,17 @@ int tun_wait(struct tun *tun, int fd, const struct timespec *timeout)
 	int ret = 0;
 
 	if (ring_wait_prepare(tun->rx))
-		return 0;
+		return fd >= 0 ? TUN_WAIT_FD_MAYBE : 0;
 	/* A poisoned ring shows up at the next peek; nothing to do about it here. */
 	ring_consumer_flush(tun->rx);
 	if (pfd[1].fd < 0 && (!timeout || timeout->tv_sec || timeout->tv_nsec > tick.tv_nsec))
 		limit = &tick;
-	if (!tun_stopping(tun) && ppoll(pfd, fd >= 0 ? 3 : 2, limit, NULL) > 0 &&
-	    (pfd[2].revents & (POLLERR | POLLHUP | POLLNVAL)))
-		ret = -EIO;
+	if (!tun_stopping(tun) && ppoll(pfd, fd >= 0 ? 3 : 2, limit, NULL) > 0) {
+		if (pfd[2].revents & (POLLERR | POLLHUP | POLLNVAL))
+			ret = -EIO;
+		else if (pfd[2].revents & POLLIN)
+			ret = TUN_WAIT_FD_MAYBE;
+	}
 	ring_wait_finish(tun->rx);
 	return ret;
 }
@@ -181,6 +199,8 @@ void tun_get_stats(const struct tun *tun, struct tun_stats *st)
 	st->rx_packets = load(&c->rx_packets);
 	st->rx_bytes = load(&c->rx_bytes);
 	st->rx_errors = load(&c->rx_errors);
+	st->rx_writes = load(&c->rx_writes);
+	st->rx_coalesced = load(&c->rx_coalesced);
 	st->sink_good = load(&c->sink_good);
 	st->sink_corrupt = load(&c->sink_corrupt);
 	st->sink_lost = load(&c->sink_lost);

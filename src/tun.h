@@ -31,6 +31,8 @@ struct tun_stats {
 	uint64_t rx_packets;	/* taken from the rx ring (written to the device / sunk) */
 	uint64_t rx_bytes;
 	uint64_t rx_errors;	/* device write errors */
+	uint64_t rx_writes;	/* device writes (linux; several packets with coalescing) */
+	uint64_t rx_coalesced;	/* packets that went in a write of several */
 	/* mem backend sink only */
 	uint64_t sink_good;
 	uint64_t sink_corrupt;	/* bad checksum, length, magic or IP header */
@@ -45,6 +47,7 @@ struct tun_stats {
 struct tun_linux_config {
 	const char *name;	/* interface name, "" or NULL: let the kernel pick (tunN) */
 	uint32_t mtu;		/* 68..65535; the tx ring's max_payload must be >= mtu */
+	bool no_coalesce;	/* no IFF_VNET_HDR: one write per packet (see tun-gro.h) */
 };
 
 struct tun_mem_config {

@@ -123,6 +123,12 @@ struct zcvpn_config {
 	 * up late; this is for comparison and for paths that refuse GSO (detected anyway).
 	 */
 	bool no_gso;
+	/*
+	 * Linux tun: write each received packet on its own.  By default runs of TCP
+	 * segments of one flow are written as one GSO packet (IFF_VNET_HDR), so the
+	 * kernel's TCP receive path runs once per run, as GRO would on a NIC.
+	 */
+	bool no_coalesce;
 	enum zcvpn_protocol protocol;	/* default ESP */
 	struct zcvpn_anyconnect anyconnect;
 	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
@@ -180,6 +186,8 @@ struct zcvpn_stats {
 	/* tun backend */
 	uint64_t tun_tx_packets, tun_rx_packets;
 	uint64_t tun_tx_ring_full, tun_errors;
+	uint64_t tun_rx_writes;			/* device writes, */
+	uint64_t tun_rx_coalesced;		/* and packets that shared one */
 	uint64_t ring_skipped_non_ip;
 	/* mem tun sink */
 	uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
