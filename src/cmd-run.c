@@ -62,6 +62,8 @@ static void usage(FILE *f, bool server)
 		"  --batch N               datagrams per recvmmsg/sendmmsg (default 32)\n"
 		"  --no-coalesce           tun: write received packets one by one, not as GSO\n"
 		"                          runs of TCP segments (for comparison)\n"
+		"  --moderation US         under load, wait US microseconds between looks at the\n"
+		"                          socket and the tun (0..1000, default 100; 0: off)\n"
 		"  --ring-size BYTES       per ring, power of two (default 4194304)\n"
 		"In-memory traffic (default tun):\n"
 		"  --count N               packets to send (default %s)\n"
@@ -130,7 +132,8 @@ enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
        OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
-       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_HELP };
+       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_MODERATION,
+       OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -166,6 +169,7 @@ static const struct option long_opts[] = {
 	{ "dpd", required_argument, NULL, OPT_DPD },
 	{ "dtls-keepalive", required_argument, NULL, OPT_DTLS_KEEPALIVE },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
+	{ "moderation", required_argument, NULL, OPT_MODERATION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -217,6 +221,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_AUTH_IN: o->manual.auth_in = optarg; break;
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case OPT_NO_COALESCE: o->cfg.no_coalesce = true; break;
+		case OPT_MODERATION: bad = parse_u64(optarg, 0, 1000, &v); o->cfg.moderation_us = (unsigned)v; break;
 		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg.protocol); break;
 		case OPT_PSK_FILE: o->psk_file = optarg; break;
 		case OPT_PSK: o->psk_hex = optarg; break;

@@ -29,6 +29,8 @@ enum engine_defaults {
 	DEFAULT_RING_SIZE = 4u << 20,
 	DEFAULT_BATCH = 32,
 	DEFAULT_SOCK_BUF = 4u << 20,
+	DEFAULT_MODERATION_US = 100,	/* what a NIC's adaptive rx-usecs settles near */
+	MAX_MODERATION_US = 1000,
 	MIN_MTU = 576,
 	MAX_MTU = 9000,
 	PROCESS_ROUNDS = 16,		/* batches per wakeup before yielding to epoll */
@@ -49,6 +51,7 @@ ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg)
 	cfg->mtu = DEFAULT_MTU;
 	cfg->ring_size = DEFAULT_RING_SIZE;
 	cfg->batch = DEFAULT_BATCH;
+	cfg->moderation_us = DEFAULT_MODERATION_US;
 	cfg->sock_buf = DEFAULT_SOCK_BUF;
 	cfg->replay_window = 64;
 	cfg->tun = ZCVPN_TUN_MEM;
@@ -125,6 +128,9 @@ static int check_config(const struct zcvpn_config *cfg, char *errbuf, size_t err
 	if (cfg->mtu < MIN_MTU || cfg->mtu > MAX_MTU)
 		return engine_fail(errbuf, errlen, -EINVAL, "MTU %u out of range (%u..%u)", cfg->mtu,
 			    MIN_MTU, MAX_MTU);
+	if (cfg->moderation_us > MAX_MODERATION_US)
+		return engine_fail(errbuf, errlen, -EINVAL, "moderation_us %u out of range (0..%u)",
+				   cfg->moderation_us, MAX_MODERATION_US);
 	if (cfg->batch < 1 || cfg->batch > ENGINE_MAX_BATCH)
 		return engine_fail(errbuf, errlen, -EINVAL, "batch %u out of range (1..%u)", cfg->batch,
 			    ENGINE_MAX_BATCH);
@@ -342,6 +348,7 @@ ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_
 	e->udp_fd = e->epoll_fd = e->timer_fd = e->stop_fd = -1;
 	e->mtu = cfg->mtu;
 	e->batch = cfg->batch;
+	e->moderation_us = cfg->moderation_us;
 	e->keepalive_ms = cfg->keepalive_ms;
 	e->answer_probes = cfg->answer_probes;
 	e->replay_window = cfg->replay_window;
@@ -451,6 +458,7 @@ static void kick(int fd)
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 {
 	bool rx_drained = false;
+	unsigned int moved = 0;
 	int ret = 0;
 
 	pthread_mutex_lock(&e->path_lock);
@@ -465,7 +473,9 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 		}
 		if (!rx && !tx)
 			break;
+		moved += (unsigned int)(rx + tx);
 	}
+	engine_moderation_account(e, moved, engine_now_ns());
 	if (e->keepalive_ms || e->tick_ms)
 		timer_tick(e);
 	update_pollout(e);
@@ -536,6 +546,7 @@ static void *engine_thread(void *arg)
 			fprintf(stderr, "zcvpn: a ring is corrupt; the engine stops\n");
 			break;
 		}
+		engine_moderation_wait(e);
 	}
 	return NULL;
 }

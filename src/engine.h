@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -105,6 +106,12 @@ struct zcvpn_engine {
 	pthread_mutex_t snapshot_lock;
 	struct zcvpn_stats snapshot;	/* under snapshot_lock, for other threads */
 
+	/* engine-moderation.c */
+	unsigned int moderation_us;	/* the configured wait; 0: never */
+	_Atomic bool moderating;	/* the last window's rate asks for it; any thread
+					 * may ask (zcvpn_engine_moderation_us) */
+	uint64_t mod_window_start_ns;
+	uint64_t mod_window_packets;
 	pthread_t thread;
 	bool thread_running;
 	bool tun_running;
@@ -122,6 +129,11 @@ int engine_tx_batch(struct zcvpn_engine *e);
 int engine_send_probe(struct zcvpn_engine *e);
 
 uint64_t engine_now_ns(void);
+
+/* engine-moderation.c: counts packets moved by one process() call at time now. */
+void engine_moderation_account(struct zcvpn_engine *e, unsigned int moved, uint64_t now);
+/* The engine thread's side of it: sleeps zcvpn_engine_moderation_us(). */
+void engine_moderation_wait(const struct zcvpn_engine *e);
 
 /* engine.c: writes a message into errbuf (if any) and returns err. */
 int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)

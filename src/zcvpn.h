@@ -129,6 +129,14 @@ struct zcvpn_config {
 	 * kernel's TCP receive path runs once per run, as GRO would on a NIC.
 	 */
 	bool no_coalesce;
+	/*
+	 * Interrupt moderation, as a NIC's adaptive rx-usecs: while more than two packets
+	 * per wait flow, wait this long between looks at the socket and the tun, so each
+	 * wakeup moves a batch (and the tun writes coalesce).  0..1000 microseconds;
+	 * default 100; 0: off.  Light traffic never waits.  See
+	 * zcvpn_engine_moderation_us().
+	 */
+	unsigned moderation_us;
 	enum zcvpn_protocol protocol;	/* default ESP */
 	struct zcvpn_anyconnect anyconnect;
 	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
@@ -212,6 +220,14 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags);
 /* Host-loop mode: the fd to poll for readability, and the call to make when it is. */
 ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e);
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
+
+/*
+ * Host-loop mode, after process(): how many microseconds to wait before polling the fd
+ * again (0: do not wait).  Non-zero only under load and only with cfg.moderation_us; a
+ * host that honours it (a short sleep, or a timer on its loop) lets each wakeup move a
+ * batch.  The engine's own thread honours it by itself.
+ */
+ZCVPN_EXPORT unsigned zcvpn_engine_moderation_us(const struct zcvpn_engine *e);
 
 /*
  * Installs new SAs on a running engine; either may be NULL to keep that direction.  A

@@ -110,6 +110,16 @@ static void expect_clean(struct zcvpn_engine *e, uint64_t count, const char *who
 	ck_assert_uint_lt(st.send_calls, count);	/* batching happened */
 }
 
+static void expect_delivered(struct zcvpn_engine *e, uint64_t count, const char *who)
+{
+	struct zcvpn_stats st;
+
+	zcvpn_engine_get_stats(e, &st);
+	ck_assert_msg(st.sink_good == count, "%s: good %llu of %llu", who,
+		      (unsigned long long)st.sink_good, (unsigned long long)count);
+	ck_assert_uint_eq(st.sink_corrupt + st.sink_duplicate + st.copied_bytes, 0);
+}
+
 /* A server and a client engine joined over loopback. */
 struct tunnel {
 	struct zcvpn_engine *server, *client;
@@ -356,6 +366,52 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/*
+ * End to end: at 40,000 packets/s each way the client's engine moderates (and still
+ * loses nothing); at 200/s it never does, so light traffic gets no added latency.
+ */
+START_TEST(test_moderation_live)
+{
+	const bool busy = _i == 0;
+	bool seen = false;
+	struct tunnel t;
+
+	tunnel_open(&t, &suites[0], busy ? 40000 : 400, true, ZCVPN_START_THREAD,
+		    busy ? 40000 : 200);
+	for (double deadline = now_s() + 30; !tunnel_done(&t) && now_s() < deadline;) {
+		seen |= zcvpn_engine_moderation_us(t.client) != 0;
+		usleep(1000);
+	}
+	ck_assert_msg(seen == busy, "moderation %s at %s", seen ? "seen" : "never seen",
+		      busy ? "40,000/s" : "200/s");
+	if (busy) {
+		tunnel_close_and_check(&t);
+		return;
+	}
+	/* One packet at a time leaves nothing to batch: only count what arrived. */
+	zcvpn_engine_stop(t.client);
+	zcvpn_engine_stop(t.server);
+	expect_delivered(t.client, t.count, "client");
+	expect_delivered(t.server, t.count, "server");
+	zcvpn_engine_free(t.client);
+	zcvpn_engine_free(t.server);
+}
+END_TEST
+
+START_TEST(test_moderation_config)
+{
+	struct zcvpn_engine *e = NULL;
+	struct zcvpn_config cfg;
+	char err[256] = "";
+
+	base_config(&cfg, &suites[0], true, 0);
+	cfg.moderation_us = 1001;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(e);
+	ck_assert_msg(strstr(err, "moderation_us 1001"), "message '%s'", err);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -367,10 +423,12 @@ static Suite *engine_suite(void)
 	tcase_add_test(tunnel, test_tunnel_without_probes);
 	tcase_add_loop_test(tunnel, test_rekey_mid_stream, 0, sizeof(suites) / sizeof(suites[0]));
 	tcase_add_test(tunnel, test_tunnel_host_loop);
+	tcase_add_loop_test(tunnel, test_moderation_live, 0, 2);
 	suite_add_tcase(s, tunnel);
 	tcase_set_timeout(bad, 120);
 	tcase_add_test(bad, test_hostile_datagrams);
 	tcase_add_loop_test(bad, test_config_errors, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
+	tcase_add_test(bad, test_moderation_config);
 	suite_add_tcase(s, bad);
 	return s;
 }
