@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/byteorder.h"
 #include "src/inet-csum.h"
 #include "src/tun-gro.h"
 
@@ -37,29 +38,7 @@ enum tcp_flag {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- reference checksum and byte helpers ---------------------------------------------- */
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
+/* ---- reference checksum --------------------------------------------------------------- */
 
 /* RFC 1071 the slow, obvious way: big-endian words, an odd last byte padded with zero. */
 static uint64_t ref_sum(uint64_t sum, const uint8_t *p, size_t len)
@@ -89,7 +68,7 @@ static uint16_t wire(uint16_t native)
 	uint8_t b[2];
 
 	memcpy(b, &native, sizeof(b));
-	return get16(b);
+	return get_be16(b);
 }
 
 static uint8_t *dup_bytes(const uint8_t *p, uint32_t len)
@@ -159,8 +138,8 @@ static void set_timestamps(struct spec *s, uint32_t tsval)
 	static const uint8_t ts[12] = { 1, 1, 8, 10 };
 
 	memcpy(s->opt, ts, sizeof(ts));
-	put32(s->opt + 4, tsval);
-	put32(s->opt + 8, 0x0badcafe);
+	put_be32(s->opt + 4, tsval);
+	put_be32(s->opt + 8, 0x0badcafe);
 	s->optlen = sizeof(ts);
 }
 
@@ -202,8 +181,8 @@ static struct tun_gro_pkt build(const struct spec *s)
 	if (s->v6) {
 		p[0] = (uint8_t)(0x60 | s->tos >> 4);
 		p[1] = (uint8_t)(s->tos << 4 | (s->flow_label >> 16 & 0xf));
-		put16(p + 2, (uint16_t)s->flow_label);
-		put16(p + 4, (uint16_t)l4_len);
+		put_be16(p + 2, (uint16_t)s->flow_label);
+		put_be16(p + 4, (uint16_t)l4_len);
 		p[6] = s->proto;
 		p[7] = s->ttl;
 		memcpy(p + 8, s->src, 16);
@@ -211,29 +190,29 @@ static struct tun_gro_pkt build(const struct spec *s)
 	} else {
 		p[0] = (uint8_t)(0x40 | ip_hlen / 4);
 		p[1] = s->tos;
-		put16(p + 2, (uint16_t)ip_len);
-		put16(p + 4, s->ip_id);
-		put16(p + 6, s->frag);
+		put_be16(p + 2, (uint16_t)ip_len);
+		put_be16(p + 4, s->ip_id);
+		put_be16(p + 6, s->frag);
 		p[8] = s->ttl;
 		p[9] = s->proto;
 		memcpy(p + 12, s->src, 4);
 		memcpy(p + 16, s->dst, 4);
 		memset(p + 20, 1, s->ip_optlen);
 		csum = (uint16_t)~ref_fold(ref_sum(0, p, ip_hlen));
-		put16(p + 10, s->bad_ip_csum ? csum ^ 0x0100 : csum);
+		put_be16(p + 10, s->bad_ip_csum ? csum ^ 0x0100 : csum);
 	}
 	l4 = p + ip_hlen;
-	put16(l4, s->sport);
-	put16(l4 + 2, s->dport);
+	put_be16(l4, s->sport);
+	put_be16(l4 + 2, s->dport);
 	if (s->proto == IPPROTO_TCP) {
-		put32(l4 + 4, s->seq);
-		put32(l4 + 8, s->ack);
+		put_be32(l4 + 4, s->seq);
+		put_be32(l4 + 8, s->ack);
 		l4[12] = (uint8_t)(l4_hlen / 4 << 4);
 		l4[13] = s->flags;
-		put16(l4 + 14, s->win);
+		put_be16(l4 + 14, s->win);
 		memcpy(l4 + 20, s->opt, s->optlen);
 	} else {
-		put16(l4 + 4, (uint16_t)l4_len);
+		put_be16(l4 + 4, (uint16_t)l4_len);
 	}
 	for (uint32_t i = 0; i < s->plen; i++)
 		l4[l4_hlen + i] = pattern(s->seq + i, s->salt);
@@ -242,7 +221,7 @@ static struct tun_gro_pkt build(const struct spec *s)
 		csum = 0xffff;
 	if (s->bad_l4_csum)
 		csum ^= 0x0100;
-	put16(l4 + (s->proto == IPPROTO_TCP ? 16 : 6), csum);
+	put_be16(l4 + (s->proto == IPPROTO_TCP ? 16 : 6), csum);
 	/* Padding that is not zero, so a length mix-up shows in the checksum too... */
 	memset(p + ip_len, 0xee, s->pad);
 	/*
@@ -251,21 +230,21 @@ static struct tun_gro_pkt build(const struct spec *s)
 	 */
 	if (s->neutral_pad) {
 		ck_assert_uint_eq(s->pad, 2);
-		put16(p + ip_len, 0xfffd);
+		put_be16(p + ip_len, 0xfffd);
 	}
 	/* A bad data offset with a checksum that verifies: only the offset check can tell. */
 	if (s->set_doff) {
 		l4[12] = (uint8_t)(s->doff << 4);
-		put16(l4 + 16, 0);
-		put16(l4 + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(p, s->proto, l4_len), l4,
+		put_be16(l4 + 16, 0);
+		put_be16(l4 + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(p, s->proto, l4_len), l4,
 							   l4_len)));
 	}
 	/* A TCP segment in all but the protocol number: only that check can tell. */
 	if (s->ip_proto) {
 		p[s->v6 ? 6 : 9] = s->ip_proto;
 		if (!s->v6) {
-			put16(p + 10, 0);
-			put16(p + 10, (uint16_t)~ref_fold(ref_sum(0, p, ip_hlen)));
+			put_be16(p + 10, 0);
+			put_be16(p + 10, (uint16_t)~ref_fold(ref_sum(0, p, ip_hlen)));
 		}
 	}
 	return pkt;
@@ -306,8 +285,8 @@ static void resegment(const uint8_t *big, uint32_t total, uint32_t ip_hlen, uint
 		      uint32_t gso, const struct batch *b, unsigned int first, unsigned int n,
 		      const char *what)
 {
-	uint32_t off = hdr, seq0 = get32(big + ip_hlen + 4);
-	uint16_t id0 = get16(big + 4);
+	uint32_t off = hdr, seq0 = get_be32(big + ip_hlen + 4);
+	uint16_t id0 = get_be16(big + 4);
 	unsigned int k;
 
 	for (k = 0; off < total; k++) {
@@ -320,18 +299,18 @@ static void resegment(const uint8_t *big, uint32_t total, uint32_t ip_hlen, uint
 		memcpy(seg + hdr, big + off, chunk);
 		th = seg + ip_hlen;
 		if (big[0] >> 4 == 6) {
-			put16(seg + 4, (uint16_t)(len - 40));
+			put_be16(seg + 4, (uint16_t)(len - 40));
 		} else {
-			put16(seg + 2, (uint16_t)len);
-			put16(seg + 4, (uint16_t)(id0 + k));
-			put16(seg + 10, 0);
-			put16(seg + 10, (uint16_t)~ref_fold(ref_sum(0, seg, ip_hlen)));
+			put_be16(seg + 2, (uint16_t)len);
+			put_be16(seg + 4, (uint16_t)(id0 + k));
+			put_be16(seg + 10, 0);
+			put_be16(seg + 10, (uint16_t)~ref_fold(ref_sum(0, seg, ip_hlen)));
 		}
-		put32(th + 4, seq0 + (off - hdr));
+		put_be32(th + 4, seq0 + (off - hdr));
 		if (k != n - 1)
 			th[13] &= (uint8_t)~(PSH | FIN);
-		put16(th + 16, 0);
-		put16(th + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(seg, IPPROTO_TCP,
+		put_be16(th + 16, 0);
+		put_be16(th + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(seg, IPPROTO_TCP,
 								       len - ip_hlen),
 							    th, len - ip_hlen)));
 		ck_assert_msg(len == b->pkt[first + k].len && !memcmp(seg, b->copy[first + k], len),
@@ -408,9 +387,9 @@ static void check_write(const struct tun_gro_write *w, const struct batch *b,
 		total += (uint32_t)w->iov[k].iov_len;
 	}
 	if (v6) {
-		ck_assert_uint_eq(get16(big + 4), total - 40);
+		ck_assert_uint_eq(get_be16(big + 4), total - 40);
 	} else {
-		ck_assert_uint_eq(get16(big + 2), total);
+		ck_assert_uint_eq(get_be16(big + 2), total);
 		ck_assert_msg(ref_fold(ref_sum(0, big, ip_hlen)) == 0xffff,
 			      "%s: IPv4 header checksum does not verify", what);
 	}
@@ -418,9 +397,9 @@ static void check_write(const struct tun_gro_write *w, const struct batch *b,
 	psh = b->copy[first + n - 1][ip_hlen + 13] & PSH;
 	ck_assert_uint_eq(th[13], orig[ip_hlen + 13] | psh);
 	/* NEEDS_CSUM: the field holds the pseudo-header sum of the whole run, folded. */
-	ck_assert_msg(get16(th + 16) == ref_fold(ref_pseudo(big, IPPROTO_TCP, total - ip_hlen)),
+	ck_assert_msg(get_be16(th + 16) == ref_fold(ref_pseudo(big, IPPROTO_TCP, total - ip_hlen)),
 		      "%s: TCP checksum field %04x is not the pseudo-header sum %04x", what,
-		      get16(th + 16), ref_fold(ref_pseudo(big, IPPROTO_TCP, total - ip_hlen)));
+		      get_be16(th + 16), ref_fold(ref_pseudo(big, IPPROTO_TCP, total - ip_hlen)));
 	ck_assert_int_eq(inet_csum_finish(big, total, ip_hlen, 16), 0);
 	ck_assert_msg(ref_fold(ref_sum(ref_pseudo(big, IPPROTO_TCP, total - ip_hlen), th,
 				       total - ip_hlen)) == 0xffff,
@@ -749,8 +728,8 @@ static const struct {
 /* Fixes the IPv4 header checksum so only the intended defect is left. */
 static void fix_ip_csum(uint8_t *p, uint32_t hlen)
 {
-	put16(p + 10, 0);
-	put16(p + 10, (uint16_t)~ref_fold(ref_sum(0, p, hlen)));
+	put_be16(p + 10, 0);
+	put_be16(p + 10, (uint16_t)~ref_fold(ref_sum(0, p, hlen)));
 }
 
 /*
@@ -762,10 +741,10 @@ static void fix_tcp_csum(uint8_t *p)
 {
 	bool v6 = p[0] >> 4 == 6;
 	uint32_t ip_hlen = v6 ? 40 : 20;
-	uint32_t l4_len = v6 ? get16(p + 4) : get16(p + 2) - ip_hlen;
+	uint32_t l4_len = v6 ? get_be16(p + 4) : get_be16(p + 2) - ip_hlen;
 
-	put16(p + ip_hlen + 16, 0);
-	put16(p + ip_hlen + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(p, IPPROTO_TCP, l4_len),
+	put_be16(p + ip_hlen + 16, 0);
+	put_be16(p + ip_hlen + 16, (uint16_t)~ref_fold(ref_sum(ref_pseudo(p, IPPROTO_TCP, l4_len),
 							    p + ip_hlen, l4_len)));
 }
 
@@ -799,12 +778,12 @@ static struct tun_gro_pkt make_garbage(enum garbage kind)
 		pkt = cut(pkt, 19);
 		break;
 	case G_V4_IP_ONLY:
-		put16(pkt.data + 2, 20);
+		put_be16(pkt.data + 2, 20);
 		fix_ip_csum(pkt.data, 20);
 		pkt = cut(pkt, 20);
 		break;
 	case G_V4_TCP_CUT:
-		put16(pkt.data + 2, 30);
+		put_be16(pkt.data + 2, 30);
 		fix_ip_csum(pkt.data, 20);
 		fix_tcp_csum(pkt.data);
 		pkt = cut(pkt, 30);
@@ -815,7 +794,7 @@ static struct tun_gro_pkt make_garbage(enum garbage kind)
 		pkt = cut(build(&s), 60);
 		break;
 	case G_V4_TOT_TINY:
-		put16(pkt.data + 2, 10);
+		put_be16(pkt.data + 2, 10);
 		fix_ip_csum(pkt.data, 20);
 		break;
 	case G_V4_IHL_4:
@@ -840,7 +819,7 @@ static struct tun_gro_pkt make_garbage(enum garbage kind)
 	case G_DOFF_TO_END:
 		/* A 28-byte TCP header ending at the last byte: a pure ACK, valid but alone. */
 		pkt.data[20 + 12] = 7 << 4;
-		put16(pkt.data + 2, 48);
+		put_be16(pkt.data + 2, 48);
 		fix_ip_csum(pkt.data, 20);
 		fix_tcp_csum(pkt.data);
 		pkt = cut(pkt, 48);
@@ -849,11 +828,11 @@ static struct tun_gro_pkt make_garbage(enum garbage kind)
 		pkt = cut(pkt, 39);
 		break;
 	case G_V6_IP_ONLY:
-		put16(pkt.data + 4, 0);
+		put_be16(pkt.data + 4, 0);
 		pkt = cut(pkt, 40);
 		break;
 	case G_V6_TCP_CUT:
-		put16(pkt.data + 4, 10);
+		put_be16(pkt.data + 4, 10);
 		fix_tcp_csum(pkt.data);
 		pkt = cut(pkt, 50);
 		break;
@@ -1273,7 +1252,7 @@ START_TEST(test_csum_tcp_segment)
 	ck_assert_uint_eq(ref_fold(ref_sum(ref_pseudo(p, IPPROTO_TCP, l4_len), p + ip_hlen,
 					   l4_len)), 0xffff);
 	/* 0000 and ffff are the same sum; anything else must be exactly the reference's. */
-	if (get16(copy + ip_hlen + 16) != 0 && get16(copy + ip_hlen + 16) != 0xffff)
+	if (get_be16(copy + ip_hlen + 16) != 0 && get_be16(copy + ip_hlen + 16) != 0xffff)
 		ck_assert(!memcmp(p, copy, pkt.len));
 	else
 		ck_assert(!memcmp(p, copy, ip_hlen + 16));
@@ -1352,7 +1331,7 @@ START_TEST(test_csum_finish_range)
 		 * The field held a pseudo-header sum P, which is not in the packet: P plus the
 		 * range with the stored checksum must fold to ffff.  Nothing else changes.
 		 */
-		ck_assert_uint_eq(ref_fold(ref_sum(get16(copy + field), p + start, len - start)),
+		ck_assert_uint_eq(ref_fold(ref_sum(get_be16(copy + field), p + start, len - start)),
 				  0xffff);
 		ck_assert(!memcmp(p, copy, field));
 		ck_assert(!memcmp(p + field + 2, copy + field + 2, len - field - 2));

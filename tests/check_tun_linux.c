@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/byteorder.h"
 #include "ring/ring.h"
 #include "src/tun-gro.h"
 #include "src/tun.h"
@@ -79,34 +80,12 @@ static void sleep_ms(long ms)
 
 /* ---- packets -------------------------------------------------------------------------- */
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
+		sum += get_be16(p + i);
 	if (len & 1)
 		sum += (uint32_t)p[len - 1] << 8;
 	return sum;
@@ -127,7 +106,7 @@ static uint32_t payload_len(uint32_t i)
 
 static void fill_payload(uint8_t *p, uint32_t i)
 {
-	put32(p, i);
+	put_be32(p, i);
 	for (uint32_t j = 4; j < payload_len(i); j++)
 		p[j] = (uint8_t)(i * 31 + j * 7 + 1);
 }
@@ -139,7 +118,7 @@ static int check_payload(const uint8_t *p, uint32_t len)
 
 	if (len < 4)
 		return -1;
-	i = get32(p);
+	i = get_be32(p);
 	if (i >= NPKT || len != payload_len(i))
 		return -1;
 	for (uint32_t j = 4; j < len; j++)
@@ -194,20 +173,20 @@ static void ip_header(const struct family *fam, uint8_t *p, uint8_t proto, uint3
 	memset(p, 0, fam->hdr);
 	if (fam->af == AF_INET) {
 		p[0] = 0x45;
-		put16(p + 2, (uint16_t)len);
-		put16(p + 4, (uint16_t)id);
+		put_be16(p + 2, (uint16_t)len);
+		put_be16(p + 4, (uint16_t)id);
 		p[8] = 64;
 		p[9] = proto;
 	} else {
 		p[0] = 0x60;
-		put16(p + 4, (uint16_t)(len - fam->hdr));
+		put_be16(p + 4, (uint16_t)(len - fam->hdr));
 		p[6] = proto;
 		p[7] = 64;
 	}
 	memcpy(p + fam->src_off, fam->peer, fam->alen);
 	memcpy(p + fam->dst_off, fam->local, fam->alen);
 	if (fam->af == AF_INET)
-		put16(p + 10, fold(sum16(0, p, 20)));
+		put_be16(p + 10, fold(sum16(0, p, 20)));
 }
 
 /* Builds IP/UDP peer:RX_SPORT -> local:RX_DPORT with payload i into p. */
@@ -217,12 +196,12 @@ static uint32_t build_udp(const struct family *fam, uint8_t *p, uint32_t i)
 	uint8_t *udp = p + fam->hdr;
 
 	ip_header(fam, p, IPPROTO_UDP, len, i);
-	put16(udp, RX_SPORT);
-	put16(udp + 2, RX_DPORT);
-	put16(udp + 4, (uint16_t)udp_len);
-	put16(udp + 6, 0);
+	put_be16(udp, RX_SPORT);
+	put_be16(udp + 2, RX_DPORT);
+	put_be16(udp + 4, (uint16_t)udp_len);
+	put_be16(udp + 6, 0);
 	fill_payload(udp + 8, i);
-	put16(udp + 6, udp_checksum(fam, fam->peer, fam->local, udp, udp_len));
+	put_be16(udp + 6, udp_checksum(fam, fam->peer, fam->local, udp, udp_len));
 	return len;
 }
 
@@ -238,19 +217,19 @@ static int check_tx_packet(const struct family *fam, const uint8_t *p, uint32_t 
 
 	if (len < fam->hdr + 8 || p[0] >> 4 != (fam->af == AF_INET ? 4 : 6) ||
 	    p[fam->af == AF_INET ? 9 : 6] != IPPROTO_UDP ||
-	    memcmp(p + fam->dst_off, fam->peer, fam->alen) || get16(udp + 2) != TX_PORT)
+	    memcmp(p + fam->dst_off, fam->peer, fam->alen) || get_be16(udp + 2) != TX_PORT)
 		return -1;
 	if (fam->af == AF_INET) {
 		ck_assert_uint_eq(p[0], 0x45);		/* no options */
-		ck_assert_uint_eq(get16(p + 2), len);
+		ck_assert_uint_eq(get_be16(p + 2), len);
 		ck_assert_uint_eq(fold(sum16(0, p, 20)), 0);
 	} else {
-		ck_assert_uint_eq(get16(p + 4), udp_len);
+		ck_assert_uint_eq(get_be16(p + 4), udp_len);
 	}
 	ck_assert(!memcmp(p + fam->src_off, fam->local, fam->alen));
-	ck_assert_uint_eq(get16(udp + 4), udp_len);
+	ck_assert_uint_eq(get_be16(udp + 4), udp_len);
 	/* Zero would mean "none" in IPv4; the kernel always fills it in for us. */
-	ck_assert_uint_ne(get16(udp + 6), 0);
+	ck_assert_uint_ne(get_be16(udp + 6), 0);
 	ck_assert_uint_eq(udp_checksum(fam, fam->local, fam->peer, udp, udp_len), 0);
 	i = check_payload(udp + 8, udp_len - 8);
 	ck_assert_msg(i >= 0, "a test datagram came out of the tun mangled");
@@ -773,21 +752,21 @@ static uint32_t build_tcp(const struct family *fam, uint8_t *p, const struct tcp
 
 	ip_header(fam, p, IPPROTO_TCP, len, id);
 	memset(tcp, 0, hlen);
-	put16(tcp, seg->port);
-	put16(tcp + 2, TCP_LISTEN_PORT);
-	put32(tcp + 4, seg->seq);
-	put32(tcp + 8, seg->ack);
+	put_be16(tcp, seg->port);
+	put_be16(tcp + 2, TCP_LISTEN_PORT);
+	put_be32(tcp + 4, seg->seq);
+	put_be32(tcp + 8, seg->ack);
 	tcp[12] = (uint8_t)(hlen / 4 << 4);
 	tcp[13] = seg->flags;
-	put16(tcp + 14, seg->window);
+	put_be16(tcp + 14, seg->window);
 	if (seg->mss) {
 		tcp[20] = 2;			/* kind: MSS */
 		tcp[21] = 4;
-		put16(tcp + 22, seg->mss);
+		put_be16(tcp + 22, seg->mss);
 	}
 	for (uint32_t j = 0; j < seg->len; j++)
 		tcp[hlen + j] = stream_byte(seg->seq - (PEER_ISS + 1) + j);
-	put16(tcp + 16, l4_checksum(fam, IPPROTO_TCP, fam->peer, fam->local, tcp, tcp_len));
+	put_be16(tcp + 16, l4_checksum(fam, IPPROTO_TCP, fam->peer, fam->local, tcp, tcp_len));
 	return len;
 }
 
@@ -816,14 +795,14 @@ static bool parse_tcp(const struct family *fam, uint16_t port, const uint8_t *p,
 	if (len < fam->hdr + TCP_HDR || p[0] >> 4 != (fam->af == AF_INET ? 4 : 6) ||
 	    p[fam->af == AF_INET ? 9 : 6] != IPPROTO_TCP ||
 	    memcmp(p + fam->dst_off, fam->peer, fam->alen) ||
-	    get16(tcp) != TCP_LISTEN_PORT || get16(tcp + 2) != port)
+	    get_be16(tcp) != TCP_LISTEN_PORT || get_be16(tcp + 2) != port)
 		return false;
 	if (fam->af == AF_INET) {
 		ck_assert_uint_eq(p[0], 0x45);		/* no options */
-		ck_assert_uint_eq(get16(p + 2), len);
+		ck_assert_uint_eq(get_be16(p + 2), len);
 		ck_assert_uint_eq(fold(sum16(0, p, 20)), 0);
 	} else {
-		ck_assert_uint_eq(get16(p + 4), tcp_len);
+		ck_assert_uint_eq(get_be16(p + 4), tcp_len);
 	}
 	ck_assert(!memcmp(p + fam->src_off, fam->local, fam->alen));
 	/* The device claims no offloads, so the kernel hands us complete checksums. */
@@ -831,8 +810,8 @@ static bool parse_tcp(const struct family *fam, uint16_t port, const uint8_t *p,
 	hlen = (uint32_t)(tcp[12] >> 4) * 4;
 	ck_assert(hlen >= TCP_HDR && hlen <= tcp_len);
 	*seg = (struct tcp_seg){
-		.port = port, .seq = get32(tcp + 4), .ack = get32(tcp + 8), .flags = tcp[13],
-		.window = get16(tcp + 14), .len = tcp_len - hlen,
+		.port = port, .seq = get_be32(tcp + 4), .ack = get_be32(tcp + 8), .flags = tcp[13],
+		.window = get_be16(tcp + 14), .len = tcp_len - hlen,
 	};
 	return true;
 }
