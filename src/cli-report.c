@@ -113,7 +113,7 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	STAT(rx_bad_padding); STAT(rx_bad_next_header); STAT(rx_oversize); STAT(rx_bad_length);
 	STAT(rx_old_sa); STAT(probes_rx); STAT(probes_tx); STAT(tx_seq_exhausted);
 	STAT(tun_tx_packets); STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors);
-	STAT(tun_rx_writes); STAT(tun_rx_coalesced);
+	STAT(tun_rx_writes); STAT(tun_rx_coalesced); STAT(tun_tx_segmented);
 	STAT(ring_skipped_non_ip); STAT(sink_good); STAT(sink_corrupt); STAT(sink_lost);
 	STAT(sink_reordered); STAT(sink_duplicate);
 	STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type); STAT(rx_compressed);

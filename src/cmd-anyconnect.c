@@ -85,8 +85,8 @@ static void usage(FILE *f)
 		"  --duration SEC          disconnect after SEC (default: run until a signal)\n"
 		"  --timeout SEC           bound for each step of the login (default 30)\n"
 		"  --batch N               datagrams per recvmmsg/sendmmsg (default 32)\n"
-		"  --no-coalesce           write received packets to the tun one by one instead\n"
-		"                          of as GSO runs of TCP segments (for comparison)\n"
+		"  --no-coalesce           no tun offloads: one packet per read and per write,\n"
+		"                          instead of GSO runs in and TSO packets out (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
 		"                          socket and the tun (0..1000, default 100; 0: off)\n"
 		"\n"
@@ -538,7 +538,7 @@ static void report(struct session *s)
 	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dpd_rx);
 	STAT(dpd_tx); STAT(dpd_answered); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
 	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
-	STAT(tun_rx_writes); STAT(tun_rx_coalesced);
+	STAT(tun_rx_writes); STAT(tun_rx_coalesced); STAT(tun_tx_segmented);
 	STAT(fallback_tx_packets); STAT(fallback_rx_packets); STAT(fallback_tx_bytes);
 	STAT(fallback_rx_bytes); STAT(transport_up);
 	printf("stat transport_error %d\n", st.transport_error);

@@ -660,6 +660,9 @@ ZCVPN_EXPORT void zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_st
 	st->tun_rx_packets = ts.rx_packets;
 	st->tun_tx_ring_full = ts.tx_ring_full;
 	st->tun_errors = ts.tx_errors + ts.rx_errors;
+	st->tun_tx_segmented = ts.tx_segmented;
+	/* The tun's copies are the engine's too: a re-laid TSO packet is not zero copy. */
+	st->copied_bytes += ts.tx_copied_bytes;
 	st->tun_rx_writes = ts.rx_writes;
 	st->tun_rx_coalesced = ts.rx_coalesced;
 	st->sink_good = ts.sink_good;

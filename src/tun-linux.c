@@ -10,7 +10,9 @@
  * With coalescing on (the default) the device also has IFF_VNET_HDR: runs of TCP
  * segments of one flow go in as one GSO packet per writev (tun-gro.c), so the kernel's
  * TCP receive path runs once per run rather than once per packet.  Every read and write
- * then carries a virtio_net_hdr, kept out of the records by readv/writev.
+ * then carries a virtio_net_hdr, kept out of the records by readv/writev.  The device
+ * also claims TSO, and the TCP packets of up to 64 KiB it then hands us are read
+ * straight into one record per segment and cut up there (tun-tso.c).
  */
 #include "config.h"
 
@@ -20,6 +22,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +36,11 @@
 #include "ring/ring.h"
 #include "src/inet-csum.h"
 #include "src/tun-gro.h"
+#include "src/tun-tso.h"
 
 enum linux_limits {
 	READ_BATCH = 64,		/* reads per wakeup before publishing */
+	NETLINK_WAIT_MS = 1000,
 	WRITE_BATCH = 64,		/* writes per turn before reading again */
 	MTU_MIN = 68,			/* RFC 791's minimum */
 	MTU_MAX = 65535,
@@ -45,7 +52,11 @@ struct tun_linux {
 	uint32_t mtu;
 	bool vnet_hdr;			/* IFF_VNET_HDR: every read and write has one */
 	bool coalesce;			/* cleared if the kernel ever refuses a GSO write */
+	bool tso;			/* TUNSETOFFLOAD took TSO: reads may be 64 KiB */
+	struct tun_tso_plan plan;	/* how those records are laid out */
 	uint8_t *scratch;		/* for dropping on overload */
+	uint8_t *spill;			/* TUN_TSO_SPILL: what the records could not take */
+	uint8_t *relay;			/* TUN_TSO_SPILL: a packet being re-laid (copied) */
 	struct tun_gro_write gro;	/* the write being planned */
 };
 
@@ -97,6 +108,71 @@ static int configure_link(const char *name, uint32_t mtu)
 	}
 	close(s);
 	return ret;
+}
+
+/*
+ * `ip link set NAME gso_max_segs SEGS` over rtnetlink: the kernel's TCP then never
+ * builds a TSO packet of more segments, so however small a peer's MSS, one packet fits
+ * the records one read can take.  Returns 0 or -errno.
+ */
+static int limit_gso_segments(const char *name, uint32_t segs)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		struct rtattr rta;
+		uint32_t segs;
+	} req;
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} ack;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct pollfd pfd = { .events = POLLIN };
+	int ret = -EIO, index = (int)if_nametoindex(name);
+
+	if (!index)
+		return -errno;
+	pfd.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (pfd.fd < 0)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	req.nh = (struct nlmsghdr){ .nlmsg_len = sizeof(req), .nlmsg_type = RTM_NEWLINK,
+				    .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = 1 };
+	req.ifi = (struct ifinfomsg){ .ifi_family = AF_UNSPEC, .ifi_index = index };
+	req.rta = (struct rtattr){ .rta_len = RTA_LENGTH(sizeof(segs)),
+				   .rta_type = IFLA_GSO_MAX_SEGS };
+	req.segs = segs;
+	/* The kernel answers at once; a bound anyway, as for every wait. */
+	if (sendto(pfd.fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) == (ssize_t)sizeof(req) &&
+	    poll(&pfd, 1, NETLINK_WAIT_MS) == 1 &&
+	    recv(pfd.fd, &ack, sizeof(ack), 0) >= (ssize_t)sizeof(ack) &&
+	    ack.nh.nlmsg_type == NLMSG_ERROR)
+		ret = ack.err.error;
+	close(pfd.fd);
+	return ret;
+}
+
+/*
+ * Claims checksum offload and TSO, so the kernel hands us TCP packets of up to 64 KiB
+ * and partial checksums.  A kernel that refuses either keeps working without TSO.
+ * Returns 0 or -ENOMEM.
+ */
+static int enable_tso(struct tun_linux *t)
+{
+	unsigned int offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+
+	if (limit_gso_segments(t->tun.name, TUN_TSO_MAX_SEGMENTS) ||
+	    ioctl(t->fd, TUNSETOFFLOAD, offloads) < 0)
+		return 0;
+	t->spill = malloc(TUN_TSO_SPILL);
+	t->relay = malloc(TUN_TSO_SPILL);
+	if (!t->spill || !t->relay)
+		return -ENOMEM;
+	tun_tso_plan_init(&t->plan, t->mtu);
+	t->tso = true;
+	return 0;
 }
 
 /* ---- tx: device -> ring --------------------------------------------------------------- */
@@ -187,13 +263,181 @@ static int read_one(struct tun_linux *t)
 	return 1;
 }
 
+/* ---- tx with TSO: one read, one record per segment ------------------------------------- */
+
+struct tso_read {
+	struct ring_rec recs[TUN_TSO_MAX_SEGMENTS];
+	uint8_t *bufs[TUN_TSO_MAX_SEGMENTS];
+	uint32_t lens[TUN_TSO_MAX_SEGMENTS];
+	unsigned int n;			/* records reserved */
+	struct virtio_net_hdr vh;
+	struct iovec iov[2 + TUN_TSO_MAX_SEGMENTS];
+	unsigned int iovcnt;
+};
+
+/* Reserves records up to want in all.  Returns 0, -ENOBUFS (none at all) or -EBADMSG. */
+static int tso_reserve(struct tun_linux *t, struct tso_read *r, unsigned int want)
+{
+	uint32_t max = ring_params(t->tun.tx)->max_payload;
+
+	while (r->n < want) {
+		int ret = ring_reserve(t->tun.tx, max, &r->recs[r->n]);
+
+		if (ret == -ENOBUFS)
+			break;
+		if (ret)
+			return -EBADMSG;
+		r->bufs[r->n] = r->recs[r->n].payload;
+		r->n++;
+	}
+	return r->n ? 0 : -ENOBUFS;
+}
+
+/* Gives back records [keep, n), last first so each one's space returns to the ring. */
+static int tso_cancel_from(struct tun_linux *t, struct tso_read *r, unsigned int keep)
+{
+	while (r->n > keep)
+		if (ring_cancel(t->tun.tx, &r->recs[--r->n]))
+			return -EBADMSG;
+	return 0;
+}
+
+/* Commits the first n records at r->lens.  Returns 0 or -EBADMSG. */
+static int tso_commit(struct tun_linux *t, struct tso_read *r, unsigned int n)
+{
+	struct tun *tun = &t->tun;
+
+	if (tso_cancel_from(t, r, n))
+		return -EBADMSG;
+	for (unsigned int k = n; k-- > 0;)
+		if (ring_shrink(tun->tx, &r->recs[k], r->lens[k]))
+			return -EBADMSG;
+	for (unsigned int k = 0; k < n; k++) {
+		if (ring_commit(tun->tx, &r->recs[k]))
+			return -EBADMSG;
+		tun_count(&tun->c.tx_bytes, r->lens[k]);
+	}
+	tun_count(&tun->c.tx_packets, n);
+	return 0;
+}
+
+/* An ordinary packet: whole in the first record, unless it spilled (then moved, counted). */
+static int tso_take_single(struct tun_linux *t, struct tso_read *r, uint32_t len)
+{
+	uint32_t first = (uint32_t)r->iov[1].iov_len;
+
+	if (len > ring_params(t->tun.tx)->max_payload ||
+	    (len > first && tun_tso_gather(r->iov + 2, r->iovcnt - 2, len - first,
+					   r->bufs[0] + first) != len - first) ||
+	    accept_vnet_hdr(&r->vh, r->bufs[0], len)) {
+		tun_count(&t->tun.c.tx_errors, 1);
+		return tso_cancel_from(t, r, 0);
+	}
+	if (len > first)
+		tun_count(&t->tun.c.tx_copied_bytes, len - first);
+	r->lens[0] = len;
+	return tso_commit(t, r, 1);
+}
+
+/*
+ * A TSO packet that does not fit the plan: copy it out, lay it out again as its own
+ * header length and segment size say (with more records if it needs them), and learn
+ * that plan for the next ones.  Returns 0, -EINVAL (drop it) or -EBADMSG.
+ */
+static int tso_relayout(struct tun_linux *t, struct tso_read *r, uint32_t len)
+{
+	uint32_t max = ring_params(t->tun.tx)->max_payload;
+	struct tun_tso_plan actual;
+	unsigned int need;
+	int ret;
+
+	if (len > TUN_TSO_SPILL)
+		return -EINVAL;
+	tun_tso_gather(r->iov + 1, r->iovcnt - 1, len, t->relay);
+	if (tun_tso_packet_plan(&r->vh, t->relay, len, &actual))
+		return -EINVAL;
+	need = tun_tso_records_for(&actual, len);
+	if (actual.hdr + actual.mss > max || need > TUN_TSO_MAX_SEGMENTS)
+		return -EINVAL;
+	ret = tso_reserve(t, r, need);
+	if (ret == -EBADMSG)
+		return ret;
+	if (r->n < need)
+		return -EINVAL;		/* the ring is full: dropped like any packet then */
+	tun_tso_scatter(&actual, t->relay, len, r->bufs);
+	tun_count(&t->tun.c.tx_copied_bytes, len);
+	t->plan = actual;
+	return 0;
+}
+
+static int tso_take_segments(struct tun_linux *t, struct tso_read *r, uint32_t len)
+{
+	struct tun_tso_plan actual;
+	int segs, ret;
+
+	segs = tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens, &actual);
+	if (segs == -EAGAIN) {
+		ret = tso_relayout(t, r, len);
+		if (ret == -EBADMSG)
+			return ret;
+		segs = ret ? ret : tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens,
+						 &actual);
+	}
+	if (segs < 0) {
+		tun_count(&t->tun.c.tx_errors, 1);
+		return tso_cancel_from(t, r, 0);
+	}
+	tun_count(&t->tun.c.tx_segmented, (uint64_t)segs);
+	return tso_commit(t, r, (unsigned int)segs);
+}
+
+/*
+ * read_one() for a TSO device.  Every read reserves the records a whole TSO packet needs
+ * under the plan, since any read may bring one (the first write of a connection does);
+ * an ordinary packet keeps the first and gives the rest back, which costs a few ring
+ * operations and no syscall.  Returns 1, 0 or -EBADMSG as read_one().
+ */
+static int read_one_tso(struct tun_linux *t)
+{
+	struct tso_read r = { .n = 0 };
+	unsigned int want = tun_tso_records_for(&t->plan, TUN_TSO_SPILL - 1);
+	ssize_t got;
+	int ret;
+
+	if (want > TUN_TSO_MAX_SEGMENTS)
+		want = TUN_TSO_MAX_SEGMENTS;
+	ret = tso_reserve(t, &r, want);
+	if (ret == -ENOBUFS)
+		return drop_one(t);
+	if (ret)
+		return ret;
+	r.iovcnt = tun_tso_layout(&t->plan, &r.vh, r.bufs, r.n, t->spill, r.iov);
+	got = readv(t->fd, r.iov, (int)r.iovcnt);
+	if (got < (ssize_t)VNET_HDR_LEN) {
+		int err = got < 0 ? errno : 0;
+
+		if (tso_cancel_from(t, &r, 0))
+			return -EBADMSG;
+		if (got == 0 || err == EAGAIN || err == EINTR)
+			return 0;
+		tun_count(&t->tun.c.tx_errors, 1);
+		return got > 0 ? 1 : 0;
+	}
+	got -= VNET_HDR_LEN;
+	if (r.vh.gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		ret = tso_take_single(t, &r, (uint32_t)got);
+	else
+		ret = tso_take_segments(t, &r, (uint32_t)got);
+	return ret ? ret : 1;
+}
+
 /* Reads up to a batch and publishes it.  Returns packets taken, or -EBADMSG. */
 static int read_batch(struct tun_linux *t)
 {
 	int n, ret = 0;
 
 	for (n = 0; n < READ_BATCH; n++) {
-		ret = read_one(t);
+		ret = t->tso ? read_one_tso(t) : read_one(t);
 		if (ret <= 0)
 			break;
 	}
@@ -303,6 +547,8 @@ static void linux_destroy(struct tun *tun)
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->scratch);
+	free(t->spill);
+	free(t->relay);
 	free(t);
 }
 
@@ -385,6 +631,10 @@ int tun_linux_new(struct tun **out, const struct tun_linux_config *config, struc
 		goto err;
 	}
 	ret = configure_link(t->tun.name, t->mtu);
+	if (ret)
+		goto err;
+	if (t->vnet_hdr)
+		ret = enable_tso(t);
 	if (ret)
 		goto err;
 	*out = &t->tun;

@@ -196,6 +196,8 @@ void tun_get_stats(const struct tun *tun, struct tun_stats *st)
 	st->tx_bytes = load(&c->tx_bytes);
 	st->tx_ring_full = load(&c->tx_ring_full);
 	st->tx_errors = load(&c->tx_errors);
+	st->tx_segmented = load(&c->tx_segmented);
+	st->tx_copied_bytes = load(&c->tx_copied_bytes);
 	st->rx_packets = load(&c->rx_packets);
 	st->rx_bytes = load(&c->rx_bytes);
 	st->rx_errors = load(&c->rx_errors);

@@ -28,6 +28,8 @@ struct tun_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_ring_full;	/* dropped: no room in the tx ring */
 	uint64_t tx_errors;	/* device read errors */
+	uint64_t tx_segmented;	/* packets cut out of the device's TSO packets (linux) */
+	uint64_t tx_copied_bytes;	/* TSO packets re-laid with a copy (linux) */
 	uint64_t rx_packets;	/* taken from the rx ring (written to the device / sunk) */
 	uint64_t rx_bytes;
 	uint64_t rx_errors;	/* device write errors */
@@ -47,7 +49,8 @@ struct tun_stats {
 struct tun_linux_config {
 	const char *name;	/* interface name, "" or NULL: let the kernel pick (tunN) */
 	uint32_t mtu;		/* 68..65535; the tx ring's max_payload must be >= mtu */
-	bool no_coalesce;	/* no IFF_VNET_HDR: one write per packet (see tun-gro.h) */
+	bool no_coalesce;	/* no IFF_VNET_HDR: one packet per read and write, no GRO
+				 * writes (tun-gro.h) nor TSO reads (tun-tso.h) */
 };
 
 struct tun_mem_config {

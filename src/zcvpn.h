@@ -124,9 +124,11 @@ struct zcvpn_config {
 	 */
 	bool no_gso;
 	/*
-	 * Linux tun: write each received packet on its own.  By default runs of TCP
-	 * segments of one flow are written as one GSO packet (IFF_VNET_HDR), so the
-	 * kernel's TCP receive path runs once per run, as GRO would on a NIC.
+	 * Linux tun: no offloads, one packet per read and per write.  By default the tun
+	 * has IFF_VNET_HDR: runs of received TCP segments of one flow are written as one
+	 * GSO packet, so the kernel's TCP receive path runs once per run, as GRO would on
+	 * a NIC; and the device claims TSO, so outgoing TCP comes as packets of up to
+	 * 64 KiB that are read straight into one record per segment.
 	 */
 	bool no_coalesce;
 	/*
@@ -194,6 +196,7 @@ struct zcvpn_stats {
 	/* tun backend */
 	uint64_t tun_tx_packets, tun_rx_packets;
 	uint64_t tun_tx_ring_full, tun_errors;
+	uint64_t tun_tx_segmented;		/* packets cut from the tun's TSO packets */
 	uint64_t tun_rx_writes;			/* device writes, */
 	uint64_t tun_rx_coalesced;		/* and packets that shared one */
 	uint64_t ring_skipped_non_ip;

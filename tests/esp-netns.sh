@@ -3,7 +3,8 @@
 # A real tunnel: two network namespaces joined by a veth pair, zcvpn serve in one and
 # zcvpn connect in the other, each on a real tun device.  Ping crosses the tunnel, then
 # 32 MB go through it over TCP and their SHA-256 is checked at the far end; both ends
-# must report copied_bytes 0.  Needs root; uses only the namespaces it creates.
+# must report copied_bytes 0, the receiving tun must have taken the data in GSO runs and
+# the sending one given it as TSO packets.  Needs root; uses only the namespaces it creates.
 set -u
 builddir=${top_builddir:-.}
 srcdir=${srcdir:-.}
@@ -98,5 +99,9 @@ coalesced=$(sed -n 's/^stat tun_rx_coalesced //p' "$work/server.out")
 rx=$(sed -n 's/^stat tun_rx_packets //p' "$work/server.out")
 [ "${coalesced:-0}" -gt 0 ] || fail "server tun coalesced nothing (${writes:-?} writes for ${rx:-?} packets)"
 echo "ok: server tun wrote $rx packets in $writes writes ($coalesced coalesced)"
+# And the client's tun handed the bulk data over as TSO packets, cut up in the ring.
+segmented=$(sed -n 's/^stat tun_tx_segmented //p' "$work/client.out")
+[ "${segmented:-0}" -gt 0 ] || fail "client tun read no TSO packets"
+echo "ok: client tun cut $segmented packets out of TSO packets"
 echo "ok: ping, 32 MB TCP through the tunnel at $rate $unit, sha256 matches, copied_bytes 0 both ends"
 echo "script: PASS esp-netns"

@@ -189,7 +189,7 @@ for d in ("fwd", "rev"):
     print("  %-20s throughput %.2fx   CPU per GB %.2fx" % (names[d], z[1] / o[1], z[2] / o[2]))
 PY
 echo "zcvpn copied_bytes: $copied (of which over CSTP before DTLS was up: $cstp)"
-grep -E '^stat (tx_packets|rx_packets|tx_errors|rx_ring_full|rx_bad_icv|rx_replay|tun_tx_ring_full|tun_errors|tun_rx_writes|tun_rx_coalesced|send_calls|recv_calls) ' \
+grep -E '^stat (tx_packets|rx_packets|tx_errors|rx_ring_full|rx_bad_icv|rx_replay|tun_tx_ring_full|tun_errors|tun_rx_writes|tun_rx_coalesced|tun_tx_segmented|send_calls|recv_calls) ' \
 	"$OC_DIR/zcvpn.out" | tr '\n' ' '
 echo
 [ "$copied" -eq "$cstp" ] || fail "zcvpn copied $copied bytes, $((copied - cstp)) of them on the DTLS path"
