@@ -57,6 +57,9 @@ int inet_csum_finish(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset
 	if (start > len || offset > len - start || len - start - offset < 2)
 		return -EINVAL;
 	csum = (uint16_t)~inet_csum_fold(inet_csum_add(0, pkt + start, len - start));
+	/* As the kernel's skb_checksum_help(): for UDP a zero would mean "no checksum". */
+	if (!csum)
+		csum = 0xffff;
 	memcpy(pkt + start + offset, &csum, 2);
 	return 0;
 }

@@ -30,8 +30,8 @@ uint64_t inet_csum_pseudo(const uint8_t *ip, uint8_t protocol, uint32_t l4_len);
 /*
  * Completes a checksum left partial (CHECKSUM_PARTIAL, virtio's NEEDS_CSUM): the field at
  * start + offset holds the pseudo-header sum; sums from start to the end of the packet
- * and stores the complement there.  Returns 0, or -EINVAL when the field or start lies
- * outside the packet.
+ * and stores the complement there (0xffff for a zero, which UDP reserves for "none").
+ * Returns 0, or -EINVAL when the field or start lies outside the packet.
  */
 int inet_csum_finish(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset);
 

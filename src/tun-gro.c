@@ -8,15 +8,7 @@
 
 #include "proto/byteorder.h"
 #include "src/inet-csum.h"
-
-enum {
-	IPV4_HDR = 20,
-	IPV6_HDR = 40,
-	TCP_HDR = 20,
-	TCP_CSUM_OFFSET = 16,
-	PROTO_TCP = 6,
-	TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10,
-};
+#include "src/inet-wire.h"
 
 /* What tun_gro_plan needs to know about one TCP segment; the headers stay in place. */
 struct segment {

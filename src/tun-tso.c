@@ -9,14 +9,9 @@
 
 #include "proto/byteorder.h"
 #include "src/inet-csum.h"
+#include "src/inet-wire.h"
 
 enum {
-	IPV4_HDR = 20,
-	IPV6_HDR = 40,
-	TCP_HDR = 20,
-	TCP_CSUM_OFFSET = 16,
-	PROTO_TCP = 6,
-	TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_CWR = 0x80,
 	GUESS_HDR = IPV4_HDR + TCP_HDR + 12,	/* TCP timestamps, as Linux sends them */
 };
 

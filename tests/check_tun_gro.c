@@ -24,43 +24,13 @@
 #include "proto/byteorder.h"
 #include "src/inet-csum.h"
 #include "src/tun-gro.h"
+#include "tests/inet-ref.h"
 
 enum {
 	MAX_PKTS = 80,			/* per table row */
 	MAX_RUNS = 8,			/* expected writes per row, 0-terminated */
 	VNET_LEN = 10,			/* the legacy virtio_net_hdr on the wire */
 };
-
-enum tcp_flag {
-	FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10, URG = 0x20, ECE = 0x40,
-	CWR = 0x80,
-};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- reference checksum --------------------------------------------------------------- */
-
-/* RFC 1071 the slow, obvious way: big-endian words, an odd last byte padded with zero. */
-static uint64_t ref_sum(uint64_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i += 2)
-		sum += (uint64_t)p[i] << 8 | (i + 1 < len ? p[i + 1] : 0);
-	return sum;
-}
-
-static uint16_t ref_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static uint64_t ref_pseudo(const uint8_t *ip, uint8_t proto, uint32_t l4_len)
-{
-	if (ip[0] >> 4 == 6)
-		return ref_sum(0, ip + 8, 32) + (l4_len >> 16) + (l4_len & 0xffff) + proto;
-	return ref_sum(0, ip + 12, 8) + proto + l4_len;
-}
 
 /* A native-order 16-bit result as it lies in memory, read as a big-endian word. */
 static uint16_t wire(uint16_t native)
@@ -1341,6 +1311,19 @@ START_TEST(test_csum_finish_range)
 }
 END_TEST
 
+/* A sum that complements to zero is stored as 0xffff: UDP reserves zero for "none". */
+START_TEST(test_csum_finish_zero)
+{
+	uint8_t p[4] = { 0xff, 0xff, 0x00, 0x00 };
+
+	ck_assert_int_eq(inet_csum_finish(p, sizeof(p), 0, 2), 0);
+	ck_assert_uint_eq(p[2], 0xff);
+	ck_assert_uint_eq(p[3], 0xff);
+	/* And it still verifies, 0xffff being the other zero. */
+	ck_assert_uint_eq(ref_fold(ref_sum(0, p, sizeof(p))), 0xffff);
+}
+END_TEST
+
 static Suite *tun_gro_suite(void)
 {
 	Suite *s = suite_create("tun_gro");
@@ -1355,6 +1338,7 @@ static Suite *tun_gro_suite(void)
 	tcase_add_loop_test(tc, test_csum_tcp_segment, 0, 2 * ARRAY_SIZE(seg_plens));
 	tcase_add_loop_test(tc, test_csum_udp_finish, 0, 2);
 	tcase_add_loop_test(tc, test_csum_finish_range, 0, ARRAY_SIZE(finish_table));
+	tcase_add_test(tc, test_csum_finish_zero);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("gro");
