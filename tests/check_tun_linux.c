@@ -863,6 +863,28 @@ static void wait_rx_packets(struct tun *tun, uint64_t n, struct tun_stats *st)
 	ck_assert_uint_eq(st->rx_packets, n);
 }
 
+/* A listener on local:TCP_LISTEN_PORT; address reuse, as earlier rows' may linger. */
+static int tcp_listen(const struct family *fam)
+{
+	int lfd = socket(fam->af, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	ck_assert_msg(lfd >= 0, "socket: %s", strerror(errno));
+	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	bind_local(fam, lfd, TCP_LISTEN_PORT);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	return lfd;
+}
+
+/* Closes with a reset, not a FIN: no connection state outlives the row. */
+static void tcp_abort(int s)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_LINGER, &abort_close,
+				    sizeof(abort_close)), 0);
+	close(s);
+}
+
 /*
  * The three-way handshake from peer:port with lfd listening on local:TCP_LISTEN_PORT: SYN
  * in an rx record, the SYN-ACK off the tx ring, the ACK back.  Returns the accepted
@@ -1101,21 +1123,16 @@ START_TEST(test_tcp_rx_coalescing)
 	/* A connection of its own per row: an earlier row's may linger in the namespace. */
 	uint16_t port = (uint16_t)(TCP_PEER_PORT + _i);
 	uint32_t want = tcp_row_readable(row), sent, writes, coalesced;
-	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
 	struct tun_stats before, st;
 	struct pollfd pfd;
 	struct fixture f;
 	uint32_t ack;
-	int lfd, s, one = 1;
+	int lfd, s;
 
 	if (family_missing(fam))
 		return;
 	fixture_up(&f, &tx_params, fam, row->no_coalesce);
-	lfd = socket(fam->af, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_msg(lfd >= 0, "socket: %s", strerror(errno));
-	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	bind_local(fam, lfd, TCP_LISTEN_PORT);
-	ck_assert_int_eq(listen(lfd, 1), 0);
+	lfd = tcp_listen(fam);
 	s = tcp_accept_peer(fam, port, &f, lfd, &ack, &before);
 
 	sent = send_tcp_burst(fam, port, f.rx, row, ack);
@@ -1144,10 +1161,7 @@ START_TEST(test_tcp_rx_coalescing)
 		ck_assert_uint_eq(st.rx_coalesced - before.rx_coalesced, coalesced);
 		ck_assert_uint_eq(st.rx_writes - before.rx_writes, writes);
 	}
-	/* A reset, not a FIN: no connection state outlives the row. */
-	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_LINGER, &abort_close,
-				    sizeof(abort_close)), 0);
-	close(s);
+	tcp_abort(s);
 	close(lfd);
 	fixture_down(&f);
 }
@@ -1220,12 +1234,11 @@ START_TEST(test_tcp_tx_segmentation)
 	uint16_t port = (uint16_t)(TCP_PEER_PORT + 64 + _i);
 	enum { BURST = 8 * TCP_MSS };
 	static uint8_t out[2 * BURST], got[2 * BURST];
-	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
 	struct tun_stats st, first;
 	struct tcp_seg ack_seg;
 	struct fixture f;
 	uint32_t base;
-	int lfd, s, one = 1;
+	int lfd, s;
 
 	if (family_missing(fam))
 		return;
@@ -1233,11 +1246,7 @@ START_TEST(test_tcp_tx_segmentation)
 		out[i] = (uint8_t)(i * 13 + i / 509 + 5);
 	memset(got, 0, sizeof(got));
 	fixture_up(&f, &tx_params, fam, no_coalesce);
-	lfd = socket(fam->af, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_msg(lfd >= 0, "socket: %s", strerror(errno));
-	ck_assert_int_eq(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	bind_local(fam, lfd, TCP_LISTEN_PORT);
-	ck_assert_int_eq(listen(lfd, 1), 0);
+	lfd = tcp_listen(fam);
 	s = tcp_accept_peer(fam, port, &f, lfd, &base, &st);
 
 	ck_assert_int_eq(write(s, out, BURST), BURST);
@@ -1262,9 +1271,7 @@ START_TEST(test_tcp_tx_segmentation)
 		ck_assert_uint_gt(st.tx_segmented, first.tx_segmented);
 		ck_assert_uint_eq(st.tx_copied_bytes, first.tx_copied_bytes);
 	}
-	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_LINGER, &abort_close,
-				    sizeof(abort_close)), 0);
-	close(s);
+	tcp_abort(s);
 	close(lfd);
 	fixture_down(&f);
 }
