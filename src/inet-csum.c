@@ -9,13 +9,26 @@
 uint64_t inet_csum_add(uint64_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	uint32_t w;
+	uint64_t acc = 0, carries = 0, w;
+	uint32_t w32;
 	uint16_t h;
 
-	/* 32-bit words into a 64-bit sum: no carry is lost below 2^32 words. */
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w, p, 4);
-		sum += w;
+	/*
+	 * Ones' complement addition is byte-order independent and associative, so the
+	 * bulk goes 8 bytes per add, the carries out of bit 63 counted apart (they are
+	 * worth 1 each once folded: 2^64 = 1 mod 2^16 - 1).  This runs once per segment
+	 * of every TSO packet, so it is worth the twice-faster loop.
+	 */
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		carries += __builtin_add_overflow(acc, w, &acc);
+	}
+	sum += (acc & 0xffffffffu) + (acc >> 32) + carries;
+	if (len >= 4) {
+		memcpy(&w32, p, 4);
+		sum += w32;
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&h, p, 2);
