@@ -88,7 +88,7 @@ static void usage(FILE *f)
 		"  --no-coalesce           no tun offloads: one packet per read and per write,\n"
 		"                          instead of GSO runs in and TSO packets out (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
-		"                          socket and the tun (0..1000, default 100; 0: off)\n"
+		"                          socket and the tun (0..1000, default 500; 0: off)\n"
 		"\n"
 		"It prints the session (address, MTU, DTLS suite), then at the end every counter\n"
 		"as 'stat NAME VALUE' lines.  Exit status: 0 clean disconnect, 1 the session\n"
@@ -133,14 +133,16 @@ static int parse_number(const char *s, unsigned long min, unsigned long max, uns
 
 static int parse_opts(int argc, char **argv, struct ac_opts *o)
 {
+	struct zcvpn_config defaults;
 	int c;
 
+	zcvpn_config_init(&defaults);
 	memset(o, 0, sizeof(*o));
 	o->tun_name = "zcvpn0";
 	o->base_mtu = DEFAULT_BASE_MTU;
 	o->timeout_s = DEFAULT_TIMEOUT_S;
-	o->batch = 32;
-	o->moderation_us = 100;
+	o->batch = defaults.batch;
+	o->moderation_us = defaults.moderation_us;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		int bad = 0;

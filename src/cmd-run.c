@@ -63,7 +63,7 @@ static void usage(FILE *f, bool server)
 		"  --no-coalesce           no tun offloads: one packet per read and per write,\n"
 		"                          instead of GSO runs in and TSO packets out (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
-		"                          socket and the tun (0..1000, default 100; 0: off)\n"
+		"                          socket and the tun (0..1000, default 500; 0: off)\n"
 		"  --ring-size BYTES       per ring, power of two (default 4194304)\n"
 		"In-memory traffic (default tun):\n"
 		"  --count N               packets to send (default %s)\n"

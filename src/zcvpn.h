@@ -135,7 +135,7 @@ struct zcvpn_config {
 	 * Interrupt moderation, as a NIC's adaptive rx-usecs: while more than two packets
 	 * per wait flow, wait this long between looks at the socket and the tun, so each
 	 * wakeup moves a batch (and the tun writes coalesce).  0..1000 microseconds;
-	 * default 100; 0: off.  Light traffic never waits.  See
+	 * default 500; 0: off.  Light traffic never waits.  See
 	 * zcvpn_engine_moderation_us().
 	 */
 	unsigned moderation_us;

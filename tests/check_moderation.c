@@ -27,6 +27,8 @@ static const struct {
 	{ "window not over", 100, { { 500, 500, 0 }, { 0, 499, 0 }, { 0, 1, 100 } } },
 	{ "off", 0, { { 5000, 1000, 0 }, { 5000, 1000, 0 } } },
 	{ "1 ms wait", 1000, { { 3, 1000, 1000 }, { 1, 1000, 0 } } },
+	/* The default: a 4,000 packet/s stream (a 45 Mbit/s download) is where it starts. */
+	{ "default 500 us", 500, { { 4, 1000, 500 }, { 3, 1000, 0 }, { 40, 1000, 500 } } },
 };
 
 START_TEST(test_moderation_rule)

@@ -6,12 +6,15 @@
 # IPERF_SECONDS (default 5) in each direction: client->server, then server->client (-R).
 # For every run it records the throughput (iperf3 -J end.sum_received) and the client
 # process's CPU time (utime+stime from /proc/PID/stat, all threads) over the run,
-# divided by the GB received in that run.  It prints both clients side by side with the
-# ratios zcvpn/openconnect.  The figures are information, not pass/fail criteria; the
+# divided by the GB received in that run, and the latency under that load: ping through
+# the tunnel every 10 ms while iperf3 runs (moderation trades some latency for CPU, so
+# both belong in one table).  It prints both clients side by side with the ratios
+# zcvpn/openconnect.  The figures are information, not pass/fail criteria; the
 # script fails if a client cannot connect or disconnect, or if zcvpn copies anything on
 # the DTLS path (its copied_bytes must be what went over CSTP before DTLS was up, if
 # anything).  zcvpn disconnects (SIGINT, bounded wait, server's tun gone) before openconnect
-# connects.  The binary is $ZCVPN, default ./zcvpn (the build directory under make check).
+# connects.  The binary is $ZCVPN, default ./zcvpn (the build directory under make check);
+# $ZCVPN_ARGS adds options to its command line (say --moderation 0, to compare).
 set -u
 builddir=${top_builddir:-.}
 srcdir=${srcdir:-.}
@@ -30,8 +33,10 @@ zc_tun=zcvtun0
 oc_tun=zoctun0
 client_pid=
 iperf_srv_pid=
+ping_pid=
 cleanup() {
 	[ -n "$iperf_srv_pid" ] && kill "$iperf_srv_pid" 2>/dev/null
+	[ -n "$ping_pid" ] && kill "$ping_pid" 2>/dev/null
 	if [ -n "$client_pid" ]; then
 		kill -INT "$client_pid" 2>/dev/null
 		for _ in $(seq 30); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
@@ -80,8 +85,14 @@ wait_server_idle() {
 	return 1
 }
 
-# run_iperf LABEL DIR PID [-R]: one iperf3 run through the tunnel; appends
-# "LABEL DIR bytes bits_per_second cpu_ticks tcp_retransmits" to $OC_DIR/results.
+# ping_avg FILE: the average RTT in ms of a ping summary, or -1 if none came back.
+ping_avg() {
+	awk -F/ '/^rtt/ {print $5; found = 1} END {if (!found) print -1}' "$1"
+}
+
+# run_iperf LABEL DIR PID [-R]: one iperf3 run through the tunnel, with ping every 10 ms
+# from 0.5 s in to 1 s before its end; appends "LABEL DIR bytes bits_per_second cpu_ticks
+# tcp_retransmits ping_avg_ms" to $OC_DIR/results.
 run_iperf() {
 	local label=$1 dir=$2 pid=$3 t0 t1
 	shift 3
@@ -92,23 +103,28 @@ run_iperf() {
 		ip netns exec "$OC_NS_SRV" ss -ltn 2>/dev/null | grep -q "$OC_SERVER_TUN_IP:5201 " && break
 		sleep 0.1
 	done
+	(sleep 0.5; exec ip netns exec "$OC_NS_CLI" ping -q -n -i 0.01 -c $((secs * 100 - 150)) \
+		-w $((secs + 2)) "$OC_SERVER_TUN_IP") >"$OC_DIR/ping-$label-$dir.log" 2>&1 &
+	ping_pid=$!
 	t0=$(ticks "$pid")
 	oc_in_client timeout $((secs + 30)) iperf3 -c "$OC_SERVER_TUN_IP" --connect-timeout 5000 \
 		-t "$secs" -J "$@" >"$OC_DIR/iperf-$label-$dir.json" 2>"$OC_DIR/iperf-c-$label-$dir.log" ||
 		fail "$label: iperf3 $dir failed"
 	t1=$(ticks "$pid")
+	wait "$ping_pid"	# bounded by its -w
+	ping_pid=
 	[ -n "$t0" ] && [ -n "$t1" ] || fail "$label: the client process went away during iperf3 $dir"
 	for _ in $(seq 50); do kill -0 "$iperf_srv_pid" 2>/dev/null || break; sleep 0.1; done
 	kill "$iperf_srv_pid" 2>/dev/null
 	wait "$iperf_srv_pid" 2>/dev/null
 	iperf_srv_pid=
 	python3 - "$OC_DIR/iperf-$label-$dir.json" "$label" "$dir" $((t1 - t0)) \
-		>>"$OC_DIR/results" <<'PY' || fail "$label: cannot read iperf3 $dir result"
+		"$(ping_avg "$OC_DIR/ping-$label-$dir.log")" >>"$OC_DIR/results" <<'PY' || fail "$label: cannot read iperf3 $dir result"
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
 r, s = e["sum_received"], e["sum_sent"]
 print(sys.argv[2], sys.argv[3], r["bytes"], r["bits_per_second"], sys.argv[4],
-      s.get("retransmits", -1))
+      s.get("retransmits", -1), sys.argv[5])
 PY
 }
 
@@ -119,7 +135,7 @@ oc_setup || fail "ocserv setup"
 # Not through the oc_in_client function (a background function is a subshell): ip netns
 # exec execs its command, so $! is zcvpn's own PID.  --duration bounds it.
 ip netns exec "$OC_NS_CLI" "$zcvpn" connect --protocol anyconnect --servercert "$OC_PIN" --user "$OC_USER" \
-	--passwd-on-stdin --tun "$zc_tun" --duration $((4 * secs + 120)) "$OC_URL" \
+	--passwd-on-stdin --tun "$zc_tun" ${ZCVPN_ARGS:-} --duration $((4 * secs + 120)) "$OC_URL" \
 	<<<"$OC_PASS" >"$OC_DIR/zcvpn.out" 2>"$OC_DIR/zcvpn-err.log" &
 client_pid=$!
 sleep 0.1
@@ -132,7 +148,7 @@ done
 grep -q 'DTLS up after' "$OC_DIR/zcvpn.out" || fail "zcvpn did not bring up DTLS"
 grep -m1 'DTLS up after' "$OC_DIR/zcvpn.out"
 wait_route "$zc_tun" || fail "zcvpn: no route to $OC_SERVER_TUN_IP via $zc_tun"
-oc_in_client ping -c 3 -i 0.2 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/ping-zcvpn.log" 2>&1 ||
+oc_in_client ping -n -c 20 -i 0.05 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/ping-zcvpn.log" 2>&1 ||
 	fail "zcvpn: ping through the tunnel"
 run_iperf zcvpn fwd "$client_pid"
 run_iperf zcvpn rev "$client_pid" -R
@@ -157,7 +173,7 @@ client_pid=$(cat "$OC_DIR/oc.pid")
 grep -q 'Established DTLS connection' "$OC_DIR/openconnect.log" || fail "openconnect: no DTLS"
 grep -o 'Ciphersuite (DTLS.*' "$OC_DIR/openconnect.log"
 wait_route "$oc_tun" || fail "openconnect: no route to $OC_SERVER_TUN_IP via $oc_tun"
-oc_in_client ping -c 3 -i 0.2 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/ping-openconnect.log" 2>&1 ||
+oc_in_client ping -n -c 20 -i 0.05 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/ping-openconnect.log" 2>&1 ||
 	fail "openconnect: ping through the tunnel"
 run_iperf openconnect fwd "$client_pid"
 run_iperf openconnect rev "$client_pid" -R
@@ -167,26 +183,30 @@ client_pid=
 
 # --- report ---
 echo "iperf3 TCP, $secs s per direction, same ocserv; CPU = client process utime+stime"
-python3 - "$OC_DIR/results" "$hz" <<'PY' || fail "report"
+python3 - "$OC_DIR/results" "$hz" "$(ping_avg "$OC_DIR/ping-zcvpn.log")" \
+	"$(ping_avg "$OC_DIR/ping-openconnect.log")" <<'PY' || fail "report"
 import sys
 hz = int(sys.argv[2])
+idle = {"zcvpn": float(sys.argv[3]), "openconnect": float(sys.argv[4])}
 r = {}
 for line in open(sys.argv[1]):
-    label, d, nbytes, bps, t, retr = line.split()
+    label, d, nbytes, bps, t, retr, ping = line.split()
     gb = int(nbytes) / 1e9
     r[label, d] = (int(nbytes), float(bps) / 1e6, (int(t) / hz) / gb if gb else float("inf"),
-                   int(retr))
+                   int(retr), float(ping))
 names = {"fwd": "client->server", "rev": "server->client (-R)"}
-print("%-12s %-20s %10s %10s %12s %8s" % ("client", "direction", "MB", "Mbit/s", "CPU s/GB",
-                                           "TCP retr"))
+print("%-12s %-20s %9s %9s %9s %9s %9s" % ("client", "direction", "MB", "Mbit/s", "CPU s/GB",
+                                          "TCP retr", "ping ms"))
 for label in ("zcvpn", "openconnect"):
+    print("%-12s %-20s %9s %9s %9s %9s %9.2f" % (label, "idle", "", "", "", "", idle[label]))
     for d in ("fwd", "rev"):
-        b, m, c, n = r[label, d]
-        print("%-12s %-20s %10.1f %10.1f %12.2f %8d" % (label, names[d], b / 1e6, m, c, n))
-print("ratio zcvpn/openconnect:")
+        b, m, c, n, p = r[label, d]
+        print("%-12s %-20s %9.1f %9.1f %9.2f %9d %9.2f" % (label, names[d], b / 1e6, m, c, n, p))
+print("ratio zcvpn/openconnect (ping: average RTT through the tunnel under that load):")
 for d in ("fwd", "rev"):
     z, o = r["zcvpn", d], r["openconnect", d]
-    print("  %-20s throughput %.2fx   CPU per GB %.2fx" % (names[d], z[1] / o[1], z[2] / o[2]))
+    print("  %-20s throughput %.2fx   CPU per GB %.2fx   ping %.2fx" %
+          (names[d], z[1] / o[1], z[2] / o[2], z[4] / o[4] if o[4] > 0 else float("inf")))
 PY
 echo "zcvpn copied_bytes: $copied (of which over CSTP before DTLS was up: $cstp)"
 grep -E '^stat (tx_packets|rx_packets|tx_errors|rx_ring_full|rx_bad_icv|rx_replay|tun_tx_ring_full|tun_errors|tun_rx_writes|tun_rx_coalesced|tun_tx_segmented|send_calls|recv_calls) ' \
