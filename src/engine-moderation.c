@@ -14,6 +14,7 @@
 
 #include "src/engine.h"
 
+#include <poll.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -46,7 +47,9 @@ void engine_moderation_wait(const struct zcvpn_engine *e)
 {
 	unsigned int us = zcvpn_engine_moderation_us(e);
 	struct timespec ts = { 0, (long)us * 1000 };
+	struct pollfd stop = { .fd = e->stop_fd, .events = POLLIN };
 
+	/* A ppoll on the stop eventfd, not a nanosleep: zcvpn_engine_stop() need not wait. */
 	if (us)
-		nanosleep(&ts, NULL);
+		ppoll(&stop, 1, &ts, NULL);
 }

@@ -132,7 +132,7 @@ uint64_t engine_now_ns(void);
 
 /* engine-moderation.c: counts packets moved by one process() call at time now. */
 void engine_moderation_account(struct zcvpn_engine *e, unsigned int moved, uint64_t now);
-/* The engine thread's side of it: sleeps zcvpn_engine_moderation_us(). */
+/* The engine thread's side of it: sleeps zcvpn_engine_moderation_us(), or until a stop. */
 void engine_moderation_wait(const struct zcvpn_engine *e);
 
 /* engine.c: writes a message into errbuf (if any) and returns err. */
