@@ -90,12 +90,22 @@ ping_avg() {
 	awk -F/ '/^rtt/ {print $5; found = 1} END {if (!found) print -1}' "$1"
 }
 
+# udp_drops NS: the namespace's UDP datagrams dropped for a full receive buffer so far.
+udp_drops() {
+	ip netns exec "$1" awk '$1 == "Udp:" && !n {for (i = 2; i <= NF; i++) f[$i] = i; n = 1; next}
+		$1 == "Udp:" {print $f["RcvbufErrors"]}' /proc/net/snmp
+}
+
 # run_iperf LABEL DIR PID [-R]: one iperf3 run through the tunnel, with ping every 10 ms
 # from 0.5 s in to 1 s before its end; appends "LABEL DIR bytes bits_per_second cpu_ticks
-# tcp_retransmits ping_avg_ms" to $OC_DIR/results.
+# tcp_retransmits ping_avg_ms udp_drops" to $OC_DIR/results, where udp_drops are those
+# of the receiving end's namespace (the server's for client->server): where the tunnel's
+# datagrams were lost, which the inner TCP then retransmits.
 run_iperf() {
-	local label=$1 dir=$2 pid=$3 t0 t1
+	local label=$1 dir=$2 pid=$3 t0 t1 rx_ns d0 d1
 	shift 3
+	rx_ns=$OC_NS_SRV
+	[ "${1:-}" = -R ] && rx_ns=$OC_NS_CLI
 	ip netns exec "$OC_NS_SRV" timeout $((secs + 40)) iperf3 -s -1 -B "$OC_SERVER_TUN_IP" \
 		>"$OC_DIR/iperf-s-$label-$dir.log" 2>&1 &
 	iperf_srv_pid=$!
@@ -106,11 +116,13 @@ run_iperf() {
 	(sleep 0.5; exec ip netns exec "$OC_NS_CLI" ping -q -n -i 0.01 -c $((secs * 100 - 150)) \
 		-w $((secs + 2)) "$OC_SERVER_TUN_IP") >"$OC_DIR/ping-$label-$dir.log" 2>&1 &
 	ping_pid=$!
+	d0=$(udp_drops "$rx_ns")
 	t0=$(ticks "$pid")
 	oc_in_client timeout $((secs + 30)) iperf3 -c "$OC_SERVER_TUN_IP" --connect-timeout 5000 \
 		-t "$secs" -J "$@" >"$OC_DIR/iperf-$label-$dir.json" 2>"$OC_DIR/iperf-c-$label-$dir.log" ||
 		fail "$label: iperf3 $dir failed"
 	t1=$(ticks "$pid")
+	d1=$(udp_drops "$rx_ns")
 	wait "$ping_pid"	# bounded by its -w
 	ping_pid=
 	[ -n "$t0" ] && [ -n "$t1" ] || fail "$label: the client process went away during iperf3 $dir"
@@ -119,12 +131,12 @@ run_iperf() {
 	wait "$iperf_srv_pid" 2>/dev/null
 	iperf_srv_pid=
 	python3 - "$OC_DIR/iperf-$label-$dir.json" "$label" "$dir" $((t1 - t0)) \
-		"$(ping_avg "$OC_DIR/ping-$label-$dir.log")" >>"$OC_DIR/results" <<'PY' || fail "$label: cannot read iperf3 $dir result"
+		"$(ping_avg "$OC_DIR/ping-$label-$dir.log")" $((d1 - d0)) >>"$OC_DIR/results" <<'PY' || fail "$label: cannot read iperf3 $dir result"
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
 r, s = e["sum_received"], e["sum_sent"]
 print(sys.argv[2], sys.argv[3], r["bytes"], r["bits_per_second"], sys.argv[4],
-      s.get("retransmits", -1), sys.argv[5])
+      s.get("retransmits", -1), sys.argv[5], sys.argv[6])
 PY
 }
 
@@ -182,7 +194,10 @@ wait_gone "$client_pid" || fail "openconnect did not exit on SIGINT"
 client_pid=
 
 # --- report ---
-echo "iperf3 TCP, $secs s per direction, same ocserv; CPU = client process utime+stime"
+# The inner TCP's congestion control shapes the result (BBR tolerates ocserv's socket
+# drops, CUBIC backs off on them), so the report names it.
+cc=$(oc_in_client sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null || echo unknown)
+echo "iperf3 TCP ($cc), $secs s per direction, same ocserv; CPU = client process utime+stime"
 python3 - "$OC_DIR/results" "$hz" "$(ping_avg "$OC_DIR/ping-zcvpn.log")" \
 	"$(ping_avg "$OC_DIR/ping-openconnect.log")" <<'PY' || fail "report"
 import sys
@@ -190,18 +205,21 @@ hz = int(sys.argv[2])
 idle = {"zcvpn": float(sys.argv[3]), "openconnect": float(sys.argv[4])}
 r = {}
 for line in open(sys.argv[1]):
-    label, d, nbytes, bps, t, retr, ping = line.split()
+    label, d, nbytes, bps, t, retr, ping, drops = line.split()
     gb = int(nbytes) / 1e9
     r[label, d] = (int(nbytes), float(bps) / 1e6, (int(t) / hz) / gb if gb else float("inf"),
-                   int(retr), float(ping))
+                   int(retr), float(ping), int(drops))
 names = {"fwd": "client->server", "rev": "server->client (-R)"}
-print("%-12s %-20s %9s %9s %9s %9s %9s" % ("client", "direction", "MB", "Mbit/s", "CPU s/GB",
-                                          "TCP retr", "ping ms"))
+print("%-12s %-20s %8s %8s %8s %8s %8s %8s" % ("client", "direction", "MB", "Mbit/s",
+                                              "CPU s/GB", "TCP retr", "UDP drop", "ping ms"))
 for label in ("zcvpn", "openconnect"):
-    print("%-12s %-20s %9s %9s %9s %9s %9.2f" % (label, "idle", "", "", "", "", idle[label]))
+    print("%-12s %-20s %8s %8s %8s %8s %8s %8.2f" % (label, "idle", "", "", "", "", "",
+                                                   idle[label]))
     for d in ("fwd", "rev"):
-        b, m, c, n, p = r[label, d]
-        print("%-12s %-20s %9.1f %9.1f %9.2f %9d %9.2f" % (label, names[d], b / 1e6, m, c, n, p))
+        b, m, c, n, p, u = r[label, d]
+        print("%-12s %-20s %8.1f %8.1f %8.2f %8d %8d %8.2f" % (label, names[d], b / 1e6, m, c, n,
+                                                             u, p))
+print("UDP drop: datagrams the receiving end's socket dropped (full buffer) during the run")
 print("ratio zcvpn/openconnect (ping: average RTT through the tunnel under that load):")
 for d in ("fwd", "rev"):
     z, o = r["zcvpn", d], r["openconnect", d]
