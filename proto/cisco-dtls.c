@@ -32,7 +32,8 @@ struct cisco_dtls {
 	bool lib_path;			/* the suite has no fast path: library record calls */
 	bool engaged;			/* server: a ClientHello started this session */
 	enum cisco_dtls_state state;
-	int error;
+	int error;			/* why it last failed; 0 once up again */
+	uint64_t failed_ns;		/* when it did: a client redials redial_ms later */
 	unsigned suite;
 	/*
 	 * Timers run at tick granularity: the data path only counts authenticated records
@@ -43,6 +44,7 @@ struct cisco_dtls {
 	uint64_t seen_rx_auth, seen_tx_records;
 	uint64_t last_rx_ns, last_tx_ns, last_dpd_ns;
 	struct cisco_dtls_stats stats;
+	struct dtls_record_stats retired;	/* of the records of sessions before a redial */
 	uint8_t ctrl[CTRL_ROOM];
 };
 
@@ -114,12 +116,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void fail(struct cisco_dtls *c, int err)
+static void fail(struct cisco_dtls *c, int err, uint64_t now)
 {
 	if (c->state == CISCO_DTLS_FAILED || c->state == CISCO_DTLS_CLOSED)
 		return;
 	c->state = CISCO_DTLS_FAILED;
 	c->error = err;
+	c->failed_ns = now;
 }
 
 /* ---- handshake -------------------------------------------------------------------- */
@@ -161,7 +164,53 @@ static int take_over(struct cisco_dtls *c, uint64_t now_ns)
 	if (ret)
 		return ret;
 	c->state = CISCO_DTLS_UP;
+	c->error = 0;
 	c->last_rx_ns = c->last_tx_ns = now_ns;
+	return 0;
+}
+
+/* Adds a record layer's counters to sum: they outlive its session (stats only grow). */
+static void retire_record_stats(struct dtls_record_stats *sum, const struct dtls_record_stats *s)
+{
+	sum->rx_packets += s->rx_packets;
+	sum->rx_bytes += s->rx_bytes;
+	sum->rx_to_library += s->rx_to_library;
+	sum->rx_short += s->rx_short;
+	sum->rx_bad_version += s->rx_bad_version;
+	sum->rx_bad_epoch += s->rx_bad_epoch;
+	sum->rx_bad_length += s->rx_bad_length;
+	sum->rx_oversize += s->rx_oversize;
+	sum->rx_replay += s->rx_replay;
+	sum->rx_too_old += s->rx_too_old;
+	sum->rx_bad_tag += s->rx_bad_tag;
+	sum->rx_bad_padding += s->rx_bad_padding;
+	sum->tx_packets += s->tx_packets;
+	sum->tx_bytes += s->tx_bytes;
+	sum->tx_no_room += s->tx_no_room;
+	sum->tx_too_big += s->tx_too_big;
+	sum->tx_seq_exhausted += s->tx_seq_exhausted;
+}
+
+/*
+ * Replaces the library session with a fresh one from the same configuration, ready to
+ * handshake (client) or listen (server), and drops the old session's record state.
+ */
+static int fresh_session(struct cisco_dtls *c)
+{
+	struct dtls_session *fresh;
+	int ret = dtls_session_new(&fresh, &c->cfg.dtls);
+
+	if (ret)
+		return ret;
+	dtls_session_free(c->session);
+	c->session = fresh;
+	if (c->record)
+		retire_record_stats(&c->retired, dtls_record_stats(c->record));
+	dtls_record_free(c->record);
+	c->record = NULL;
+	c->lib_path = false;
+	c->engaged = false;
+	c->state = CISCO_DTLS_HANDSHAKE;
 	return 0;
 }
 
@@ -171,16 +220,29 @@ static int take_over(struct cisco_dtls *c, uint64_t now_ns)
  */
 static int restart_listening(struct cisco_dtls *c)
 {
-	struct dtls_session *fresh;
-	int ret = dtls_session_new(&fresh, &c->cfg.dtls);
+	int ret = fresh_session(c);
 
-	if (ret)
-		return ret;
-	dtls_session_free(c->session);
-	c->session = fresh;
-	c->engaged = false;
-	c->stats.handshake_failures++;
-	return 0;
+	if (!ret)
+		c->stats.handshake_failures++;
+	return ret;
+}
+
+/*
+ * After a failure: a server listens again at once (its peer is gone; a new handshake
+ * authenticates whoever comes), a client tries a new handshake redial_ms later.  The
+ * error stays set until the new session is up, so the transport reads as down.
+ */
+static void maybe_redial(struct cisco_dtls *c, uint64_t now)
+{
+	bool server = c->cfg.dtls.role == DTLS_ROLE_SERVER;
+
+	if (!server && (!c->cfg.redial_ms || now < c->failed_ns + c->cfg.redial_ms * NS_PER_MS))
+		return;
+	if ((c->cfg.new_path && c->cfg.new_path(c->cfg.new_path_ctx)) || fresh_session(c)) {
+		c->failed_ns = now;	/* no socket or memory now: again after an interval */
+		return;
+	}
+	c->stats.redials++;
 }
 
 static int run_handshake(struct cisco_dtls *c, uint64_t now_ns)
@@ -192,7 +254,7 @@ static int run_handshake(struct cisco_dtls *c, uint64_t now_ns)
 	if (ret && ret != -EAGAIN) {
 		if (c->cfg.dtls.role == DTLS_ROLE_SERVER && !restart_listening(c))
 			return -EAGAIN;
-		fail(c, ret);
+		fail(c, ret, now_ns);
 	}
 	return ret;
 }
@@ -404,7 +466,7 @@ static void run_dpd(struct cisco_dtls *c, uint64_t now)
 	if (!dpd || !due(now, c->last_rx_ns, dpd))
 		return;
 	if (due(now, c->last_rx_ns, 2 * dpd)) {
-		fail(c, -ETIMEDOUT);
+		fail(c, -ETIMEDOUT, now);
 		return;
 	}
 	/* One outstanding request is re-sent only after half an interval. */
@@ -442,6 +504,8 @@ static int cisco_dtls_tick(void *ctx, uint64_t now)
 {
 	struct cisco_dtls *c = ctx;
 
+	if (c->state == CISCO_DTLS_FAILED)
+		maybe_redial(c, now);
 	if (c->state == CISCO_DTLS_HANDSHAKE)
 		run_handshake(c, now);
 	if (c->state == CISCO_DTLS_UP) {
@@ -450,12 +514,12 @@ static int cisco_dtls_tick(void *ctx, uint64_t now)
 		run_keepalive(c, now);
 	}
 	switch (c->state) {
-	case CISCO_DTLS_FAILED:
-		return c->error;
+	case CISCO_DTLS_UP:
+		return 0;
 	case CISCO_DTLS_CLOSED:
 		return -ECONNRESET;
 	default:
-		return 0;
+		return c->error;	/* 0 during the first handshake only */
 	}
 }
 
@@ -511,28 +575,9 @@ static uint32_t cisco_dtls_rx_head(const void *ctx)
 	return dtls_record_rx_head_len(c->record) + 1;
 }
 
-static void cisco_dtls_get_stats(const void *ctx, struct zcvpn_stats *st)
+/* The record layer's drop counters in the engine's names. */
+static void add_record_stats(struct zcvpn_stats *st, const struct dtls_record_stats *rs)
 {
-	const struct cisco_dtls *c = ctx;
-	const struct dtls_record_stats *rs;
-
-	st->copied_bytes += c->stats.lib_copied_bytes;
-	st->handshake_datagrams += c->stats.handshake_datagrams;
-	st->handshake_failures += c->stats.handshake_failures;
-	st->rx_not_handshake += c->stats.rx_not_handshake;
-	st->rx_bad_type += c->stats.rx_bad_type + c->stats.rx_empty;
-	st->rx_compressed += c->stats.rx_compressed;
-	st->dpd_tx += c->stats.dpd_tx;
-	st->dpd_rx += c->stats.dpd_resp_rx;
-	st->dpd_answered += c->stats.dpd_resp_tx;
-	st->keepalive_rx += c->stats.keepalive_rx;
-	st->keepalive_tx += c->stats.keepalive_tx;
-	st->transport_up = c->state == CISCO_DTLS_UP;
-	st->peer_closed = c->stats.disconnect_rx != 0 || c->state == CISCO_DTLS_CLOSED;
-	st->transport_error = c->error;
-	if (!c->record)
-		return;
-	rs = dtls_record_stats(c->record);
 	st->rx_short += rs->rx_short;
 	st->rx_bad_version += rs->rx_bad_version;
 	st->rx_bad_epoch += rs->rx_bad_epoch;
@@ -544,6 +589,30 @@ static void cisco_dtls_get_stats(const void *ctx, struct zcvpn_stats *st)
 	st->rx_bad_padding += rs->rx_bad_padding;
 	st->rx_to_library += rs->rx_to_library;
 	st->tx_seq_exhausted += rs->tx_seq_exhausted;
+}
+
+static void cisco_dtls_get_stats(const void *ctx, struct zcvpn_stats *st)
+{
+	const struct cisco_dtls *c = ctx;
+
+	st->copied_bytes += c->stats.lib_copied_bytes;
+	st->handshake_datagrams += c->stats.handshake_datagrams;
+	st->handshake_failures += c->stats.handshake_failures;
+	st->dtls_redials += c->stats.redials;
+	st->rx_not_handshake += c->stats.rx_not_handshake;
+	st->rx_bad_type += c->stats.rx_bad_type + c->stats.rx_empty;
+	st->rx_compressed += c->stats.rx_compressed;
+	st->dpd_tx += c->stats.dpd_tx;
+	st->dpd_rx += c->stats.dpd_resp_rx;
+	st->dpd_answered += c->stats.dpd_resp_tx;
+	st->keepalive_rx += c->stats.keepalive_rx;
+	st->keepalive_tx += c->stats.keepalive_tx;
+	st->transport_up = c->state == CISCO_DTLS_UP;
+	st->peer_closed = c->stats.disconnect_rx != 0 || c->state == CISCO_DTLS_CLOSED;
+	st->transport_error = c->error;
+	add_record_stats(st, &c->retired);
+	if (c->record)
+		add_record_stats(st, dtls_record_stats(c->record));
 }
 
 static const struct transport_ops cisco_dtls_ops = {

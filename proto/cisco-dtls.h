@@ -12,6 +12,12 @@
  * on the echo).  DPD is due at last-receive + interval, re-sent at most every half
  * interval, and the peer is dead at last-receive + 2 x interval; keepalives go out at
  * last-send + interval.  Compression is never requested, so COMPRESSED is dropped.
+ *
+ * DTLS that failed comes back, as openconnect's does: a client starts a new handshake
+ * (a fresh library session, same PSK or master secret) redial_ms after the failure,
+ * and again after each failed attempt; a server whose peer died listens again at once,
+ * so that handshake finds it.  Until the new session is up the transport stays down
+ * (the engine's fallback carries the packets); a DISCONNECT or close_notify is final.
  */
 #ifndef ZCVPN_PROTO_CISCO_DTLS_H
 #define ZCVPN_PROTO_CISCO_DTLS_H
@@ -35,7 +41,7 @@ enum cisco_pkt_type {
 #define CISCO_DISCONNECT_USER 0xb0
 
 enum cisco_dtls_state {
-	CISCO_DTLS_HANDSHAKE,
+	CISCO_DTLS_HANDSHAKE,		/* the first one, or a redial (then error is set) */
 	CISCO_DTLS_UP,
 	CISCO_DTLS_CLOSED,	/* a DISCONNECT or close_notify went either way */
 	CISCO_DTLS_FAILED,	/* handshake failed or the peer is dead; see cisco_dtls_error */
@@ -47,6 +53,14 @@ struct cisco_dtls_config {
 	uint32_t dpd_ms;		/* X-DTLS-DPD; 0: no DPD */
 	uint32_t keepalive_ms;		/* X-DTLS-Keepalive; 0: none */
 	uint32_t max_inner;		/* largest inner packet (the tunnel MTU) */
+	uint32_t redial_ms;		/* client: new handshake this long after a failure;
+					 * 0: never */
+	/*
+	 * Before a redial (client) or listening again (server): a new path for the new
+	 * session (the engine's engine_new_path).  0 or -errno; NULL: the same path.
+	 */
+	int (*new_path)(void *ctx);
+	void *new_path_ctx;
 	/*
 	 * Use the library's record calls even where our layer has a fast path: the path a
 	 * suite without one takes (each byte copied and counted).  For tests.
@@ -57,6 +71,8 @@ struct cisco_dtls_config {
 struct cisco_dtls_stats {
 	uint64_t handshake_datagrams;	/* fed to the library before the handshake ended */
 	uint64_t handshake_failures;	/* server: failed attempts, listening again */
+	uint64_t redials;		/* new sessions after a failure (client: attempts;
+					 * server: listening again after a dead peer) */
 	uint64_t rx_not_handshake;	/* server: not a ClientHello while listening */
 	uint64_t rx_bad_type;		/* authenticated, but a type byte we do not know */
 	uint64_t rx_compressed;		/* compressed data: never negotiated, dropped */

@@ -118,8 +118,9 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 	STAT(sink_reordered); STAT(sink_duplicate);
 	STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type); STAT(rx_compressed);
 	STAT(rx_to_library); STAT(rx_not_handshake); STAT(handshake_datagrams);
-	STAT(handshake_failures); STAT(dpd_rx); STAT(dpd_tx); STAT(keepalive_rx);
-	STAT(keepalive_tx); STAT(dpd_answered); STAT(transport_up); STAT(peer_closed);
+	STAT(handshake_failures); STAT(dtls_redials); STAT(dpd_rx); STAT(dpd_tx);
+	STAT(keepalive_rx); STAT(keepalive_tx); STAT(dpd_answered); STAT(transport_up);
+	STAT(peer_closed);
 	printf("stat transport_error %d\n", st.transport_error);
 	fflush(stdout);
 	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;

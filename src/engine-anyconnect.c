@@ -119,6 +119,12 @@ static int send_datagram(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
+/* A redial goes out from a new socket; a server listens to anyone again. */
+static int new_path(void *ctx)
+{
+	return engine_new_path(ctx);
+}
+
 /*
  * No DTLS: a transport that never comes up, so every packet takes the host's fallback
  * (CSTP).  The socket stays open but idle; anything arriving on it is dropped.
@@ -190,6 +196,9 @@ int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cf
 		.dpd_ms = ac->dpd_ms,
 		.keepalive_ms = ac->keepalive_ms,
 		.max_inner = cfg->mtu,
+		.redial_ms = ac->server ? 0 : ac->redial_ms,
+		.new_path = new_path,
+		.new_path_ctx = e,
 	};
 	struct cisco_dtls *c;
 	int ret;

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/udp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +20,6 @@
 #include <unistd.h>
 
 #include "proto/esp-transport.h"
-#include "src/addr.h"
 #include "src/tun.h"
 
 enum engine_defaults {
@@ -37,6 +35,7 @@ enum engine_defaults {
 	 */
 	DEFAULT_MODERATION_US = 500,
 	MAX_MODERATION_US = 1000,
+	DEFAULT_DTLS_REDIAL_MS = 60000,	/* openconnect's DTLS attempt period */
 	MIN_MTU = 576,
 	MAX_MTU = 9000,
 	PROCESS_ROUNDS = 16,		/* batches per wakeup before yielding to epoll */
@@ -58,6 +57,7 @@ ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg)
 	cfg->ring_size = DEFAULT_RING_SIZE;
 	cfg->batch = DEFAULT_BATCH;
 	cfg->moderation_us = DEFAULT_MODERATION_US;
+	cfg->anyconnect.redial_ms = DEFAULT_DTLS_REDIAL_MS;
 	cfg->sock_buf = DEFAULT_SOCK_BUF;
 	cfg->replay_window = 64;
 	cfg->tun = ZCVPN_TUN_MEM;
@@ -144,47 +144,6 @@ static int check_config(const struct zcvpn_config *cfg, char *errbuf, size_t err
 		return engine_fail(errbuf, errlen, -EINVAL, "need a local address, a remote one, or both");
 	if (cfg->tun != ZCVPN_TUN_MEM && cfg->tun != ZCVPN_TUN_LINUX)
 		return engine_fail(errbuf, errlen, -EINVAL, "unknown tun backend %d", (int)cfg->tun);
-	return 0;
-}
-
-static int open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
-		       size_t errlen)
-{
-	struct sockaddr_storage local, remote;
-	socklen_t llen = 0, rlen = 0;
-	int family, buf = (int)cfg->sock_buf;
-
-	if (cfg->local && addr_parse(cfg->local, &local, &llen))
-		return engine_fail(errbuf, errlen, -EINVAL,
-			    "bad local address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->local);
-	if (cfg->remote && addr_parse(cfg->remote, &remote, &rlen))
-		return engine_fail(errbuf, errlen, -EINVAL,
-			    "bad remote address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->remote);
-	family = cfg->local ? local.ss_family : remote.ss_family;
-	if (cfg->local && cfg->remote && local.ss_family != remote.ss_family)
-		return engine_fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
-	e->udp_fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (e->udp_fd < 0)
-		return engine_fail(errbuf, errlen, -errno, "socket: %s", strerror(errno));
-	/* Root may go past net.core.[rw]mem_max; others get what the sysctl allows. */
-	if (setsockopt(e->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
-		setsockopt(e->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
-		setsockopt(e->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	/* Setting a socket-wide segment size of 0 only proves the kernel knows UDP GSO. */
-	if (!cfg->no_gso)
-		e->gso.enabled = setsockopt(e->udp_fd, SOL_UDP, UDP_SEGMENT, &(int){ 0 },
-					    sizeof(int)) == 0;
-	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
-		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
-	if (cfg->remote) {
-		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
-			return engine_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
-				    strerror(errno));
-		e->peer = remote;
-		e->peer_len = rlen;
-		e->connected = true;
-	}
 	return 0;
 }
 
@@ -363,7 +322,7 @@ ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_
 
 	ret = make_transport(e, cfg, errbuf, errlen);
 	if (!ret)
-		ret = open_socket(e, cfg, errbuf, errlen);
+		ret = engine_open_socket(e, cfg, errbuf, errlen);
 	if (!ret)
 		ret = make_rings(e, cfg, errbuf, errlen);
 	if (!ret)
@@ -396,14 +355,13 @@ ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e)
 }
 
 /*
- * The transport's timers.  Once it reports itself down for good (handshake failed, peer
- * dead or gone), tun packets go to the host's fallback if it set one; until then they
- * wait, so that a handshake in progress costs no copies.
+ * The transport's timers.  While it reports itself down (handshake failed, peer dead or
+ * gone, and until a redial is up), tun packets go to the host's fallback if it set one;
+ * during the first handshake they wait, so that a handshake in progress costs no copies.
  */
 static void transport_tick(struct zcvpn_engine *e)
 {
-	if (e->transport.ops->tick(e->transport.ctx, engine_now_ns()))
-		e->transport_down = true;
+	e->transport_down = e->transport.ops->tick(e->transport.ctx, engine_now_ns()) != 0;
 }
 
 /* The timer: the transport's own (DTLS), or ESP keepalives after a quiet period. */

@@ -81,13 +81,18 @@ struct zcvpn_engine {
 	bool answer_probes;
 
 	bool connected;			/* udp_fd connected to the peer */
+	bool peer_configured;		/* the peer came from the config (a client) */
+	struct sockaddr_storage bound;	/* udp_fd's own address, as bound before any peer */
+	socklen_t bound_len;
+	int sock_buf;			/* SO_RCVBUF/SO_SNDBUF of udp_fd */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	/* Server role, before the peer is known: where the last datagram came from. */
 	struct sockaddr_storage candidate;
 	socklen_t candidate_len;
 	uint32_t tick_ms;		/* transport timer period; 0: no transport timer */
-	bool transport_down;		/* the transport's tick said it is down for good */
+	bool transport_down;		/* the transport's tick said it is down (failed, or
+					 * redialling) */
 	zcvpn_fallback_fn fallback;	/* where tun packets go once the transport is down */
 	void *fallback_ctx;
 	bool transport_closed;		/* transport->close ran */
@@ -142,20 +147,36 @@ int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
 /* engine-tx.c: hands tun packets to the host's fallback; returns how many. */
 int engine_tx_fallback(struct zcvpn_engine *e);
 
+/* engine-socket.c: opens udp_fd from cfg (bound, and connected if it names a peer). */
+int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
+		       size_t errlen);
+/*
+ * engine-socket.c: the transport starts a new session (a DTLS redial).  A client sends
+ * from a new socket, so from a new source port: ocserv hands a ClientHello from a new
+ * port to the session it names, while its worker's socket, bound to the old port,
+ * drops a new handshake.  A server forgets its peer and listens to anyone again.
+ * 0 or -errno (the old socket is kept then).
+ */
+int engine_new_path(struct zcvpn_engine *e);
+
 /* engine-anyconnect.c: the AnyConnect DTLS transport from cfg->anyconnect. */
 int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
 			   char *errbuf, size_t errlen);
-
-/* Whether tun packets go to the host's fallback: the transport is down for good. */
-static inline bool engine_use_fallback(const struct zcvpn_engine *e)
-{
-	return e->fallback && e->transport_down;
-}
 
 /* Whether the transport may encapsulate now (a DTLS handshake may still run). */
 static inline bool engine_transport_ready(const struct zcvpn_engine *e)
 {
 	return !e->transport.ops->ready || e->transport.ops->ready(e->transport.ctx);
+}
+
+/*
+ * Whether tun packets go to the host's fallback: the transport went down (failed, or
+ * redialling) and is not up again yet.  A redial can finish between two ticks, on a
+ * received datagram: readiness says so at once, transport_down only at the next tick.
+ */
+static inline bool engine_use_fallback(const struct zcvpn_engine *e)
+{
+	return e->fallback && e->transport_down && !engine_transport_ready(e);
 }
 
 #endif /* ZCVPN_SRC_ENGINE_H */

@@ -102,6 +102,14 @@ struct zcvpn_anyconnect {
 	uint32_t dpd_ms;	/* X-DTLS-DPD: probe after this long without receiving */
 	uint32_t keepalive_ms;	/* X-DTLS-Keepalive: send after this long without sending */
 	uint32_t handshake_timeout_ms;	/* whole handshake; 0: 30 s */
+	/*
+	 * Client: when DTLS fails (dead peer, failed handshake), a new handshake this long
+	 * after, and again after each failed attempt; meanwhile packets take the fallback,
+	 * and they return to DTLS once it is up.  0: never.  zcvpn_config_init() sets 60 s,
+	 * openconnect's DTLS attempt period.  A server listens again as soon as its peer is
+	 * dead (DPD), whatever this says.
+	 */
+	uint32_t redial_ms;
 };
 
 enum zcvpn_tun_kind {
@@ -184,6 +192,7 @@ struct zcvpn_stats {
 	uint64_t rx_bad_type, rx_compressed;	/* dropped: unknown/empty type, compressed */
 	uint64_t rx_to_library;			/* alerts, handshake records: to the library */
 	uint64_t handshake_datagrams, handshake_failures;
+	uint64_t dtls_redials;			/* new DTLS sessions after a failure */
 	uint64_t rx_not_handshake;		/* dropped: listening, and not a ClientHello */
 	uint64_t dpd_tx, dpd_rx;		/* our DPD requests, and the answers to them */
 	uint64_t dpd_answered;			/* the peer's DPD requests we answered */
@@ -192,7 +201,8 @@ struct zcvpn_stats {
 	uint64_t fallback_tx_bytes, fallback_rx_bytes;		/* all in copied_bytes */
 	bool transport_up;			/* handshake done and the peer alive */
 	bool peer_closed;			/* a DISCONNECT or close_notify was exchanged */
-	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ... */
+	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ...;
+						 * 0 again once a redial is up */
 	/* tun backend */
 	uint64_t tun_tx_packets, tun_rx_packets;
 	uint64_t tun_tx_ring_full, tun_errors;

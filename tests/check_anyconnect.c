@@ -3,8 +3,9 @@
  * AnyConnect DTLS through the public API: a client and a server engine over loopback
  * with the in-memory tun.  The PSK handshake runs over the engines' own sockets, then
  * every packet goes through our in-place record layer (copied_bytes stays 0).  Also:
- * DPD answered both ways, keepalives, disconnect seen by the peer, a dead peer, a wrong
- * PSK failing in bounded time, garbage at a listening server, config errors.  Crafted
+ * DPD answered both ways, keepalives, disconnect seen by the peer, a dead peer, DTLS
+ * redialled after an outage, a wrong PSK failing in bounded time, garbage at a
+ * listening server, config errors.  Crafted
  * records from an authenticated peer are check_cisco_dtls's job.
  */
 #include "config.h"
@@ -352,6 +353,73 @@ static bool fallback_took_all(const struct zcvpn_stats *st, const void *arg)
 	return st->fallback_tx_packets >= *(const uint64_t *)arg;
 }
 
+static bool received_over(const struct zcvpn_stats *st, const void *arg)
+{
+	return st->rx_packets > *(const uint64_t *)arg;
+}
+
+/*
+ * DTLS comes back after an outage: the path goes silent, both ends declare the other
+ * dead, the client's packets take the fallback; once the path is back, the client's
+ * redial finds the server listening again, and packets return to DTLS, uncopied.
+ */
+START_TEST(test_redial)
+{
+	struct zcvpn_config scfg, ccfg;
+	struct zcvpn_stats cst, sst;
+	struct tunnel t;
+	struct relay relay;
+	char err[256], remote[64];
+	uint64_t one = 1, copied_before, server_rx;
+
+	base_config(&scfg, "aes256-gcm", true, 0);
+	base_config(&ccfg, "aes256-gcm", false, 100000);
+	ccfg.mem_rate_pps = 2000;	/* 50 s of traffic: more than the test needs */
+	scfg.anyconnect.dpd_ms = 150;
+	ccfg.anyconnect.dpd_ms = 100;
+	ccfg.anyconnect.redial_ms = 300;
+	ck_assert_msg(zcvpn_engine_new(&t.server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d",
+		 relay_start(&relay, zcvpn_engine_local_port(t.server)));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&t.client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	atomic_store(&fallback_packets, 0);
+	zcvpn_engine_set_fallback(t.client, count_fallback, NULL);
+	ck_assert_int_eq(zcvpn_engine_start(t.server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(t.client, ZCVPN_START_THREAD), 0);
+	ck_assert(wait_for(t.client, is_up, NULL, 10));
+	ck_assert(wait_for(t.server, received_over, &one, 10));
+
+	atomic_store(&relay.cut, true);
+	ck_assert(wait_for(t.client, is_down, NULL, 5));
+	ck_assert(wait_for(t.server, is_down, NULL, 5));
+	ck_assert(wait_for(t.client, fallback_took_all, &one, 5));
+	atomic_store(&relay.cut, false);
+
+	ck_assert(wait_for(t.client, is_up, NULL, 15));
+	ck_assert(wait_for(t.server, is_up, NULL, 5));
+	zcvpn_engine_get_stats(t.client, &cst);
+	zcvpn_engine_get_stats(t.server, &sst);
+	ck_assert_int_eq(cst.transport_error, 0);
+	ck_assert_int_eq(sst.transport_error, 0);
+	ck_assert_uint_ge(cst.dtls_redials, 1);
+	ck_assert_uint_ge(sst.dtls_redials, 1);
+	copied_before = cst.copied_bytes;
+	/* The outage's packets were the only copies; after it, DTLS carries them again. */
+	ck_assert_uint_eq(copied_before, cst.fallback_tx_bytes);
+	server_rx = sst.rx_packets + 100;
+	ck_assert(wait_for(t.server, received_over, &server_rx, 10));
+	zcvpn_engine_get_stats(t.client, &cst);
+	ck_assert(cst.transport_up);
+	ck_assert_uint_eq(cst.copied_bytes, copied_before);
+	ck_assert_uint_eq(cst.fallback_tx_packets, atomic_load(&fallback_packets));
+	zcvpn_engine_get_stats(t.server, &sst);
+	ck_assert_uint_eq(sst.rx_bad_icv + sst.rx_replay + sst.sink_corrupt, 0);
+	tunnel_free(&t);
+	relay_stop(&relay);
+}
+END_TEST
+
 /*
  * A client with the wrong PSK fails the handshake in bounded time and nothing reaches
  * the tun; its packets then go to the host's fallback (CSTP in the driver), counted as
@@ -539,6 +607,7 @@ static Suite *anyconnect_suite(void)
 	tcase_add_test(control, test_dpd_and_keepalive);
 	tcase_add_test(control, test_dead_peer);
 	tcase_add_test(control, test_wrong_psk);
+	tcase_add_test(control, test_redial);
 	suite_add_tcase(s, control);
 	tcase_set_timeout(bad, 120);
 	tcase_add_test(bad, test_hostile_datagrams);

@@ -97,6 +97,7 @@ static void deliver_all(struct side *from, struct side *to)
 }
 
 static bool library_records;	/* side_init: take the library's record path */
+static uint32_t client_redial_ms;	/* side_init: the client's redial_ms */
 
 static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms,
 		      uint32_t keepalive_ms)
@@ -122,6 +123,7 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	cfg.keepalive_ms = keepalive_ms;
 	cfg.max_inner = MAX_INNER;
 	cfg.library_records = library_records;
+	cfg.redial_ms = role == DTLS_ROLE_CLIENT ? client_redial_ms : 0;
 	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg), 0);
 	cisco_dtls_transport_init(&s->t, s->c);
 	ck_assert_ptr_eq(s->t.ctx, s->c);
@@ -674,6 +676,136 @@ static const struct timer_step ka_steps[] = {
 	{ 200, 1, 0 }, { 201, 0, 0 }, { 300, 1, 0 },
 };
 
+/* ---- DTLS back after a failure ---------------------------------------------------- */
+
+static void discard(struct mem_wire *w)
+{
+	uint8_t d[DGRAM_MAX];
+
+	while (mem_wire_pop(w, d))
+		;
+}
+
+/* The peer restarted: a fresh transport of the same role in place of the old one. */
+static void side_restart(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms)
+{
+	s->t.ops->free(s->t.ctx);
+	memset(s, 0, sizeof(*s));
+	side_init(s, role, suite, dpd_ms, 0);
+}
+
+/* A second handshake, where a side that failed before ticks "down" until it is up. */
+static void handshake_again(struct link *l)
+{
+	int i;
+
+	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
+		uint64_t now = real_now_ns();
+
+		l->cli.t.ops->tick(l->cli.t.ctx, now);
+		deliver_all(&l->cli, &l->srv);
+		l->srv.t.ops->tick(l->srv.t.ctx, now);
+		deliver_all(&l->srv, &l->cli);
+		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
+			break;
+	}
+	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, real_now_ns()), 0);
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, real_now_ns()), 0);
+	ck_assert_int_eq(cisco_dtls_error(l->cli.c, NULL), 0);
+	ck_assert_int_eq(cisco_dtls_error(l->srv.c, NULL), 0);
+	ck_assert_ptr_nonnull(cisco_dtls_record(l->cli.c));
+	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx),
+			  dtls_record_rx_head_len(cisco_dtls_record(l->cli.c)) + 1);
+}
+
+/*
+ * Client with redial 300 ms and DPD 100: dead at 200, quiet and down until 500, then a
+ * fresh session's ClientHello while still reading as down; a restarted server
+ * completes that handshake and data passes under the new keys.
+ */
+START_TEST(test_redial_client)
+{
+	struct link *l;
+	const struct cisco_dtls_stats *cs;
+	uint64_t t0;
+
+	client_redial_ms = 300;
+	l = link_up(suites[_i], 100, 0);
+	client_redial_ms = 0;
+	cs = cisco_dtls_stats(l->cli.c);
+	t0 = l->t0;
+	client_rx_at_t0(l);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0), 0);	/* notes the receive */
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 150 * (uint64_t)MS), 0);
+	discard(&l->cli.out);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 499 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
+	ck_assert_uint_eq(cs->redials, 0);
+	ck_assert_uint_eq(l->cli.out.count, 0);
+
+	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 500 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_HANDSHAKE);
+	ck_assert_uint_eq(cs->redials, 1);
+	ck_assert_uint_ge(l->cli.out.count, 1);		/* the new ClientHello */
+	ck_assert(!l->cli.t.ops->ready(l->cli.t.ctx));
+	ck_assert_ptr_null(cisco_dtls_record(l->cli.c));
+	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx), 0);
+
+	/* The server had restarted meanwhile (the old one never saw the client die). */
+	side_restart(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0);
+	handshake_again(l);
+	ck_assert_uint_eq(cs->redials, 1);
+	expect_data_passes(l, 1000, 7);
+	link_free(l);
+}
+END_TEST
+
+/*
+ * A server with DPD 100 whose client went silent: dead at 200, listening again at the
+ * next tick (still down), deaf to the old session's records, and a new client's
+ * handshake brings it up.
+ */
+START_TEST(test_redial_server_listens)
+{
+	struct link *l = calloc(1, sizeof(*l));
+	const struct cisco_dtls_stats *ss;
+	uint8_t d[DGRAM_MAX];
+	uint64_t t0;
+	size_t n;
+
+	ck_assert_ptr_nonnull(l);
+	side_init(&l->cli, DTLS_ROLE_CLIENT, suites[_i], 0, 0);
+	side_init(&l->srv, DTLS_ROLE_SERVER, suites[_i], 100, 0);
+	link_handshake(l, suites[_i]);
+	ss = cisco_dtls_stats(l->srv.c);
+	t0 = l->t0;
+	n = encap_data(&l->cli, 64, 1, d);
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DATA);
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0), 0);	/* notes the receive */
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 150 * (uint64_t)MS), 0);
+	discard(&l->srv.out);
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_FAILED);
+	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 250 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_HANDSHAKE);
+	ck_assert_uint_eq(ss->redials, 1);
+	ck_assert_uint_eq(l->srv.out.count, 0);		/* a listener says nothing */
+
+	/* The old session's data is not a ClientHello: dropped and counted. */
+	n = encap_data(&l->cli, 64, 2, d);
+	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
+	ck_assert_uint_eq(ss->rx_not_handshake, 1);
+
+	side_restart(&l->cli, DTLS_ROLE_CLIENT, suites[_i], 0);
+	handshake_again(l);
+	expect_data_passes(l, 1000, 8);
+	link_free(l);
+}
+END_TEST
+
 START_TEST(test_keepalive)
 {
 	struct link *l = link_up(suites[_i], 0, 100);
@@ -950,6 +1082,8 @@ static Suite *transport_suite(void)
 	tcase_add_loop_test(tc, test_dpd_dead_peer, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_dpd_answered, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_keepalive, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_redial_client, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_redial_server_listens, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_garbage_up, 0, N_GARBAGE * N_SUITES);
 	tcase_add_test(tc, test_garbage_listening);
 	tcase_add_test(tc, test_bad_config);

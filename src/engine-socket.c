@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's UDP socket: opened once from the configuration, and opened again when the
+ * transport starts a new session over a new path (a DTLS redial).
+ */
+#include "config.h"
+
+#include "src/engine.h"
+
+#include <errno.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "src/addr.h"
+
+/* A non-blocking UDP socket with buffers of buf bytes; GSO asked for if gso is set. */
+static int new_udp_socket(int family, int buf, bool *gso)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* Root may go past net.core.[rw]mem_max; others get what the sysctl allows. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* Setting a socket-wide segment size of 0 only proves the kernel knows UDP GSO. */
+	if (*gso)
+		*gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)) == 0;
+	return fd;
+}
+
+int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
+		       size_t errlen)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t llen = 0, rlen = 0;
+	int family;
+
+	if (cfg->local && addr_parse(cfg->local, &local, &llen))
+		return engine_fail(errbuf, errlen, -EINVAL,
+			    "bad local address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->local);
+	if (cfg->remote && addr_parse(cfg->remote, &remote, &rlen))
+		return engine_fail(errbuf, errlen, -EINVAL,
+			    "bad remote address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->remote);
+	family = cfg->local ? local.ss_family : remote.ss_family;
+	if (cfg->local && cfg->remote && local.ss_family != remote.ss_family)
+		return engine_fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
+	e->sock_buf = (int)cfg->sock_buf;
+	e->gso.enabled = !cfg->no_gso;
+	e->udp_fd = new_udp_socket(family, e->sock_buf, &e->gso.enabled);
+	if (e->udp_fd < 0)
+		return engine_fail(errbuf, errlen, e->udp_fd, "socket: %s", strerror(-e->udp_fd));
+	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
+		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
+	e->bound_len = sizeof(e->bound);
+	if (getsockname(e->udp_fd, (struct sockaddr *)&e->bound, &e->bound_len))
+		e->bound_len = 0;
+	if (cfg->remote) {
+		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
+			return engine_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
+				    strerror(errno));
+		e->peer = remote;
+		e->peer_len = rlen;
+		e->connected = true;
+		e->peer_configured = true;
+	}
+	return 0;
+}
+
+/* Client: the same peer from a new socket, so from a new source port. */
+static int reopen_to_peer(struct zcvpn_engine *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = new_udp_socket(e->peer.ss_family, e->sock_buf, &e->gso.enabled);
+
+	if (fd < 0)
+		return fd;
+	ev.data.fd = fd;
+	if (connect(fd, (struct sockaddr *)&e->peer, e->peer_len) ||
+	    epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	/* Closing the old socket takes it out of the epoll set too. */
+	close(e->udp_fd);
+	e->udp_fd = fd;
+	e->want_pollout = false;
+	return 0;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_port;
+	return ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+/*
+ * Server: dissolve the association (AF_UNSPEC) and learn the next peer afresh.  Linux
+ * also unbinds a port the kernel chose (a bind to port 0) on that disconnect, so such a
+ * socket binds its old address again.
+ */
+static int forget_peer(struct zcvpn_engine *e)
+{
+	struct sockaddr any = { .sa_family = AF_UNSPEC };
+	struct sockaddr_storage now;
+	socklen_t len = sizeof(now);
+
+	if (e->connected && connect(e->udp_fd, &any, sizeof(any)))
+		return -errno;
+	e->connected = false;
+	e->candidate_len = 0;
+	if (getsockname(e->udp_fd, (struct sockaddr *)&now, &len))
+		return -errno;
+	if (!port_of(&now) && e->bound_len &&
+	    bind(e->udp_fd, (struct sockaddr *)&e->bound, e->bound_len))
+		return -errno;
+	return 0;
+}
+
+int engine_new_path(struct zcvpn_engine *e)
+{
+	return e->peer_configured ? reopen_to_peer(e) : forget_peer(e);
+}
