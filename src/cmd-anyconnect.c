@@ -61,6 +61,7 @@ struct ac_opts {
 	bool dtls09;			/* legacy: offer DTLS 0.9 only */
 	bool no_coalesce;		/* one tun write per received packet */
 	unsigned moderation_us;		/* zcvpn_config.moderation_us */
+	unsigned redial_s;		/* zcvpn_anyconnect.redial_ms, in seconds */
 };
 
 static void usage(FILE *f)
@@ -89,6 +90,9 @@ static void usage(FILE *f)
 		"                          instead of GSO runs in and TSO packets out (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
 		"                          socket and the tun (0..1000, default 500; 0: off)\n"
+		"  --dtls-redial SEC       after DTLS fails (data then goes over CSTP), a new DTLS\n"
+		"                          handshake SEC later, until one succeeds (0..3600,\n"
+		"                          default 60; 0: stay on CSTP)\n"
 		"\n"
 		"It prints the session (address, MTU, DTLS suite), then at the end every counter\n"
 		"as 'stat NAME VALUE' lines.  Exit status: 0 clean disconnect, 1 the session\n"
@@ -97,7 +101,7 @@ static void usage(FILE *f)
 
 enum { OPT_PROTOCOL = 256, OPT_SERVERCERT, OPT_USER, OPT_PASSWD_STDIN, OPT_TUN, OPT_DTLS,
        OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_DTLS_CIPHERS, OPT_DTLS09,
-       OPT_NO_COALESCE, OPT_MODERATION, OPT_HELP };
+       OPT_NO_COALESCE, OPT_MODERATION, OPT_DTLS_REDIAL, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -114,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "dtls09", no_argument, NULL, OPT_DTLS09 },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
+	{ "dtls-redial", required_argument, NULL, OPT_DTLS_REDIAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -143,6 +148,7 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 	o->timeout_s = DEFAULT_TIMEOUT_S;
 	o->batch = defaults.batch;
 	o->moderation_us = defaults.moderation_us;
+	o->redial_s = defaults.anyconnect.redial_ms / 1000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		int bad = 0;
@@ -171,6 +177,7 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 		case OPT_DTLS09: o->dtls09 = true; break;
 		case OPT_NO_COALESCE: o->no_coalesce = true; break;
 		case OPT_MODERATION: bad = parse_number(optarg, 0, 1000, &o->moderation_us); break;
+		case OPT_DTLS_REDIAL: bad = parse_number(optarg, 0, 3600, &o->redial_s); break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -313,6 +320,7 @@ static void engine_settings(struct session *s, const struct ac_opts *o)
 	cfg->batch = o->batch;
 	cfg->no_coalesce = o->no_coalesce;
 	cfg->moderation_us = o->moderation_us;
+	cfg->anyconnect.redial_ms = o->redial_s * 1000u;
 	cfg->tun = ZCVPN_TUN_LINUX;
 	cfg->tun_name = o->tun_name;
 	if (!s->info.dtls) {
@@ -482,11 +490,40 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 	return ret;
 }
 
+/* What the user has been told about DTLS: each time it comes up, and each outage. */
+struct dtls_watch {
+	bool up, ever_up, down;
+};
+
+static void watch_dtls(struct dtls_watch *w, const struct zcvpn_stats *st, double elapsed,
+		       unsigned redial_s)
+{
+	if (st->transport_up && !w->up) {
+		if (w->ever_up)
+			printf("zcvpn: DTLS up again (redial %" PRIu64 ")\n", st->dtls_redials);
+		else
+			printf("zcvpn: DTLS up after %.2f s\n", elapsed);
+		fflush(stdout);
+		w->ever_up = true;
+	}
+	w->up = st->transport_up;
+	if (st->transport_error && !w->down) {
+		if (redial_s)
+			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP until a new "
+				"handshake succeeds (tried every %u s)\n",
+				strerror(-st->transport_error), redial_s);
+		else
+			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP from now on\n",
+				strerror(-st->transport_error));
+	}
+	w->down = st->transport_error != 0;
+}
+
 /* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
 static int run_session(struct session *s, const struct ac_opts *o)
 {
 	double start = now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
-	bool reported_up = false, reported_down = false;
+	struct dtls_watch dtls = { 0 };
 	struct zcvpn_stats st;
 	int ret;
 
@@ -497,16 +534,7 @@ static int run_session(struct session *s, const struct ac_opts *o)
 		if (ret)
 			return ret;
 		zcvpn_engine_get_stats(s->engine, &st);
-		if (st.transport_up && !reported_up) {
-			reported_up = true;
-			printf("zcvpn: DTLS up after %.2f s\n", now_s() - start);
-			fflush(stdout);
-		}
-		if (st.transport_error && !reported_down) {
-			reported_down = true;
-			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP from now on\n",
-				strerror(-st.transport_error));
-		}
+		watch_dtls(&dtls, &st, now_s() - start, o->redial_s);
 		if (st.peer_closed) {
 			fprintf(stderr, "zcvpn: the server closed DTLS\n");
 			s->server_ended = true;
@@ -537,7 +565,8 @@ static void report(struct session *s)
 	STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short); STAT(rx_bad_icv);
 	STAT(rx_replay); STAT(rx_too_old); STAT(rx_bad_padding); STAT(rx_oversize);
 	STAT(rx_bad_length); STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type);
-	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dpd_rx);
+	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dtls_redials);
+	STAT(dpd_rx);
 	STAT(dpd_tx); STAT(dpd_answered); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
 	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
 	STAT(tun_rx_writes); STAT(tun_rx_coalesced); STAT(tun_tx_segmented);

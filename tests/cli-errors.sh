@@ -48,6 +48,7 @@ check "replay window must be a multiple of 64" "$zcvpn" connect "${k[@]}" --remo
 check "bad value '0x' for --batch" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --batch 0x
 check "bad value '1001' for --moderation" "$zcvpn" serve "${k[@]}" --local 127.0.0.1:0 --moderation 1001
 check "bad value '-1' for --moderation" "$zcvpn" connect "${ac[@]}" --moderation -1 https://vpn.example.com
+check "bad value '3601' for --dtls-redial" "$zcvpn" connect "${ac[@]}" --dtls-redial 3601 https://vpn.example.com
 check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
 check "bad value 'ipsec' for --protocol (esp or anyconnect)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
 check "--psk: want the 32-byte PSK as 64 hex digits" "$zcvpn" serve "${ac[@]}" --local 127.0.0.1:0 --psk 0011
