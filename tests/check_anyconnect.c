@@ -353,6 +353,27 @@ static bool fallback_took_all(const struct zcvpn_stats *st, const void *arg)
 	return st->fallback_tx_packets >= *(const uint64_t *)arg;
 }
 
+/*
+ * Both engines, the client through the relay when there is one, the client's fallback
+ * counting what it is given (as the driver's CSTP would carry it), both started.
+ */
+static void tunnel_new_with_fallback(struct tunnel *t, struct zcvpn_config *scfg,
+				     struct zcvpn_config *ccfg, struct relay *relay)
+{
+	char err[256], remote[64];
+	int port;
+
+	ck_assert_msg(zcvpn_engine_new(&t->server, scfg, err, sizeof(err)) == 0, "%s", err);
+	port = zcvpn_engine_local_port(t->server);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", relay ? relay_start(relay, port) : port);
+	ccfg->remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&t->client, ccfg, err, sizeof(err)) == 0, "%s", err);
+	atomic_store(&fallback_packets, 0);
+	zcvpn_engine_set_fallback(t->client, count_fallback, NULL);
+	ck_assert_int_eq(zcvpn_engine_start(t->server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(t->client, ZCVPN_START_THREAD), 0);
+}
+
 static bool received_over(const struct zcvpn_stats *st, const void *arg)
 {
 	return st->rx_packets > *(const uint64_t *)arg;
@@ -369,7 +390,6 @@ START_TEST(test_redial)
 	struct zcvpn_stats cst, sst;
 	struct tunnel t;
 	struct relay relay;
-	char err[256], remote[64];
 	uint64_t one = 1, copied_before, server_rx;
 
 	base_config(&scfg, "aes256-gcm", true, 0);
@@ -378,15 +398,7 @@ START_TEST(test_redial)
 	scfg.anyconnect.dpd_ms = 150;
 	ccfg.anyconnect.dpd_ms = 100;
 	ccfg.anyconnect.redial_ms = 300;
-	ck_assert_msg(zcvpn_engine_new(&t.server, &scfg, err, sizeof(err)) == 0, "%s", err);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d",
-		 relay_start(&relay, zcvpn_engine_local_port(t.server)));
-	ccfg.remote = remote;
-	ck_assert_msg(zcvpn_engine_new(&t.client, &ccfg, err, sizeof(err)) == 0, "%s", err);
-	atomic_store(&fallback_packets, 0);
-	zcvpn_engine_set_fallback(t.client, count_fallback, NULL);
-	ck_assert_int_eq(zcvpn_engine_start(t.server, ZCVPN_START_THREAD), 0);
-	ck_assert_int_eq(zcvpn_engine_start(t.client, ZCVPN_START_THREAD), 0);
+	tunnel_new_with_fallback(&t, &scfg, &ccfg, &relay);
 	ck_assert(wait_for(t.client, is_up, NULL, 10));
 	ck_assert(wait_for(t.server, received_over, &one, 10));
 
@@ -431,19 +443,11 @@ START_TEST(test_wrong_psk)
 	struct zcvpn_config scfg, ccfg;
 	struct zcvpn_stats st;
 	struct tunnel t;
-	char err[256], remote[64];
 
 	base_config(&scfg, "aes256-gcm", true, count);
 	base_config(&ccfg, "aes256-gcm", false, count);
 	ccfg.anyconnect.psk = other_psk;
-	ck_assert_msg(zcvpn_engine_new(&t.server, &scfg, err, sizeof(err)) == 0, "%s", err);
-	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(t.server));
-	ccfg.remote = remote;
-	ck_assert_msg(zcvpn_engine_new(&t.client, &ccfg, err, sizeof(err)) == 0, "%s", err);
-	atomic_store(&fallback_packets, 0);
-	zcvpn_engine_set_fallback(t.client, count_fallback, NULL);
-	ck_assert_int_eq(zcvpn_engine_start(t.server, ZCVPN_START_THREAD), 0);
-	ck_assert_int_eq(zcvpn_engine_start(t.client, ZCVPN_START_THREAD), 0);
+	tunnel_new_with_fallback(&t, &scfg, &ccfg, NULL);
 	ck_assert(wait_for(t.client, is_down, NULL, 8));
 	ck_assert(wait_for(t.client, fallback_took_all, &count, 10));
 	zcvpn_engine_get_stats(t.client, &st);

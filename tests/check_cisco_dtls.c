@@ -144,6 +144,27 @@ static struct link *link_new(unsigned suite, uint32_t dpd_ms, uint32_t keepalive
 	return l;
 }
 
+/*
+ * Ticks both sides and hands each one's datagrams to the other until both are ready,
+ * whatever the ticks say; fails the test if that takes HANDSHAKE_ROUNDS rounds.
+ */
+static void drive_until_ready(struct link *l)
+{
+	int i;
+
+	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
+		uint64_t now = real_now_ns();
+
+		l->cli.t.ops->tick(l->cli.t.ctx, now);
+		deliver_all(&l->cli, &l->srv);
+		l->srv.t.ops->tick(l->srv.t.ctx, now);
+		deliver_all(&l->srv, &l->cli);
+		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
+			break;
+	}
+	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
+}
+
 /* Drives the handshake through tick and decap; both UP, wires empty. */
 static void link_handshake(struct link *l, unsigned suite)
 {
@@ -320,24 +341,13 @@ START_TEST(test_library_path)
 	struct link *l = calloc(1, sizeof(*l));
 	uint8_t d[DGRAM_MAX], want[MAX_INNER];
 	uint64_t moved = 0;
-	int i;
 
 	ck_assert_ptr_nonnull(l);
 	library_records = true;
 	side_init(&l->cli, DTLS_ROLE_CLIENT, suites[_i], 0, 0);
 	side_init(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0, 0);
 	library_records = false;
-	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
-		uint64_t now = real_now_ns();
-
-		l->cli.t.ops->tick(l->cli.t.ctx, now);
-		deliver_all(&l->cli, &l->srv);
-		l->srv.t.ops->tick(l->srv.t.ctx, now);
-		deliver_all(&l->srv, &l->cli);
-		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
-			break;
-	}
-	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
+	drive_until_ready(l);
 	ck_assert_ptr_null(cisco_dtls_record(l->cli.c));
 	ck_assert_uint_eq(l->srv.t.ops->rx_head(l->srv.t.ctx), 0);
 	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
@@ -697,19 +707,7 @@ static void side_restart(struct side *s, enum dtls_role role, unsigned suite, ui
 /* A second handshake, where a side that failed before ticks "down" until it is up. */
 static void handshake_again(struct link *l)
 {
-	int i;
-
-	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
-		uint64_t now = real_now_ns();
-
-		l->cli.t.ops->tick(l->cli.t.ctx, now);
-		deliver_all(&l->cli, &l->srv);
-		l->srv.t.ops->tick(l->srv.t.ctx, now);
-		deliver_all(&l->srv, &l->cli);
-		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
-			break;
-	}
-	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
+	drive_until_ready(l);
 	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, real_now_ns()), 0);
 	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, real_now_ns()), 0);
 	ck_assert_int_eq(cisco_dtls_error(l->cli.c, NULL), 0);

@@ -27,17 +27,9 @@ cleanup() {
 	oc_cleanup
 }
 trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$OC_DIR"/*.out "$OC_DIR"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
-	done
-	exit 1
-}
-stat_of() { awk -v n="$2" '$1 == "stat" && $2 == n { print $3 }' "$1"; }
 
 OC_DPD=1
-oc_setup || fail "ocserv setup"
+oc_setup || oc_fail "ocserv setup"
 echo "$OC_PASS" >"$OC_DIR/password"
 
 # mode name, zcvpn options, what the session line must say, data path (dtls or cstp)
@@ -54,15 +46,15 @@ run_mode() {
 	client_pid=$!
 	for _ in $(seq 100); do
 		grep -q "$ready" "$out" && break
-		kill -0 "$client_pid" 2>/dev/null || fail "$name: zcvpn exited"
+		kill -0 "$client_pid" 2>/dev/null || oc_fail "$name: zcvpn exited"
 		sleep 0.1
 	done
-	grep -q "$ready" "$out" || fail "$name: '$ready' not seen in 10 s"
-	grep -q "$expect" "$out" || fail "$name: expected '$expect' in the session line"
+	grep -q "$ready" "$out" || oc_fail "$name: '$ready' not seen in 10 s"
+	grep -q "$expect" "$out" || oc_fail "$name: expected '$expect' in the session line"
 	grep 'CSTP connected' "$out"
 
 	oc_in_client ping -c 3 -i 0.2 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/$name-ping.log" 2>&1 ||
-		fail "$name: ping through the tunnel"
+		oc_fail "$name: ping through the tunnel"
 
 	bulk=$srcdir/tests/bulk_transfer.py
 	ip netns exec "$OC_NS_SRV" timeout 120 python3 "$bulk" recv "$OC_SERVER_TUN_IP" 5001 \
@@ -73,43 +65,43 @@ run_mode() {
 	wait "$recv_pid"
 	read -r sent_n sent_h rate _ <"$OC_DIR/$name-send.log"
 	[ "$sent_n $sent_h" = "$(cat "$OC_DIR/$name-recv.log")" ] ||
-		fail "$name: bulk transfer mismatch: $(cat "$OC_DIR/$name-send.log") vs $(cat "$OC_DIR/$name-recv.log")"
+		oc_fail "$name: bulk transfer mismatch: $(cat "$OC_DIR/$name-send.log") vs $(cat "$OC_DIR/$name-recv.log")"
 	echo "$name: $mb MB with matching SHA-256 (${rate:-?} Mbit/s)"
 
 	sleep 3.5	# idle: DPD requests go out every second and ocserv answers them
 
 	kill -TERM "$client_pid"
 	for _ in $(seq 50); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
-	kill -0 "$client_pid" 2>/dev/null && fail "$name: zcvpn did not exit on SIGTERM"
-	wait "$client_pid" || fail "$name: zcvpn exit status $?"
+	kill -0 "$client_pid" 2>/dev/null && oc_fail "$name: zcvpn did not exit on SIGTERM"
+	wait "$client_pid" || oc_fail "$name: zcvpn exit status $?"
 	client_pid=
 
 	for s in rx_bad_icv rx_replay rx_short rx_bad_type rx_bad_length rx_truncated tx_errors; do
-		[ "$(stat_of "$out" "$s")" = 0 ] || fail "$name: $s $(stat_of "$out" "$s")"
+		[ "$(oc_stat "$out" "$s")" = 0 ] || oc_fail "$name: $s $(oc_stat "$out" "$s")"
 	done
 	if [ "$path" = cstp ]; then
 		# Correct but copying: every byte through CSTP is counted.
-		[ "$(stat_of "$out" copied_bytes)" -ge $((mb * 1048576)) ] ||
-			fail "$name: copied_bytes $(stat_of "$out" copied_bytes) below what CSTP carried"
-		[ "$(stat_of "$out" cstp_dpd_resp_rx)" -ge 1 ] || fail "$name: no CSTP DPD answered"
-		echo "$name: $(stat_of "$out" fallback_rx_packets) packets in and" \
-			"$(stat_of "$out" fallback_tx_packets) out over CSTP," \
-			"copied_bytes $(stat_of "$out" copied_bytes), CSTP DPD answered"
+		[ "$(oc_stat "$out" copied_bytes)" -ge $((mb * 1048576)) ] ||
+			oc_fail "$name: copied_bytes $(oc_stat "$out" copied_bytes) below what CSTP carried"
+		[ "$(oc_stat "$out" cstp_dpd_resp_rx)" -ge 1 ] || oc_fail "$name: no CSTP DPD answered"
+		echo "$name: $(oc_stat "$out" fallback_rx_packets) packets in and" \
+			"$(oc_stat "$out" fallback_tx_packets) out over CSTP," \
+			"copied_bytes $(oc_stat "$out" copied_bytes), CSTP DPD answered"
 		return
 	fi
 	# ocserv may send the first few packets over CSTP before it sees DTLS up: those
 	# (and only those) are copies; the DTLS path itself must copy nothing.
 	local copied cstp_bytes
-	copied=$(stat_of "$out" copied_bytes)
-	cstp_bytes=$(($(stat_of "$out" fallback_rx_bytes) + $(stat_of "$out" fallback_tx_bytes)))
+	copied=$(oc_stat "$out" copied_bytes)
+	cstp_bytes=$(($(oc_stat "$out" fallback_rx_bytes) + $(oc_stat "$out" fallback_tx_bytes)))
 	[ "$copied" -eq "$cstp_bytes" ] ||
-		fail "$name: copied_bytes $copied, of which only $cstp_bytes went over CSTP"
-	[ "$(stat_of "$out" fallback_rx_packets)" -le 16 ] ||
-		fail "$name: $(stat_of "$out" fallback_rx_packets) packets came over CSTP with DTLS up"
-	[ "$(stat_of "$out" dpd_tx)" -ge 2 ] || fail "$name: only $(stat_of "$out" dpd_tx) DPD requests sent"
-	[ "$(stat_of "$out" dpd_rx)" -ge 2 ] || fail "$name: only $(stat_of "$out" dpd_rx) DPD answers"
-	echo "$name: DPD $(stat_of "$out" dpd_tx) sent, $(stat_of "$out" dpd_rx) answered;" \
-		"$(stat_of "$out" rx_packets) packets in, $(stat_of "$out" tx_packets) out," \
+		oc_fail "$name: copied_bytes $copied, of which only $cstp_bytes went over CSTP"
+	[ "$(oc_stat "$out" fallback_rx_packets)" -le 16 ] ||
+		oc_fail "$name: $(oc_stat "$out" fallback_rx_packets) packets came over CSTP with DTLS up"
+	[ "$(oc_stat "$out" dpd_tx)" -ge 2 ] || oc_fail "$name: only $(oc_stat "$out" dpd_tx) DPD requests sent"
+	[ "$(oc_stat "$out" dpd_rx)" -ge 2 ] || oc_fail "$name: only $(oc_stat "$out" dpd_rx) DPD answers"
+	echo "$name: DPD $(oc_stat "$out" dpd_tx) sent, $(oc_stat "$out" dpd_rx) answered;" \
+		"$(oc_stat "$out" rx_packets) packets in, $(oc_stat "$out" tx_packets) out," \
 		"copied_bytes 0 on DTLS ($cstp_bytes before DTLS, over CSTP)"
 }
 
@@ -122,7 +114,7 @@ check_closed() {
 		[ "$(grep -c "invalidating session of user '$OC_USER'" "$OC_DIR/ocserv.log")" -ge "$sessions" ] && return 0
 		sleep 0.1
 	done
-	fail "$1: ocserv did not see the session end (no 'invalidating session' after DISCONNECT)"
+	oc_fail "$1: ocserv did not see the session end (no 'invalidating session' after DISCONNECT)"
 }
 
 run_mode psk "" "PSK-NEGOTIATE"; check_closed psk

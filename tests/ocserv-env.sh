@@ -7,6 +7,8 @@
 #   oc_setup            creates namespaces, certificate, password file, config; starts ocserv
 #   oc_in_client CMD    runs CMD in the client namespace
 #   oc_cleanup          stops ocserv and removes the namespaces and files
+#   oc_fail MSG         prints FAIL: MSG and the tail of each *.out and *.log; exits 1
+#   oc_stat FILE NAME   the value on zcvpn's "stat NAME VALUE" line in FILE
 # After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
 # Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval.
 
@@ -101,4 +103,16 @@ oc_cleanup() {
 	[ -n "${OC_NS_CLI:-}" ] && ip netns del "$OC_NS_CLI" 2>/dev/null
 	[ -n "${OC_NS_SRV:-}" ] && ip netns del "$OC_NS_SRV" 2>/dev/null
 	[ -n "${OC_DIR:-}" ] && rm -rf "$OC_DIR"
+}
+
+oc_fail() {
+	echo "FAIL: $*"
+	for f in "$OC_DIR"/*.out "$OC_DIR"/*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
+	done
+	exit 1
+}
+
+oc_stat() {
+	awk -v n="$2" '$1 == "stat" && $2 == n { print $3 }' "$1"
 }

@@ -25,14 +25,6 @@ cleanup() {
 	oc_cleanup
 }
 trap cleanup EXIT
-fail() {
-	echo "FAIL: $*"
-	for f in "$OC_DIR"/*.out "$OC_DIR"/*.log; do
-		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
-	done
-	exit 1
-}
-stat_of() { awk -v n="$2" '$1 == "stat" && $2 == n { print $3 }' "$1"; }
 
 # wait_for FILE TEXT TENTHS: bounded wait until FILE contains TEXT.
 wait_for() {
@@ -63,13 +55,13 @@ udp_path() {
 }
 
 OC_DPD=1
-oc_setup || fail "ocserv setup"
+oc_setup || oc_fail "ocserv setup"
 echo "$OC_PASS" >"$OC_DIR/password"
 # Input to a local address takes the "local" table, whose rule comes first (pref 0):
 # move it behind the outage's rule (pref 4443), in these namespaces only.
 for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
 	ip -n "$ns" rule add pref 5000 lookup local && ip -n "$ns" rule del pref 0 ||
-		fail "cannot move the local routing rule in $ns"
+		oc_fail "cannot move the local routing rule in $ns"
 done
 
 # mode name, zcvpn options
@@ -81,19 +73,19 @@ run_mode() {
 		--servercert "$OC_PIN" --user "$OC_USER" --passwd-on-stdin --tun "$tun" \
 		--dtls-redial 2 $opts "$OC_URL" <"$OC_DIR/password" >"$out" 2>&1 &
 	client_pid=$!
-	wait_for "$out" 'DTLS up after' 100 || fail "$name: DTLS not up in 10 s"
+	wait_for "$out" 'DTLS up after' 100 || oc_fail "$name: DTLS not up in 10 s"
 	oc_in_client ping -c 3 -i 0.2 -W 2 "$OC_SERVER_TUN_IP" >"$OC_DIR/$name-ping.log" 2>&1 ||
-		fail "$name: ping through the tunnel"
+		oc_fail "$name: ping through the tunnel"
 
 	oc_in_client ping -q -n -i 0.1 -c 100 -W 1 "$OC_SERVER_TUN_IP" \
 		>"$OC_DIR/$name-ping-outage.log" 2>&1 &
 	ping_pid=$!
 	sleep 0.5
-	udp_path block || fail "$name: cannot block UDP"
-	wait_for "$out" 'DTLS failed' 100 || fail "$name: DTLS not declared dead in 10 s"
+	udp_path block || oc_fail "$name: cannot block UDP"
+	wait_for "$out" 'DTLS failed' 100 || oc_fail "$name: DTLS not declared dead in 10 s"
 	sleep 2		# the ping goes over CSTP now
-	udp_path unblock || fail "$name: cannot unblock UDP"
-	wait_for "$out" 'DTLS up again' 150 || fail "$name: DTLS not back in 15 s"
+	udp_path unblock || oc_fail "$name: cannot unblock UDP"
+	wait_for "$out" 'DTLS up again' 150 || oc_fail "$name: DTLS not back in 15 s"
 	grep -E 'DTLS (failed|up again)' "$out"
 	wait "$ping_pid"
 	ping_pid=
@@ -101,7 +93,7 @@ run_mode() {
 	echo "$name: ping every 100 ms through the outage: ${loss:-?}% lost"
 	# Lost only while DTLS was dying (2 x DPD): the rest went over CSTP, then DTLS again.
 	awk -v l="${loss:-100}" 'BEGIN { exit !(l < 50) }' ||
-		fail "$name: ${loss:-?}% of the pings lost across the outage"
+		oc_fail "$name: ${loss:-?}% of the pings lost across the outage"
 
 	bulk=$srcdir/tests/bulk_transfer.py
 	ip netns exec "$OC_NS_SRV" timeout 60 python3 "$bulk" recv "$OC_SERVER_TUN_IP" 5001 \
@@ -112,25 +104,25 @@ run_mode() {
 	wait "$recv_pid"
 	read -r sent_n sent_h _ <"$OC_DIR/$name-send.log"
 	[ "$sent_n $sent_h" = "$(cat "$OC_DIR/$name-recv.log")" ] ||
-		fail "$name: bulk transfer mismatch after the redial"
+		oc_fail "$name: bulk transfer mismatch after the redial"
 
 	kill -TERM "$client_pid"
 	for _ in $(seq 50); do kill -0 "$client_pid" 2>/dev/null || break; sleep 0.1; done
-	kill -0 "$client_pid" 2>/dev/null && fail "$name: zcvpn did not exit on SIGTERM"
-	wait "$client_pid" || fail "$name: zcvpn exit status $?"
+	kill -0 "$client_pid" 2>/dev/null && oc_fail "$name: zcvpn did not exit on SIGTERM"
+	wait "$client_pid" || oc_fail "$name: zcvpn exit status $?"
 	client_pid=
 
-	[ "$(stat_of "$out" dtls_redials)" -ge 1 ] || fail "$name: no redial counted"
-	[ "$(stat_of "$out" fallback_tx_packets)" -ge 1 ] || fail "$name: nothing went over CSTP"
-	[ "$(stat_of "$out" rx_bad_icv)" = 0 ] || fail "$name: rx_bad_icv $(stat_of "$out" rx_bad_icv)"
-	copied=$(stat_of "$out" copied_bytes)
-	cstp_bytes=$(($(stat_of "$out" fallback_rx_bytes) + $(stat_of "$out" fallback_tx_bytes)))
+	[ "$(oc_stat "$out" dtls_redials)" -ge 1 ] || oc_fail "$name: no redial counted"
+	[ "$(oc_stat "$out" fallback_tx_packets)" -ge 1 ] || oc_fail "$name: nothing went over CSTP"
+	[ "$(oc_stat "$out" rx_bad_icv)" = 0 ] || oc_fail "$name: rx_bad_icv $(oc_stat "$out" rx_bad_icv)"
+	copied=$(oc_stat "$out" copied_bytes)
+	cstp_bytes=$(($(oc_stat "$out" fallback_rx_bytes) + $(oc_stat "$out" fallback_tx_bytes)))
 	[ "$copied" -eq "$cstp_bytes" ] ||
-		fail "$name: copied_bytes $copied, of which only $cstp_bytes went over CSTP"
-	dtls_tx=$(($(stat_of "$out" tx_packets) - $(stat_of "$out" fallback_tx_packets)))
+		oc_fail "$name: copied_bytes $copied, of which only $cstp_bytes went over CSTP"
+	dtls_tx=$(($(oc_stat "$out" tx_packets) - $(oc_stat "$out" fallback_tx_packets)))
 	[ "$dtls_tx" -ge 10000 ] ||
-		fail "$name: only $dtls_tx packets out over DTLS: the 20 MB took CSTP"
-	echo "$name: $(stat_of "$out" dtls_redials) redial(s), $(stat_of "$out" fallback_tx_packets)" \
+		oc_fail "$name: only $dtls_tx packets out over DTLS: the 20 MB took CSTP"
+	echo "$name: $(oc_stat "$out" dtls_redials) redial(s), $(oc_stat "$out" fallback_tx_packets)" \
 		"packets out over CSTP meanwhile, 20 MB checked over DTLS after;" \
 		"copied_bytes $copied, all of it CSTP"
 }
