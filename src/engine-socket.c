@@ -33,6 +33,22 @@ static int new_udp_socket(int family, int buf, bool *gso)
 	return fd;
 }
 
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)ss)->sin6_port;
+	return ((const struct sockaddr_in *)ss)->sin_port;
+}
+
+/* Sets the port (network order) of an IPv4 or IPv6 address. */
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = port;
+	else
+		((struct sockaddr_in *)ss)->sin_port = port;
+}
+
 int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
 		       size_t errlen)
 {
@@ -56,9 +72,12 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 		return engine_fail(errbuf, errlen, e->udp_fd, "socket: %s", strerror(-e->udp_fd));
 	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
 		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
-	e->bound_len = sizeof(e->bound);
-	if (getsockname(e->udp_fd, (struct sockaddr *)&e->bound, &e->bound_len))
-		e->bound_len = 0;
+	if (cfg->local) {
+		e->local_port_fixed = port_of(&local) != 0;
+		e->bound_len = sizeof(e->bound);
+		if (getsockname(e->udp_fd, (struct sockaddr *)&e->bound, &e->bound_len))
+			e->bound_len = 0;
+	}
 	if (cfg->remote) {
 		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
 			return engine_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
@@ -71,16 +90,26 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 	return 0;
 }
 
-/* Client: the same peer from a new socket, so from a new source port. */
+/*
+ * Client: the same peer from a new socket, so from a new source port, bound to the
+ * configured local address if there was one.  A port the configuration fixed stays:
+ * the same socket has to do then.
+ */
 static int reopen_to_peer(struct zcvpn_engine *e)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	int fd = new_udp_socket(e->peer.ss_family, e->sock_buf, &e->gso.enabled);
+	struct sockaddr_storage local = e->bound;
+	int fd;
 
+	if (e->local_port_fixed)
+		return 0;
+	fd = new_udp_socket(e->peer.ss_family, e->sock_buf, &e->gso.enabled);
 	if (fd < 0)
 		return fd;
 	ev.data.fd = fd;
-	if (connect(fd, (struct sockaddr *)&e->peer, e->peer_len) ||
+	set_port(&local, 0);
+	if ((e->bound_len && bind(fd, (struct sockaddr *)&local, e->bound_len)) ||
+	    connect(fd, (struct sockaddr *)&e->peer, e->peer_len) ||
 	    epoll_ctl(e->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
 		int ret = -errno;
 
@@ -92,13 +121,6 @@ static int reopen_to_peer(struct zcvpn_engine *e)
 	e->udp_fd = fd;
 	e->want_pollout = false;
 	return 0;
-}
-
-static uint16_t port_of(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET6)
-		return ((const struct sockaddr_in6 *)ss)->sin6_port;
-	return ((const struct sockaddr_in *)ss)->sin_port;
 }
 
 /*

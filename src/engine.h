@@ -82,8 +82,10 @@ struct zcvpn_engine {
 
 	bool connected;			/* udp_fd connected to the peer */
 	bool peer_configured;		/* the peer came from the config (a client) */
-	struct sockaddr_storage bound;	/* udp_fd's own address, as bound before any peer */
+	/* The configured local address as bound (the kernel's port if it was 0); len 0: none */
+	struct sockaddr_storage bound;
 	socklen_t bound_len;
+	bool local_port_fixed;		/* the configuration named the local port */
 	int sock_buf;			/* SO_RCVBUF/SO_SNDBUF of udp_fd */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -152,9 +154,10 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 		       size_t errlen);
 /*
  * engine-socket.c: the transport starts a new session (a DTLS redial).  A client sends
- * from a new socket, so from a new source port: ocserv hands a ClientHello from a new
- * port to the session it names, while its worker's socket, bound to the old port,
- * drops a new handshake.  A server forgets its peer and listens to anyone again.
+ * from a new socket, so from a new source port (unless the configuration fixed it):
+ * ocserv hands a ClientHello from a new port to the session it names, while its
+ * worker's socket, bound to the old port, drops a new handshake.  A server forgets its
+ * peer and listens to anyone again.
  * 0 or -errno (the old socket is kept then).
  */
 int engine_new_path(struct zcvpn_engine *e);

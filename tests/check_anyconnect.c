@@ -379,10 +379,27 @@ static bool received_over(const struct zcvpn_stats *st, const void *arg)
 	return st->rx_packets > *(const uint64_t *)arg;
 }
 
+/* A local port nobody holds right now (the kernel's choice, given back). */
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	ck_assert(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
 /*
  * DTLS comes back after an outage: the path goes silent, both ends declare the other
  * dead, the client's packets take the fallback; once the path is back, the client's
- * redial finds the server listening again, and packets return to DTLS, uncopied.
+ * redial finds the server listening again, and packets return to DTLS, uncopied.  The
+ * redial goes out from a new port (row 0), unless the configuration fixed the client's
+ * port (row 1): then from the same one.
  */
 START_TEST(test_redial)
 {
@@ -391,6 +408,9 @@ START_TEST(test_redial)
 	struct tunnel t;
 	struct relay relay;
 	uint64_t one = 1, copied_before, server_rx;
+	bool fixed_port = _i == 1;
+	char local[32];
+	int port_before;
 
 	base_config(&scfg, "aes256-gcm", true, 0);
 	base_config(&ccfg, "aes256-gcm", false, 100000);
@@ -398,7 +418,12 @@ START_TEST(test_redial)
 	scfg.anyconnect.dpd_ms = 150;
 	ccfg.anyconnect.dpd_ms = 100;
 	ccfg.anyconnect.redial_ms = 300;
+	if (fixed_port) {
+		snprintf(local, sizeof(local), "127.0.0.1:%d", free_port());
+		ccfg.local = local;
+	}
 	tunnel_new_with_fallback(&t, &scfg, &ccfg, &relay);
+	port_before = zcvpn_engine_local_port(t.client);
 	ck_assert(wait_for(t.client, is_up, NULL, 10));
 	ck_assert(wait_for(t.server, received_over, &one, 10));
 
@@ -416,6 +441,10 @@ START_TEST(test_redial)
 	ck_assert_int_eq(sst.transport_error, 0);
 	ck_assert_uint_ge(cst.dtls_redials, 1);
 	ck_assert_uint_ge(sst.dtls_redials, 1);
+	if (fixed_port)
+		ck_assert_int_eq(zcvpn_engine_local_port(t.client), port_before);
+	else
+		ck_assert_int_ne(zcvpn_engine_local_port(t.client), port_before);
 	copied_before = cst.copied_bytes;
 	/* The outage's packets were the only copies; after it, DTLS carries them again. */
 	ck_assert_uint_eq(copied_before, cst.fallback_tx_bytes);
@@ -611,7 +640,7 @@ static Suite *anyconnect_suite(void)
 	tcase_add_test(control, test_dpd_and_keepalive);
 	tcase_add_test(control, test_dead_peer);
 	tcase_add_test(control, test_wrong_psk);
-	tcase_add_test(control, test_redial);
+	tcase_add_loop_test(control, test_redial, 0, 2);
 	suite_add_tcase(s, control);
 	tcase_set_timeout(bad, 120);
 	tcase_add_test(bad, test_hostile_datagrams);
