@@ -169,28 +169,6 @@ static int take_over(struct cisco_dtls *c, uint64_t now_ns)
 	return 0;
 }
 
-/* Adds a record layer's counters to sum: they outlive its session (stats only grow). */
-static void retire_record_stats(struct dtls_record_stats *sum, const struct dtls_record_stats *s)
-{
-	sum->rx_packets += s->rx_packets;
-	sum->rx_bytes += s->rx_bytes;
-	sum->rx_to_library += s->rx_to_library;
-	sum->rx_short += s->rx_short;
-	sum->rx_bad_version += s->rx_bad_version;
-	sum->rx_bad_epoch += s->rx_bad_epoch;
-	sum->rx_bad_length += s->rx_bad_length;
-	sum->rx_oversize += s->rx_oversize;
-	sum->rx_replay += s->rx_replay;
-	sum->rx_too_old += s->rx_too_old;
-	sum->rx_bad_tag += s->rx_bad_tag;
-	sum->rx_bad_padding += s->rx_bad_padding;
-	sum->tx_packets += s->tx_packets;
-	sum->tx_bytes += s->tx_bytes;
-	sum->tx_no_room += s->tx_no_room;
-	sum->tx_too_big += s->tx_too_big;
-	sum->tx_seq_exhausted += s->tx_seq_exhausted;
-}
-
 /*
  * Replaces the library session with a fresh one from the same configuration, ready to
  * handshake (client) or listen (server), and drops the old session's record state.
@@ -204,8 +182,9 @@ static int fresh_session(struct cisco_dtls *c)
 		return ret;
 	dtls_session_free(c->session);
 	c->session = fresh;
+	/* The old record layer's counters outlive it: stats only grow. */
 	if (c->record)
-		retire_record_stats(&c->retired, dtls_record_stats(c->record));
+		dtls_record_stats_add(&c->retired, dtls_record_stats(c->record));
 	dtls_record_free(c->record);
 	c->record = NULL;
 	c->lib_path = false;

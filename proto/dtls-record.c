@@ -648,3 +648,24 @@ const struct dtls_record_stats *dtls_record_stats(const struct dtls_record *r)
 {
 	return &r->stats;
 }
+
+void dtls_record_stats_add(struct dtls_record_stats *sum, const struct dtls_record_stats *s)
+{
+	sum->rx_packets += s->rx_packets;
+	sum->rx_bytes += s->rx_bytes;
+	sum->rx_to_library += s->rx_to_library;
+	sum->rx_short += s->rx_short;
+	sum->rx_bad_version += s->rx_bad_version;
+	sum->rx_bad_epoch += s->rx_bad_epoch;
+	sum->rx_bad_length += s->rx_bad_length;
+	sum->rx_oversize += s->rx_oversize;
+	sum->rx_replay += s->rx_replay;
+	sum->rx_too_old += s->rx_too_old;
+	sum->rx_bad_tag += s->rx_bad_tag;
+	sum->rx_bad_padding += s->rx_bad_padding;
+	sum->tx_packets += s->tx_packets;
+	sum->tx_bytes += s->tx_bytes;
+	sum->tx_no_room += s->tx_no_room;
+	sum->tx_too_big += s->tx_too_big;
+	sum->tx_seq_exhausted += s->tx_seq_exhausted;
+}

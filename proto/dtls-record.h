@@ -93,5 +93,7 @@ uint32_t dtls_record_max_head(void);
 uint32_t dtls_record_max_tail(void);
 
 const struct dtls_record_stats *dtls_record_stats(const struct dtls_record *r);
+/* Adds every counter of s to sum (the counters of a record layer about to be freed). */
+void dtls_record_stats_add(struct dtls_record_stats *sum, const struct dtls_record_stats *s);
 
 #endif /* ZCVPN_PROTO_DTLS_RECORD_H */
