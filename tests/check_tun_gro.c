@@ -41,15 +41,6 @@ static uint16_t wire(uint16_t native)
 	return get_be16(b);
 }
 
-static uint8_t *dup_bytes(const uint8_t *p, uint32_t len)
-{
-	uint8_t *q = malloc(len ? len : 1);
-
-	ck_assert_ptr_nonnull(q);
-	if (len)
-		memcpy(q, p, len);
-	return q;
-}
 
 /* ---- packet builder ------------------------------------------------------------------- */
 

@@ -34,15 +34,6 @@ enum {
 	ROOM_FILL = 0xa5,		/* header room of a record before a read */
 };
 
-static uint8_t *dup_bytes(const uint8_t *p, uint32_t len)
-{
-	uint8_t *q = malloc(len ? len : 1);
-
-	ck_assert_ptr_nonnull(q);
-	if (len)
-		memcpy(q, p, len);
-	return q;
-}
 
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
