@@ -372,16 +372,14 @@ static int tso_relayout(struct tun_linux *t, struct tso_read *r, uint32_t len)
 
 static int tso_take_segments(struct tun_linux *t, struct tso_read *r, uint32_t len)
 {
-	struct tun_tso_plan actual;
 	int segs, ret;
 
-	segs = tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens, &actual);
+	segs = tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens);
 	if (segs == -EAGAIN) {
 		ret = tso_relayout(t, r, len);
 		if (ret == -EBADMSG)
 			return ret;
-		segs = ret ? ret : tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens,
-						 &actual);
+		segs = ret ? ret : tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens);
 	}
 	if (segs < 0) {
 		tun_count(&t->tun.c.tx_errors, 1);

@@ -142,15 +142,13 @@ static void finish_segment(const struct template *t, uint8_t *seg, unsigned int 
 }
 
 int tun_tso_split(const struct tun_tso_plan *plan, const struct virtio_net_hdr *vh,
-		  uint8_t *const *recs, unsigned int nrecs, uint32_t len, uint32_t *lens,
-		  struct tun_tso_plan *actual)
+		  uint8_t *const *recs, unsigned int nrecs, uint32_t len, uint32_t *lens)
 {
 	uint8_t gso_type = tcp_gso_type(vh);
 	uint32_t first = plan->hdr + plan->mss, payload;
 	struct template t;
 	int hdr;
 
-	*actual = (struct tun_tso_plan){ 0, 0 };
 	if (!gso_type)
 		return -EINVAL;
 	/* A plan for a tiny MSS may leave the headers only partly in the first record. */
@@ -165,10 +163,8 @@ int tun_tso_split(const struct tun_tso_plan *plan, const struct virtio_net_hdr *
 	t.segments = (payload + t.mss - 1) / t.mss;
 	if (t.segments > TUN_TSO_MAX_SEGMENTS)
 		return -EINVAL;
-	if (t.hdr != plan->hdr || t.mss != plan->mss || t.segments > nrecs) {
-		*actual = (struct tun_tso_plan){ t.hdr, t.mss };
+	if (t.hdr != plan->hdr || t.mss != plan->mss || t.segments > nrecs)
 		return -EAGAIN;
-	}
 	t.v4 = gso_type == VIRTIO_NET_HDR_GSO_TCPV4;
 	t.ip_hlen = t.v4 ? (uint32_t)(recs[0][0] & 0x0f) * 4 : IPV6_HDR;
 	t.id = get_be16(recs[0] + 4);

@@ -58,14 +58,13 @@ unsigned int tun_tso_layout(const struct tun_tso_plan *plan, struct virtio_net_h
  * virtio header) into segments in place, one per record, each a complete IPv4 or IPv6
  * TCP packet with its own length, ID, sequence number, flags and checksums; their
  * lengths go to lens.  Returns the number of segments.  -EAGAIN: the packet does not
- * fit the plan (its header length or segment size differ, or it spilled past the nrecs
- * records); nothing was changed, and *actual gets the packet's own plan ({0, 0} when
- * its headers did not even fit in the first record: gather it and ask
- * tun_tso_packet_plan()).  -EINVAL: not a sane TCP GSO packet, drop it.
+ * fit the plan (its header length or segment size differ, its headers run past the
+ * first record, or it spilled past the nrecs records); nothing was changed: gather it
+ * and ask tun_tso_packet_plan() for its own plan.  -EINVAL: not a sane TCP GSO packet,
+ * drop it.
  */
 int tun_tso_split(const struct tun_tso_plan *plan, const struct virtio_net_hdr *vh,
-		  uint8_t *const *recs, unsigned int nrecs, uint32_t len, uint32_t *lens,
-		  struct tun_tso_plan *actual);
+		  uint8_t *const *recs, unsigned int nrecs, uint32_t len, uint32_t *lens);
 
 /*
  * The plan a whole TSO packet (len bytes at pkt) fits: its header length and segment
