@@ -26,7 +26,7 @@
 #include "crypto/crypto.h"
 #include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 
 struct dtls_session {
 	gnutls_session_t tls;

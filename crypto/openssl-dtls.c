@@ -46,7 +46,7 @@
 #include "crypto/crypto.h"
 #include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 
 /* EVP_KDF and OSSL_PARAM are OpenSSL 3.0 APIs; 1.1.1 is out of support anyway. */
 #if OPENSSL_VERSION_NUMBER < 0x30000000L

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 #include "proto/dtls-wire.h"
 #include "proto/esp-replay.h"
 #include "ring/pkt.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ring/pkt.h"
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 
 /* The current SA, or the previous one within its grace; NULL counts a bad SPI. */
 static struct esp_sa *find_sa(struct esp *esp, uint32_t spi, uint32_t seq)

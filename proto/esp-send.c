@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ring/pkt.h"
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 
 static uint8_t next_header_of(const struct pkt *pkt)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "proto/esp-transport.h"
-#include "src/tun.h"
+#include "src/tun/tun.h"
 
 enum engine_defaults {
 	DEFAULT_MTU = 1400,

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/byteorder.h"
-#include "src/inet-csum.h"
-#include "src/tun-gro.h"
+#include "src/util/byteorder.h"
+#include "src/tun/inet-csum.h"
+#include "src/tun/tun-gro.h"
 #include "tests/inet-ref.h"
 
 enum {

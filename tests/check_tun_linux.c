@@ -37,10 +37,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 #include "ring/ring.h"
-#include "src/tun-gro.h"
-#include "src/tun.h"
+#include "src/tun/tun-gro.h"
+#include "src/tun/tun.h"
 
 enum {
 	EXIT_SKIP = 77,

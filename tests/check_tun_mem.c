@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "ring/ring.h"
-#include "src/tun-packet.h"
-#include "src/tun.h"
+#include "src/tun/tun-packet.h"
+#include "src/tun/tun.h"
 
 enum {
 	DEADLINE_MS = 15000,		/* any single wait in a test */

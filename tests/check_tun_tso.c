@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/byteorder.h"
-#include "src/tun-tso.h"
+#include "src/util/byteorder.h"
+#include "src/tun/tun-tso.h"
 #include "tests/inet-ref.h"
 
 enum {

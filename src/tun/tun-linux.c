@@ -16,7 +16,7 @@
  */
 #include "config.h"
 
-#include "src/tun-internal.h"
+#include "src/tun/tun-internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,9 +34,9 @@
 #include <unistd.h>
 
 #include "ring/ring.h"
-#include "src/inet-csum.h"
-#include "src/tun-gro.h"
-#include "src/tun-tso.h"
+#include "src/tun/inet-csum.h"
+#include "src/tun/tun-gro.h"
+#include "src/tun/tun-tso.h"
 
 enum linux_limits {
 	READ_BATCH = 64,		/* reads per wakeup before publishing */

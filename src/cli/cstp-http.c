@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "src/cstp.h"
+#include "src/cli/cstp.h"
 
 #include <errno.h>
 #include <netdb.h>

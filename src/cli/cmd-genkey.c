@@ -2,7 +2,7 @@
 /* `zcvpn genkey`: prints a fresh key file for both ends of a tunnel. */
 #include "config.h"
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,8 +4,8 @@
  * purpose: headers sit at arbitrary offsets inside ring records, and compilers turn
  * these into a single load or store plus a byte swap.
  */
-#ifndef ZCVPN_PROTO_BYTEORDER_H
-#define ZCVPN_PROTO_BYTEORDER_H
+#ifndef ZCVPN_SRC_UTIL_BYTEORDER_H
+#define ZCVPN_SRC_UTIL_BYTEORDER_H
 
 #include <stdint.h>
 
@@ -42,4 +42,4 @@ static inline void put_be64(uint8_t *p, uint64_t v)
 	put_be32(p + 4, (uint32_t)v);
 }
 
-#endif /* ZCVPN_PROTO_BYTEORDER_H */
+#endif /* ZCVPN_SRC_UTIL_BYTEORDER_H */

@@ -9,7 +9,7 @@
  */
 #include "config.h"
 
-#include "src/tun-internal.h"
+#include "src/tun/tun-internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include "ring/ring.h"
-#include "src/tun-packet.h"
+#include "src/tun/tun-packet.h"
+#include "src/util/clock.h"
 
 enum mem_limits {
 	GEN_BATCH = 64,			/* packets per publish; also the pacing burst */
@@ -32,7 +33,6 @@ enum mem_limits {
 	SEQ_WINDOW = 1 << 16,		/* sequence numbers the sink remembers */
 };
 
-#define NSEC_PER_SEC 1000000000ull
 
 /*
  * Which of the last SEQ_WINDOW sequence numbers the sink has seen: bit seq % SEQ_WINDOW
@@ -54,14 +54,6 @@ struct tun_mem {
 	/* sink */
 	struct seq_tracker seq;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static struct timespec ns_to_timespec(uint64_t ns)
 {

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "src/tun-internal.h"
+#include "src/tun/tun-internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ring/ring.h"
+#include "src/util/clock.h"
 
 enum tun_limits {
 	/* tun_stop() drains what is published; a producer that never stops cannot hold it. */
@@ -40,14 +41,6 @@ int tun_fail(struct tun *tun, const char *what, int err)
 	fprintf(stderr, "zcvpn: tun %s%s%s: %s (%s)\n", tun->ops->kind, tun->name[0] ? " " : "",
 		tun->name, what, strerror(-err));
 	return err;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Hands recs[0..n) to the backend, one by one or as a batch. */
@@ -119,14 +112,14 @@ int tun_wait(struct tun *tun, int fd, const struct timespec *timeout)
 /* Honours tun_stop()'s promise: what was published before it is delivered. */
 static int drain_on_stop(struct tun *tun)
 {
-	uint64_t deadline = now_ms() + STOP_DRAIN_MS;
+	uint64_t deadline = now_ns() + STOP_DRAIN_MS * (uint64_t)NSEC_PER_MSEC;
 	int n;
 
 	do {
 		n = tun_drain_rx(tun, STOP_DRAIN_BATCH);
 		if (n < 0)
 			return tun_fail(tun, "rx ring is corrupt; stopped", n);
-	} while (n && now_ms() < deadline);
+	} while (n && now_ns() < deadline);
 	if (n)
 		fprintf(stderr, "zcvpn: tun %s%s%s: rx ring still busy after %d ms; stopped\n",
 			tun->ops->kind, tun->name[0] ? " " : "", tun->name, STOP_DRAIN_MS);

@@ -4,8 +4,8 @@
  * (no ip(8), no vpnc-script): the IPv4 address and netmask the VPN server assigned, and
  * the link up.  The MTU is the tun backend's job.
  */
-#ifndef ZCVPN_SRC_NETCFG_H
-#define ZCVPN_SRC_NETCFG_H
+#ifndef ZCVPN_SRC_CLI_NETCFG_H
+#define ZCVPN_SRC_CLI_NETCFG_H
 
 #include <netinet/in.h>
 #include <stddef.h>
@@ -14,4 +14,4 @@
 int netcfg_ipv4(const char *ifname, struct in_addr addr, struct in_addr netmask, char *err,
 		size_t errlen);
 
-#endif /* ZCVPN_SRC_NETCFG_H */
+#endif /* ZCVPN_SRC_CLI_NETCFG_H */

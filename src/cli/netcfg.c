@@ -2,7 +2,7 @@
 /* IPv4 address, netmask and link state of an interface, set through ioctl. */
 #include "config.h"
 
-#include "src/netcfg.h"
+#include "src/cli/netcfg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "src/tun-tso.h"
+#include "src/tun/tun-tso.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "proto/byteorder.h"
-#include "src/inet-csum.h"
-#include "src/inet-wire.h"
+#include "src/util/byteorder.h"
+#include "src/tun/inet-csum.h"
+#include "src/tun/inet-wire.h"
 
 enum {
 	GUESS_HDR = IPV4_HDR + TCP_HDR + 12,	/* TCP timestamps, as Linux sends them */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "src/inet-csum.h"
+#include "src/tun/inet-csum.h"
 
 #include <errno.h>
 #include <string.h>

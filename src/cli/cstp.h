@@ -11,8 +11,8 @@
  *
  * All of it is control plane: it runs once per session, or per control message.
  */
-#ifndef ZCVPN_SRC_CSTP_H
-#define ZCVPN_SRC_CSTP_H
+#ifndef ZCVPN_SRC_CLI_CSTP_H
+#define ZCVPN_SRC_CLI_CSTP_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -152,4 +152,4 @@ int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len)
 int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
 		     uint8_t *type, const uint8_t **payload, size_t *len);
 
-#endif /* ZCVPN_SRC_CSTP_H */
+#endif /* ZCVPN_SRC_CLI_CSTP_H */

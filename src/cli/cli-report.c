@@ -2,7 +2,7 @@
 /* Waiting for a driver run to finish, and printing what happened. */
 #include "config.h"
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 #include <inttypes.h>
 #include <time.h>

@@ -16,7 +16,7 @@
  */
 #include "config.h"
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 #include <ctype.h>
 #include <errno.h>

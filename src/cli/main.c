@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 static void usage(FILE *f)
 {

@@ -10,7 +10,7 @@
  */
 #include "config.h"
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,8 +26,8 @@
 #include <unistd.h>
 
 #include "proto/cisco-dtls.h"
-#include "src/cstp.h"
-#include "src/netcfg.h"
+#include "src/cli/cstp.h"
+#include "src/cli/netcfg.h"
 
 #define PSK_LABEL "EXPORTER-openconnect-psk"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* IPv4, IPv6 and TCP header layout, for the tun offloads (tun-gro.c, tun-tso.c). */
-#ifndef ZCVPN_SRC_INET_WIRE_H
-#define ZCVPN_SRC_INET_WIRE_H
+#ifndef ZCVPN_SRC_TUN_INET_WIRE_H
+#define ZCVPN_SRC_TUN_INET_WIRE_H
 
 enum inet_wire {
 	IPV4_HDR = 20,			/* without options */
@@ -16,4 +16,4 @@ enum tcp_flags {
 	TCP_URG = 0x20, TCP_ECE = 0x40, TCP_CWR = 0x80,
 };
 
-#endif /* ZCVPN_SRC_INET_WIRE_H */
+#endif /* ZCVPN_SRC_TUN_INET_WIRE_H */

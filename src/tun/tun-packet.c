@@ -2,9 +2,9 @@
 /* Building and verifying the in-memory tun's self-checking test packets. */
 #include "config.h"
 
-#include "src/tun-packet.h"
+#include "src/tun/tun-packet.h"
 
-#include "proto/byteorder.h"
+#include "src/util/byteorder.h"
 
 #include <endian.h>
 #include <string.h>

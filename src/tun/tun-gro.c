@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
-#include "src/tun-gro.h"
+#include "src/tun/tun-gro.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "proto/byteorder.h"
-#include "src/inet-csum.h"
-#include "src/inet-wire.h"
+#include "src/util/byteorder.h"
+#include "src/tun/inet-csum.h"
+#include "src/tun/inet-wire.h"
 
 /* What tun_gro_plan needs to know about one TCP segment; the headers stay in place. */
 struct segment {

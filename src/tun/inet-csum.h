@@ -5,8 +5,8 @@
  * ones' complement sum is byte-order independent: a result stored with a native store
  * (memcpy of the uint16_t) has the right bytes on the wire.
  */
-#ifndef ZCVPN_SRC_INET_CSUM_H
-#define ZCVPN_SRC_INET_CSUM_H
+#ifndef ZCVPN_SRC_TUN_INET_CSUM_H
+#define ZCVPN_SRC_TUN_INET_CSUM_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,4 +35,4 @@ uint64_t inet_csum_pseudo(const uint8_t *ip, uint8_t protocol, uint32_t l4_len);
  */
 int inet_csum_finish(uint8_t *pkt, uint32_t len, uint32_t start, uint32_t offset);
 
-#endif /* ZCVPN_SRC_INET_CSUM_H */
+#endif /* ZCVPN_SRC_TUN_INET_CSUM_H */

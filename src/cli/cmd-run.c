@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

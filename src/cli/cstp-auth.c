@@ -11,7 +11,7 @@
  */
 #include "config.h"
 
-#include "src/cstp.h"
+#include "src/cli/cstp.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "ring/ring.h"
-#include "src/tun.h"
+#include "src/tun/tun.h"
 
 enum {
 	TUN_DRAIN_CHUNK = 64,	/* rx records peeked before they are delivered and released */

@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "src/cstp.h"
+#include "src/cli/cstp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "src/cli.h"
+#include "src/cli/cli.h"
 
 /* Legacy suites we can take over: openconnect's names, strongest first. */
 #define LEGACY_DTLS09_SUITES "AES256-SHA:AES128-SHA"

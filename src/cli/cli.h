@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Shared pieces of the zcvpn command-line driver (one file per command). */
-#ifndef ZCVPN_SRC_CLI_H
-#define ZCVPN_SRC_CLI_H
+#ifndef ZCVPN_SRC_CLI_CLI_H
+#define ZCVPN_SRC_CLI_CLI_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,4 +53,4 @@ int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_anyconnect(int argc, char **argv);
 
-#endif /* ZCVPN_SRC_CLI_H */
+#endif /* ZCVPN_SRC_CLI_CLI_H */
