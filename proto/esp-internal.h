@@ -30,12 +30,10 @@ struct esp_sa {
 struct esp {
 	struct esp_sa out;
 	struct esp_sa in[2];		/* in[0] current, in[1] previous */
-	bool answer_probes;
 	struct esp_stats stats;
 };
 
 /* esp-sa.c */
 void esp_sa_clear(struct esp_sa *sa);
-bool esp_suite_is_gcm(enum esp_enc enc);
 
 #endif /* ZCVPN_PROTO_ESP_INTERNAL_H */

@@ -159,7 +159,5 @@ enum esp_verdict esp_decap(struct esp *esp, struct pkt *pkt, uint32_t max_inner)
 		st->rx_oversize++;
 		return ESP_DROP;
 	}
-	st->rx_packets++;
-	st->rx_bytes += (uint32_t)inner;
 	return ESP_DATA;
 }

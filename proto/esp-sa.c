@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/util/macros.h"
+
 static const struct {
 	const char *name;
 	enum esp_enc enc;
@@ -35,27 +37,18 @@ static const struct {
 	{ "hmac-sha256-128", ESP_AUTH_HMAC_SHA256_128, CRYPTO_HMAC_SHA256, 16, 32 },
 };
 
-#define TABLE_LEN(t) (sizeof(t) / sizeof((t)[0]))
-
-const char *esp_enc_name(enum esp_enc enc)
+/* The suite's table row, so an unknown value is caught. */
+static bool enc_known(enum esp_enc enc)
 {
-	for (size_t i = 0; i < TABLE_LEN(enc_table); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(enc_table); i++)
 		if (enc_table[i].enc == enc)
-			return enc_table[i].name;
-	return NULL;
-}
-
-const char *esp_auth_name(enum esp_auth auth)
-{
-	for (size_t i = 0; i < TABLE_LEN(auth_table); i++)
-		if (auth_table[i].auth == auth)
-			return auth_table[i].name;
-	return NULL;
+			return true;
+	return false;
 }
 
 int esp_enc_parse(const char *name, enum esp_enc *enc)
 {
-	for (size_t i = 0; i < TABLE_LEN(enc_table); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(enc_table); i++)
 		if (!strcmp(enc_table[i].name, name)) {
 			*enc = enc_table[i].enc;
 			return 0;
@@ -65,7 +58,7 @@ int esp_enc_parse(const char *name, enum esp_enc *enc)
 
 int esp_auth_parse(const char *name, enum esp_auth *auth)
 {
-	for (size_t i = 0; i < TABLE_LEN(auth_table); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(auth_table); i++)
 		if (!strcmp(auth_table[i].name, name)) {
 			*auth = auth_table[i].auth;
 			return 0;
@@ -80,7 +73,7 @@ bool esp_suite_is_gcm(enum esp_enc enc)
 
 static enum crypto_cipher enc_cipher(enum esp_enc enc)
 {
-	for (size_t i = 0; i < TABLE_LEN(enc_table); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(enc_table); i++)
 		if (enc_table[i].enc == enc)
 			return enc_table[i].cipher;
 	return CRYPTO_AES128_CBC;
@@ -95,7 +88,7 @@ uint32_t esp_enc_key_len(enum esp_enc enc)
 
 static int auth_index(enum esp_auth auth)
 {
-	for (size_t i = 0; i < TABLE_LEN(auth_table); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(auth_table); i++)
 		if (auth_table[i].auth == auth)
 			return (int)i;
 	return -1;
@@ -112,7 +105,7 @@ int esp_sa_config_check(const struct esp_sa_config *cfg, const char **errmsg)
 {
 	const char *msg = NULL;
 
-	if (!esp_enc_name(cfg->enc))
+	if (!enc_known(cfg->enc))
 		msg = "unknown ESP encryption algorithm";
 	else if (auth_index(cfg->auth) < 0)
 		msg = "unknown ESP authentication algorithm";
@@ -250,11 +243,6 @@ uint32_t esp_max_head(void)
 uint32_t esp_max_tail(void)
 {
 	return ESP_MAX_TAIL;
-}
-
-void esp_set_answer_probes(struct esp *esp, bool answer)
-{
-	esp->answer_probes = answer;
 }
 
 void esp_get_stats(const struct esp *esp, struct esp_stats *stats)

@@ -104,11 +104,7 @@ int esp_encap(struct esp *esp, struct pkt *pkt)
 	put_trailer(pkt, pad, next_header_of(pkt));
 	seq = (uint32_t)++sa->seq;
 	ret = esp_suite_is_gcm(sa->enc) ? seal_gcm(sa, pkt, seq) : seal_cbc(sa, pkt, seq);
-	if (ret)
-		return ret;
-	esp->stats.tx_packets++;
-	esp->stats.tx_bytes += inner;
-	return 0;
+	return ret;
 }
 
 int esp_encap_probe(struct esp *esp, struct pkt *pkt)
@@ -120,10 +116,7 @@ int esp_encap_probe(struct esp *esp, struct pkt *pkt)
 		return -ENOSPC;
 	*b = 0;
 	ret = esp_encap(esp, pkt);
-	if (!ret) {
-		esp->stats.tx_packets--;
-		esp->stats.tx_bytes -= ESP_PROBE_LEN;
+	if (!ret)
 		esp->stats.tx_probes++;
-	}
 	return ret;
 }

@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* ESP as an engine transport. */
+/* ESP over UDP as a transport class (proto/transport.h), from struct zcvpn_esp_config. */
 #ifndef ZCVPN_PROTO_ESP_TRANSPORT_H
 #define ZCVPN_PROTO_ESP_TRANSPORT_H
 
-#include "proto/esp.h"
 #include "proto/transport.h"
 
-/* Wraps esp; the transport takes ownership (its free() frees esp). */
-void esp_transport_init(struct transport *t, struct esp *esp);
+extern const struct transport_class esp_transport_class;
 
 #endif /* ZCVPN_PROTO_ESP_TRANSPORT_H */

@@ -61,7 +61,6 @@ struct esp_sa_config {
 
 /* Every way an inbound datagram can be dropped has its own counter. */
 struct esp_stats {
-	uint64_t rx_packets, rx_bytes;		/* inner packets delivered */
 	uint64_t rx_short;			/* too short for header, IV, block and ICV */
 	uint64_t rx_bad_spi;
 	uint64_t rx_bad_icv;
@@ -73,7 +72,6 @@ struct esp_stats {
 	uint64_t rx_bad_length;			/* ciphertext not a whole number of blocks */
 	uint64_t rx_old_sa;			/* accepted on the previous SA after a rekey */
 	uint64_t rx_probes;			/* Juniper/Pulse 1-byte probes received */
-	uint64_t tx_packets, tx_bytes;
 	uint64_t tx_probes;
 	uint64_t tx_seq_exhausted;		/* refused: sequence space used up, rekey */
 	uint64_t tx_no_room;			/* record lacked head/tail room (config bug) */
@@ -81,12 +79,10 @@ struct esp_stats {
 
 struct esp;
 
-/* Returns a static name ("aes128-gcm", "hmac-sha1-96", ...) or NULL. */
-const char *esp_enc_name(enum esp_enc enc);
-const char *esp_auth_name(enum esp_auth auth);
 /* Parses those names; returns 0 or -EINVAL. */
 int esp_enc_parse(const char *name, enum esp_enc *enc);
 int esp_auth_parse(const char *name, enum esp_auth *auth);
+bool esp_suite_is_gcm(enum esp_enc enc);
 /* Key length the suite needs (enc: including the GCM salt), in bytes. */
 uint32_t esp_enc_key_len(enum esp_enc enc);
 uint32_t esp_auth_key_len(enum esp_auth auth);
@@ -113,9 +109,6 @@ int esp_set_inbound(struct esp *esp, const struct esp_sa_config *cfg, const char
 uint32_t esp_rx_head_len(const struct esp *esp);	/* the current inbound SA's header */
 uint32_t esp_max_head(void);
 uint32_t esp_max_tail(void);
-
-/* Juniper probes: answer received probes with a probe (server role)? Default: no. */
-void esp_set_answer_probes(struct esp *esp, bool answer);
 
 enum esp_verdict {
 	ESP_DATA,		/* pkt now holds the inner IP packet */

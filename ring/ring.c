@@ -117,8 +117,8 @@ int ring_params_check(const struct ring_params *p, const char **errmsg)
 		msg = "ring capacity must be a power of two from 4 KiB to 1 GiB";
 	else if (!is_pow2(p->align) || p->align < 4 || p->align > RING_MAX_ALIGN)
 		msg = "ring alignment must be a power of two from 4 to 64";
-	else if (p->lead > RING_MAX_ROOM || p->trail > RING_MAX_ROOM)
-		msg = "ring lead and trail room are limited to 256 bytes each";
+	else if (p->lead > RING_MAX_LEAD || p->trail > RING_MAX_TRAIL)
+		msg = "ring lead room is limited to 256 bytes, trail room to 16384";
 	else if (p->max_payload == 0 || p->max_payload > RING_MAX_PAYLOAD)
 		msg = "ring max_payload must be 1..65535 bytes";
 	else if (align_up(RING_HDR_SIZE + p->lead + p->max_payload + p->trail, p->align) +

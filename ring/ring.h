@@ -37,7 +37,13 @@ enum ring_limits {
 	RING_MIN_CAPACITY = 1u << 12,
 	RING_MAX_CAPACITY = 1u << 30,
 	RING_MAX_PAYLOAD = 0xffff,	/* an IP packet; Wintun's TUN_MAX_IP_PACKET_SIZE */
-	RING_MAX_ROOM = 256,		/* lead or trail bytes per record */
+	RING_MAX_LEAD = 256,		/* headroom bytes per record */
+	/*
+	 * Tailroom bytes per record: a trailer and tag need few, but a framing that grows a
+	 * packet on the wire and shrinks it again on receive (HDLC byte stuffing: up to the
+	 * payload's size again) receives the grown datagram into the tail room.
+	 */
+	RING_MAX_TRAIL = 16384,
 	RING_MAX_ALIGN = 64,
 	RING_HDR_SIZE = 4,		/* the u32 size word */
 };

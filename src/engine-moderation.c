@@ -26,14 +26,18 @@ enum {
 void engine_moderation_account(struct zcvpn_engine *e, unsigned int moved, uint64_t now)
 {
 	uint64_t elapsed = now - e->mod_window_start_ns;
+	bool on;
 
 	e->mod_window_packets += moved;
 	if (elapsed < MODERATION_WINDOW_NS)
 		return;
 	/* packets / elapsed >= PACKETS_PER_WAIT / wait, without dividing. */
-	atomic_store_explicit(&e->moderating, e->moderation_us &&
-			      e->mod_window_packets * e->moderation_us * 1000u >=
-			      PACKETS_PER_WAIT * elapsed, memory_order_relaxed);
+	on = e->moderation_us &&
+	     e->mod_window_packets * e->moderation_us * 1000u >= PACKETS_PER_WAIT * elapsed;
+	atomic_store_explicit(&e->moderating, on, memory_order_relaxed);
+	/* What the engine decided is a counter, so tests and users see why it waited. */
+	if (on)
+		e->stats.moderated_windows++;
 	e->mod_window_start_ns = now;
 	e->mod_window_packets = 0;
 }

@@ -11,7 +11,9 @@
 
 #include "src/engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ring/pkt.h"
@@ -19,7 +21,7 @@
 /* Receives and discards one datagram when the rx ring is full: back-pressure is a drop. */
 static int drop_one(struct zcvpn_engine *e)
 {
-	ssize_t n = recv(e->udp_fd, e->ctrl_buf, 1, MSG_DONTWAIT | MSG_TRUNC);
+	ssize_t n = recv(e->udp_fd, e->drop_buf, sizeof(e->drop_buf), MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
@@ -50,12 +52,39 @@ static unsigned prepare(struct zcvpn_engine *e, uint32_t head)
 		memset(h, 0, sizeof(*h));
 		h->msg_iov = &b->iov[n];
 		h->msg_iovlen = 1;
+		h->msg_control = b->cmsg[n].buf;
+		h->msg_controllen = sizeof(b->cmsg[n].buf);
 		if (!e->connected) {
 			h->msg_name = &b->addrs[n];
 			h->msg_namelen = sizeof(b->addrs[n]);
 		}
 	}
 	return n;
+}
+
+static void peer_event(struct zcvpn_engine *e)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	const void *addr = &((const struct sockaddr_in *)&e->peer)->sin_addr;
+	uint16_t port = ntohs(((const struct sockaddr_in *)&e->peer)->sin_port);
+	struct zcvpn_event ev = {
+		.type = ZCVPN_EVENT_PEER,
+		.level = ZCVPN_LOG_INFO,
+		.source = "engine",
+		.peer = &e->peer,
+		.peer_len = e->peer_len,
+	};
+	char message[96];
+
+	if (e->peer.ss_family == AF_INET6) {
+		addr = &((const struct sockaddr_in6 *)&e->peer)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)&e->peer)->sin6_port);
+	}
+	inet_ntop(e->peer.ss_family, addr, ip, sizeof(ip));
+	snprintf(message, sizeof(message), "peer %s%s%s:%u", e->peer.ss_family == AF_INET6 ?
+		 "[" : "", ip, e->peer.ss_family == AF_INET6 ? "]" : "", port);
+	ev.message = message;
+	engine_emit(e, &ev);
 }
 
 /* First authenticated datagram from an unknown peer: that is our peer from now on. */
@@ -67,7 +96,17 @@ static void learn_peer(struct zcvpn_engine *e, const struct msghdr *h)
 		memcpy(&e->peer, h->msg_name, h->msg_namelen);
 		e->peer_len = h->msg_namelen;
 		e->connected = true;
+		peer_event(e);
 	}
+}
+
+/* The socket's drop count (SO_RXQ_OVFL), as the kernel stamped it on this datagram. */
+static void note_socket_drops(struct zcvpn_engine *e, struct msghdr *h)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
+			memcpy(&e->socket_drops, CMSG_DATA(cm), sizeof(uint32_t));
 }
 
 /* Hands one received datagram to the transport; commits or cancels its record. */
@@ -90,7 +129,7 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 		memcpy(&e->candidate, &b->addrs[i], b->msgs[i].msg_hdr.msg_namelen);
 		e->candidate_len = b->msgs[i].msg_hdr.msg_namelen;
 	}
-	switch (e->transport.ops->decap(e->transport.ctx, &pkt, e->mtu)) {
+	switch (e->transport->ops->decap(e->transport, &pkt, e->mtu)) {
 	case TRANSPORT_DATA:
 		learn_peer(e, &b->msgs[i].msg_hdr);
 		if (pkt.data != rec->payload) {
@@ -106,12 +145,6 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 	case TRANSPORT_CONTROL:
 		learn_peer(e, &b->msgs[i].msg_hdr);
 		goto cancel;
-	case TRANSPORT_PROBE:
-		learn_peer(e, &b->msgs[i].msg_hdr);
-		e->stats.probes_rx++;
-		if (e->answer_probes)
-			engine_send_probe(e);
-		goto cancel;
 	case TRANSPORT_DROP:
 		goto cancel;
 	}
@@ -121,7 +154,7 @@ cancel:
 
 int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 {
-	uint32_t head = e->transport.ops->rx_head(e->transport.ctx);
+	uint32_t head = e->transport->ops->rx_head(e->transport);
 	unsigned n = prepare(e, head);
 	int got;
 
@@ -140,6 +173,9 @@ int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 		ring_cancel(e->rx, &e->rxb.recs[i]);
 	if (got < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ? 0 : -errno;
+	/* The count is cumulative: the last datagram carries the newest. */
+	if (got > 0)
+		note_socket_drops(e, &e->rxb.msgs[got - 1].msg_hdr);
 	for (int i = 0; i < got; i++)
 		deliver(e, (unsigned)i, head);
 	if (ring_publish(e->rx) < 0)

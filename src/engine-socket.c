@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The engine's UDP socket: opened once from the configuration, and opened again when the
- * transport starts a new session over a new path (a DTLS redial).
+ * The engine's UDP socket: the host's, or opened from the configuration, and opened again
+ * when the transport starts a new session over a new path (a DTLS redial).
  */
 #include "config.h"
 
 #include "src/engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,13 +16,13 @@
 
 #include "src/addr.h"
 
-/* A non-blocking UDP socket with buffers of buf bytes; GSO asked for if gso is set. */
-static int new_udp_socket(int family, int buf, bool *gso)
+/*
+ * What the engine wants of any UDP socket, its own or the host's: buffers of buf bytes,
+ * the kernel's drop count on each datagram (SO_RXQ_OVFL: loss is then explained, not
+ * guessed), and GSO if gso is set and the kernel has it.
+ */
+static void tune_socket(int fd, int buf, bool *gso)
 {
-	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
 	/* Root may go past net.core.[rw]mem_max; others get what the sysctl allows. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -30,6 +31,24 @@ static int new_udp_socket(int family, int buf, bool *gso)
 	/* Setting a socket-wide segment size of 0 only proves the kernel knows UDP GSO. */
 	if (*gso)
 		*gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)) == 0;
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &(int){ 1 }, sizeof(int));
+}
+
+/* A non-blocking UDP socket, tuned, and protected by the host's callback if it gave one. */
+static int new_udp_socket(struct zcvpn_engine *e, int family)
+{
+	int ret, fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	tune_socket(fd, e->sock_buf, &e->gso.enabled);
+	if (e->protect_socket) {
+		ret = e->protect_socket(e->protect_ctx, fd);
+		if (ret) {
+			close(fd);
+			return ret < 0 ? ret : -EPERM;
+		}
+	}
 	return fd;
 }
 
@@ -49,6 +68,39 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in *)ss)->sin_port = port;
 }
 
+/*
+ * The host's socket: borrowed, made non-blocking and tuned; connected if cfg names the
+ * peer, and taken as connected if the host connected it.  A redial keeps it.
+ */
+static int adopt_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
+			const struct sockaddr_storage *remote, socklen_t rlen, char *errbuf,
+			size_t errlen)
+{
+	int flags = fcntl(cfg->udp_fd, F_GETFL);
+
+	if (flags < 0 || fcntl(cfg->udp_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errbuf_fail(errbuf, errlen, -errno, "host socket %d: %s", cfg->udp_fd,
+				   strerror(errno));
+	e->udp_fd = cfg->udp_fd;
+	e->own_udp_fd = false;
+	e->local_port_fixed = true;
+	tune_socket(e->udp_fd, e->sock_buf, &e->gso.enabled);
+	if (rlen) {
+		if (connect(e->udp_fd, (const struct sockaddr *)remote, rlen))
+			return errbuf_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
+					   strerror(errno));
+		e->peer = *remote;
+		e->peer_len = rlen;
+	} else {
+		e->peer_len = sizeof(e->peer);
+		if (getpeername(e->udp_fd, (struct sockaddr *)&e->peer, &e->peer_len))
+			return 0;	/* not connected: a server learns its peer */
+	}
+	e->connected = true;
+	e->peer_configured = true;
+	return 0;
+}
+
 int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
 		       size_t errlen)
 {
@@ -57,21 +109,26 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 	int family;
 
 	if (cfg->local && addr_parse(cfg->local, &local, &llen))
-		return engine_fail(errbuf, errlen, -EINVAL,
+		return errbuf_fail(errbuf, errlen, -EINVAL,
 			    "bad local address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->local);
 	if (cfg->remote && addr_parse(cfg->remote, &remote, &rlen))
-		return engine_fail(errbuf, errlen, -EINVAL,
+		return errbuf_fail(errbuf, errlen, -EINVAL,
 			    "bad remote address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->remote);
-	family = cfg->local ? local.ss_family : remote.ss_family;
-	if (cfg->local && cfg->remote && local.ss_family != remote.ss_family)
-		return engine_fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
 	e->sock_buf = (int)cfg->sock_buf;
 	e->gso.enabled = !cfg->no_gso;
-	e->udp_fd = new_udp_socket(family, e->sock_buf, &e->gso.enabled);
+	e->protect_socket = cfg->protect_socket;
+	e->protect_ctx = cfg->protect_ctx;
+	if (cfg->udp_fd >= 0)
+		return adopt_socket(e, cfg, &remote, rlen, errbuf, errlen);
+	family = cfg->local ? local.ss_family : remote.ss_family;
+	if (cfg->local && cfg->remote && local.ss_family != remote.ss_family)
+		return errbuf_fail(errbuf, errlen, -EINVAL, "local and remote address families differ");
+	e->udp_fd = new_udp_socket(e, family);
 	if (e->udp_fd < 0)
-		return engine_fail(errbuf, errlen, e->udp_fd, "socket: %s", strerror(-e->udp_fd));
+		return errbuf_fail(errbuf, errlen, e->udp_fd, "socket: %s", strerror(-e->udp_fd));
+	e->own_udp_fd = true;
 	if (cfg->local && bind(e->udp_fd, (struct sockaddr *)&local, llen))
-		return engine_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
+		return errbuf_fail(errbuf, errlen, -errno, "bind %s: %s", cfg->local, strerror(errno));
 	if (cfg->local) {
 		e->local_port_fixed = port_of(&local) != 0;
 		e->bound_len = sizeof(e->bound);
@@ -80,7 +137,7 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 	}
 	if (cfg->remote) {
 		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
-			return engine_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
+			return errbuf_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
 				    strerror(errno));
 		e->peer = remote;
 		e->peer_len = rlen;
@@ -103,7 +160,7 @@ static int reopen_to_peer(struct zcvpn_engine *e)
 
 	if (e->local_port_fixed)
 		return 0;
-	fd = new_udp_socket(e->peer.ss_family, e->sock_buf, &e->gso.enabled);
+	fd = new_udp_socket(e, e->peer.ss_family);
 	if (fd < 0)
 		return fd;
 	ev.data.fd = fd;
@@ -120,6 +177,9 @@ static int reopen_to_peer(struct zcvpn_engine *e)
 	close(e->udp_fd);
 	e->udp_fd = fd;
 	e->want_pollout = false;
+	/* Its drop count starts again at 0: keep the old one's. */
+	e->socket_drops_base += e->socket_drops;
+	e->socket_drops = 0;
 	return 0;
 }
 
@@ -149,4 +209,11 @@ static int forget_peer(struct zcvpn_engine *e)
 int engine_new_path(struct zcvpn_engine *e)
 {
 	return e->peer_configured ? reopen_to_peer(e) : forget_peer(e);
+}
+
+void engine_close_socket(struct zcvpn_engine *e)
+{
+	if (e->own_udp_fd && e->udp_fd >= 0)
+		close(e->udp_fd);
+	e->udp_fd = -1;
 }

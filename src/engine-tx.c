@@ -122,6 +122,39 @@ static unsigned send_groups(struct zcvpn_engine *e, unsigned from)
 }
 
 /*
+ * Encapsulates record n; on success txb.iov[n] is its datagram, in the record or, for a
+ * framing that grew it past the tail room, in spare slot n (a copy, counted here).
+ * Returns 0 (queued), TRANSPORT_SENT (the transport sent it) or -errno (dropped).
+ */
+static int encap_one(struct zcvpn_engine *e, unsigned int n)
+{
+	struct engine_tx_batch *b = &e->txb;
+	struct transport *t = e->transport;
+	struct transport_spare spare = {
+		.buf = b->spare ? b->spare + (size_t)n * t->max_spare : NULL,
+		.room = b->spare ? t->max_spare : 0,
+	};
+	struct pkt pkt;
+	int ret;
+
+	pkt_from_rec(&pkt, e->tx, &b->recs[n]);
+	ret = t->ops->encap(t, &pkt, &spare);
+	if (ret == TRANSPORT_SPARE && spare.buf && spare.len && spare.len <= spare.room) {
+		b->iov[n].iov_base = spare.buf;
+		b->iov[n].iov_len = spare.len;
+		e->stats.copied_bytes += spare.len;
+		return 0;
+	}
+	if (ret == TRANSPORT_SPARE)
+		return -EMSGSIZE;	/* a transport bug: no spare slot, or past it */
+	if (ret)
+		return ret;
+	b->iov[n].iov_base = pkt.data;
+	b->iov[n].iov_len = pkt.len;
+	return 0;
+}
+
+/*
  * Peeks up to e->batch records and encapsulates them; txb.iov[i] is the datagram of
  * record i.  Returns how many are ready.
  */
@@ -139,24 +172,19 @@ static unsigned prepare(struct zcvpn_engine *e)
 		return 0;
 	while (n < e->batch && ring_peek(e->tx, &b->recs[n]) == 0) {
 		uint32_t inner = b->recs[n].size;
-		struct pkt pkt;
 
-		pkt_from_rec(&pkt, e->tx, &b->recs[n]);
-		ret = e->transport.ops->encap(e->transport.ctx, &pkt);
-		if (ret) {
-			if (ret == TRANSPORT_SENT) {
-				e->stats.tx_packets++;
-				e->stats.tx_bytes += inner;
-			} else {
-				e->stats.tx_encap_errors++;
-			}
+		ret = encap_one(e, n);
+		if (ret < 0) {
+			e->stats.tx_encap_errors++;
 			ring_release(e->tx, &b->recs[n]);
 			continue;
 		}
-		b->iov[n].iov_base = pkt.data;
-		b->iov[n].iov_len = pkt.len;
 		e->stats.tx_packets++;
 		e->stats.tx_bytes += inner;
+		if (ret == TRANSPORT_SENT) {
+			ring_release(e->tx, &b->recs[n]);
+			continue;
+		}
 		n++;
 	}
 	return n;
@@ -167,7 +195,7 @@ static unsigned prepare(struct zcvpn_engine *e)
  * out (into the host's TLS stream), which is exactly what the fast path avoids, so every
  * byte is counted.
  */
-int engine_tx_fallback(struct zcvpn_engine *e)
+static int tx_fallback(struct zcvpn_engine *e)
 {
 	struct ring_rec rec;
 	unsigned n = 0;
@@ -195,7 +223,7 @@ int engine_tx_batch(struct zcvpn_engine *e)
 	unsigned n, sent;
 
 	if (engine_use_fallback(e) && !e->tx_pending)
-		return engine_tx_fallback(e);
+		return tx_fallback(e);
 
 	if (e->tx_pending) {
 		sent = send_groups(e, e->tx_pending_first);
@@ -216,30 +244,62 @@ int engine_tx_batch(struct zcvpn_engine *e)
 		e->tx_pending_first = sent;
 		e->tx_pending = e->gso.ngroups - sent;
 	}
-	e->last_tx_ns = engine_now_ns();
 	return (int)n;
 }
 
-int engine_send_probe(struct zcvpn_engine *e)
+/*
+ * The transport's own datagrams (handshake flights, probes, DPD): to the peer, or, while
+ * a server does not know it yet, to whoever sent the datagram being handled.
+ */
+static ssize_t send_one(struct zcvpn_engine *e, const struct iovec *d)
 {
-	struct pkt pkt = {
-		.head = e->ctrl_buf,
-		.data = e->ctrl_buf + e->transport.max_head,
-		.len = 0,
-		.end = e->ctrl_buf + sizeof(e->ctrl_buf),
-	};
-	int ret;
+	if (e->connected)
+		return send(e->udp_fd, d->iov_base, d->iov_len, MSG_DONTWAIT);
+	if (e->candidate_len)
+		return sendto(e->udp_fd, d->iov_base, d->iov_len, MSG_DONTWAIT,
+			      (struct sockaddr *)&e->candidate, e->candidate_len);
+	errno = ENOTCONN;
+	return -1;
+}
 
-	if (!e->connected)
-		return -ENOTCONN;
-	ret = e->transport.ops->build_probe(e->transport.ctx, &pkt);
-	if (ret)
-		return ret;
-	if (send(e->udp_fd, pkt.data, pkt.len, MSG_DONTWAIT) < 0) {
-		e->stats.tx_errors++;
-		return -errno;
+/* A batch to the connected peer: one sendmmsg per CTRL_BATCH datagrams. */
+static int send_batch(struct zcvpn_engine *e, const struct iovec *dgrams, unsigned int n)
+{
+	enum { CTRL_BATCH = 16 };
+	struct mmsghdr msgs[CTRL_BATCH];
+	unsigned int done = 0;
+
+	while (done < n) {
+		unsigned int k = n - done < CTRL_BATCH ? n - done : CTRL_BATCH;
+		int sent;
+
+		memset(msgs, 0, sizeof(msgs));
+		for (unsigned int i = 0; i < k; i++) {
+			msgs[i].msg_hdr.msg_iov = (struct iovec *)&dgrams[done + i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		sent = sendmmsg(e->udp_fd, msgs, k, MSG_DONTWAIT);
+		e->stats.send_calls++;
+		if (sent <= 0) {
+			e->stats.tx_errors += n - done;
+			return sent < 0 && errno != EWOULDBLOCK ? -errno : -EAGAIN;
+		}
+		done += (unsigned int)sent;
 	}
-	e->stats.probes_tx++;
-	e->last_tx_ns = engine_now_ns();
+	return 0;
+}
+
+int engine_send_datagrams(struct zcvpn_engine *e, const struct iovec *dgrams, unsigned int n)
+{
+	if (e->connected && n > 1)
+		return send_batch(e, dgrams, n);
+	for (unsigned int i = 0; i < n; i++) {
+		if (send_one(e, &dgrams[i]) >= 0)
+			continue;
+		if (errno == ENOTCONN)
+			return -ENOTCONN;
+		e->stats.tx_errors += n - i;
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	}
 	return 0;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The engine's internal state, shared by engine.c (lifecycle, loop, timers, stats),
- * engine-rx.c (network -> rx ring) and engine-tx.c (tx ring -> network).
+ * The engine's internal state, shared by engine.c (lifecycle and the loop),
+ * engine-config.c (checks and defaults), engine-host.c (what a transport may ask of the
+ * engine), engine-socket.c, engine-rx.c (network -> rx ring), engine-tx.c (tx ring ->
+ * network), engine-timer.c, engine-stats.c and engine-moderation.c.  No protocol is
+ * named here: the transport is reached through proto/transport.h only.
  */
 #ifndef ZCVPN_SRC_ENGINE_H
 #define ZCVPN_SRC_ENGINE_H
@@ -14,14 +17,16 @@
 
 #include "proto/transport.h"
 #include "ring/ring.h"
+#include "src/util/errbuf.h"
 #include "src/zcvpn.h"
 
-struct esp;
 struct tun;
 
 enum engine_limits {
 	ENGINE_MAX_BATCH = 256,
-	ENGINE_CTRL_BUF = 256,		/* room for a probe with any transport's overhead */
+	ENGINE_MIN_MTU = 576,
+	ENGINE_MAX_MTU = 9000,
+	ENGINE_MAX_MODERATION_US = 1000,
 };
 
 /*
@@ -50,54 +55,77 @@ struct engine_rx_batch {
 	struct iovec iov[ENGINE_MAX_BATCH];
 	struct ring_rec recs[ENGINE_MAX_BATCH];
 	struct sockaddr_storage addrs[ENGINE_MAX_BATCH];
+	/* SO_RXQ_OVFL: the socket's drop count rides on each datagram */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} cmsg[ENGINE_MAX_BATCH];
 };
 
-/* Tx ring -> network: record i's datagram is iov[i]; engine_gso groups them into messages. */
+/*
+ * Tx ring -> network: record i's datagram is iov[i] (in the record, or in spare slot i
+ * for a transport that encapsulates out of place); engine_gso groups them into messages.
+ */
 struct engine_tx_batch {
 	struct iovec iov[ENGINE_MAX_BATCH];
 	struct ring_rec recs[ENGINE_MAX_BATCH];
+	uint8_t *spare;			/* batch slots of transport->max_spare bytes; NULL:
+					 * the transport never needs them */
+};
+
+/* Where the rate-limited drop report stands (engine-stats.c). */
+struct engine_drop_report {
+	uint64_t *reported;		/* each transport counter as of the last report */
+	uint64_t engine_reported[3];	/* rx_truncated, rx_ring_full, rx_socket_drops */
+	uint64_t last_ns;		/* when the last report went out */
+	bool pending;			/* drops counted since, not reported yet */
 };
 
 struct zcvpn_engine {
 	int udp_fd;
+	bool own_udp_fd;		/* the engine opened it (else the host's: never closed) */
 	int epoll_fd;
-	int timer_fd;
-	uint64_t timer_period_ns, timer_due_ns;	/* its next expiry, on engine_now_ns() */
+	int timer_fd;			/* one-shot, at the earliest deadline (engine-timer.c) */
+	uint64_t timer_armed_ns;	/* its expiry; TRANSPORT_NO_DEADLINE: disarmed */
 	int stop_fd;
 	struct ring *tx;		/* tun -> network: the engine consumes */
 	struct ring *rx;		/* network -> tun: the engine produces */
 	struct tun *tun;
-	struct transport transport;
-	struct esp *esp;		/* the transport's state, for rekeying (owned by it) */
-	unsigned replay_window;
+	struct transport *transport;
+	struct transport_host host;	/* what the transport calls back (engine-host.c) */
 	/*
-	 * Held by process() for its whole run and by a rekey, so SAs never change under a
+	 * Held by process() for its whole run and by a rekey, so keys never change under a
 	 * packet in flight.  Uncontended on the data path: only a rekey competes for it.
 	 */
 	pthread_mutex_t path_lock;
 	uint32_t mtu;
 	unsigned batch;
-	unsigned keepalive_ms;
-	bool answer_probes;
 
 	bool connected;			/* udp_fd connected to the peer */
 	bool peer_configured;		/* the peer came from the config (a client) */
 	/* The configured local address as bound (the kernel's port if it was 0); len 0: none */
 	struct sockaddr_storage bound;
 	socklen_t bound_len;
-	bool local_port_fixed;		/* the configuration named the local port */
+	bool local_port_fixed;		/* the configuration named the local port, or the
+					 * host handed in its socket: a redial keeps it */
 	int sock_buf;			/* SO_RCVBUF/SO_SNDBUF of udp_fd */
+	int (*protect_socket)(void *ctx, int fd);
+	void *protect_ctx;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	/* Server role, before the peer is known: where the last datagram came from. */
 	struct sockaddr_storage candidate;
 	socklen_t candidate_len;
-	uint32_t tick_ms;		/* transport timer period; 0: no transport timer */
-	bool transport_down;		/* the transport's tick said it is down (failed, or
-					 * redialling) */
-	zcvpn_fallback_fn fallback;	/* where tun packets go once the transport is down */
+	uint64_t socket_drops_base;	/* SO_RXQ_OVFL of the sockets before a redial */
+	uint32_t socket_drops;		/* ... and of this one */
+
+	zcvpn_fallback_fn fallback;	/* where tun packets go while the transport is down */
 	void *fallback_ctx;
-	bool transport_closed;		/* transport->close ran */
+	bool transport_closed;		/* transport->ops->close ran */
+
+	zcvpn_event_fn event_fn;
+	void *event_ctx;
+	pthread_mutex_t event_lock;	/* events come from the engine's and the tun's thread */
 
 	struct engine_rx_batch rxb;
 	struct engine_tx_batch txb;
@@ -105,13 +133,14 @@ struct zcvpn_engine {
 	unsigned tx_pending;		/* messages (groups) encrypted but not yet sent ... */
 	unsigned tx_pending_first;	/* ... starting at this group */
 	bool want_pollout;
-	uint64_t last_tx_ns;
-
-	uint8_t ctrl_buf[ENGINE_CTRL_BUF];
+	uint8_t drop_buf[1];		/* what an rx-ring-full drop is received into */
 
 	struct zcvpn_stats stats;	/* engine thread only */
+	uint64_t *tcounters;		/* the transport's counters (engine thread) */
+	struct engine_drop_report drops;
 	pthread_mutex_t snapshot_lock;
 	struct zcvpn_stats snapshot;	/* under snapshot_lock, for other threads */
+	uint64_t *tcounters_snapshot;	/* likewise */
 
 	/* engine-moderation.c */
 	unsigned int moderation_us;	/* the configured wait; 0: never */
@@ -124,6 +153,51 @@ struct zcvpn_engine {
 	bool tun_running;
 };
 
+/* engine-config.c: checks the engine's part of cfg.  0, or -EINVAL with a message. */
+int engine_check_config(const struct zcvpn_config *cfg, char *errbuf, size_t errlen);
+
+/*
+ * engine.c: zcvpn_engine_new with the transport class given rather than looked up by
+ * cfg->protocol (the section cls->config_offset names is handed to it): for tests with
+ * a transport of their own.
+ */
+int engine_new_with_class(struct zcvpn_engine **out, const struct zcvpn_config *cfg,
+			  const struct transport_class *cls, char *errbuf, size_t errlen);
+
+/* engine-host.c: the host ops, and the engine's own events (source "engine"). */
+void engine_host_init(struct zcvpn_engine *e);
+void engine_emit(struct zcvpn_engine *e, const struct zcvpn_event *ev);
+void engine_log(struct zcvpn_engine *e, enum zcvpn_event_type type, enum zcvpn_log_level level,
+		int err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Where the transport is; the ops are the truth, this only names the cases. */
+static inline enum zcvpn_transport_state engine_transport_state(const struct zcvpn_engine *e)
+{
+	int error;
+
+	return e->transport->ops->state(e->transport, &error);
+}
+
+/* Whether the transport may encapsulate now (a DTLS handshake may still run). */
+static inline bool engine_transport_ready(const struct zcvpn_engine *e)
+{
+	return engine_transport_state(e) == ZCVPN_TRANSPORT_UP;
+}
+
+/*
+ * Whether tun packets go to the host's fallback: the transport is down (failed,
+ * redialling, closed) and the host gave one.  During a first handshake packets wait.
+ */
+static inline bool engine_use_fallback(const struct zcvpn_engine *e)
+{
+	enum zcvpn_transport_state s;
+
+	if (!e->fallback)
+		return false;
+	s = engine_transport_state(e);
+	return s == ZCVPN_TRANSPORT_DOWN || s == ZCVPN_TRANSPORT_CLOSED;
+}
+
 /*
  * engine-rx.c: receives one batch; returns datagrams handled (0: none), or -errno.
  * *drained says the socket had nothing more to give just now.
@@ -132,54 +206,30 @@ int engine_rx_batch(struct zcvpn_engine *e, bool *drained);
 
 /* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
 int engine_tx_batch(struct zcvpn_engine *e);
-/* Builds and sends a probe/keepalive from the engine's control buffer. */
-int engine_send_probe(struct zcvpn_engine *e);
+/* engine-tx.c: sends n datagrams for the transport (the host's send). */
+int engine_send_datagrams(struct zcvpn_engine *e, const struct iovec *dgrams, unsigned int n);
 
-uint64_t engine_now_ns(void);
+/* engine-socket.c: udp_fd from cfg (the host's, or opened, bound, maybe connected). */
+int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
+		       size_t errlen);
+/* engine-socket.c: the host's new_path (proto/transport.h says what it does). */
+int engine_new_path(struct zcvpn_engine *e);
+/* engine-socket.c: closes udp_fd if the engine opened it. */
+void engine_close_socket(struct zcvpn_engine *e);
+
+/* engine-timer.c: runs the transport's timers and re-arms the timer fd. */
+void engine_run_timers(struct zcvpn_engine *e, uint64_t now);
+
+/* engine-stats.c: the snapshot other threads read, and the rate-limited drop report. */
+int engine_stats_init(struct zcvpn_engine *e);
+void engine_take_snapshot(struct zcvpn_engine *e, uint64_t now);
+/* The next time a pending drop report is due, or TRANSPORT_NO_DEADLINE. */
+uint64_t engine_drop_report_due(const struct zcvpn_engine *e);
+void engine_stats_free(struct zcvpn_engine *e);
 
 /* engine-moderation.c: counts packets moved by one process() call at time now. */
 void engine_moderation_account(struct zcvpn_engine *e, unsigned int moved, uint64_t now);
 /* The engine thread's side of it: sleeps zcvpn_engine_moderation_us(), or until a stop. */
 void engine_moderation_wait(const struct zcvpn_engine *e);
-
-/* engine.c: writes a message into errbuf (if any) and returns err. */
-int engine_fail(char *errbuf, size_t errlen, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* engine-tx.c: hands tun packets to the host's fallback; returns how many. */
-int engine_tx_fallback(struct zcvpn_engine *e);
-
-/* engine-socket.c: opens udp_fd from cfg (bound, and connected if it names a peer). */
-int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
-		       size_t errlen);
-/*
- * engine-socket.c: the transport starts a new session (a DTLS redial).  A client sends
- * from a new socket, so from a new source port (unless the configuration fixed it):
- * ocserv hands a ClientHello from a new port to the session it names, while its
- * worker's socket, bound to the old port, drops a new handshake.  A server forgets its
- * peer and listens to anyone again.
- * 0 or -errno (the old socket is kept then).
- */
-int engine_new_path(struct zcvpn_engine *e);
-
-/* engine-anyconnect.c: the AnyConnect DTLS transport from cfg->anyconnect. */
-int engine_make_anyconnect(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
-			   char *errbuf, size_t errlen);
-
-/* Whether the transport may encapsulate now (a DTLS handshake may still run). */
-static inline bool engine_transport_ready(const struct zcvpn_engine *e)
-{
-	return !e->transport.ops->ready || e->transport.ops->ready(e->transport.ctx);
-}
-
-/*
- * Whether tun packets go to the host's fallback: the transport went down (failed, or
- * redialling) and is not up again yet.  A redial can finish between two ticks, on a
- * received datagram: readiness says so at once, transport_down only at the next tick.
- */
-static inline bool engine_use_fallback(const struct zcvpn_engine *e)
-{
-	return e->fallback && e->transport_down && !engine_transport_ready(e);
-}
 
 #endif /* ZCVPN_SRC_ENGINE_H */

@@ -4,7 +4,7 @@
  *
  * The embedding VPN client does authentication and configuration; an engine then moves
  * packets between a tun device and one UDP socket over a transport (ESP over UDP or
- * Cisco AnyConnect DTLS).
+ * Cisco AnyConnect DTLS), configured by its own section of struct zcvpn_config.
  * Datagrams are received straight into ring records and decrypted in place; packets from
  * the tun are encrypted where they lie and sent from the ring.
  *
@@ -41,6 +41,13 @@ ZCVPN_EXPORT const char *zcvpn_version(void);
 /* The crypto backend the library was built with: "GnuTLS" or "OpenSSL". */
 ZCVPN_EXPORT const char *zcvpn_crypto_backend(void);
 
+/* ---- configuration ------------------------------------------------------------------- */
+
+enum zcvpn_protocol {
+	ZCVPN_PROTOCOL_ESP,		/* ESP over UDP: cfg.esp */
+	ZCVPN_PROTOCOL_ANYCONNECT,	/* Cisco AnyConnect DTLS: cfg.anyconnect */
+};
+
 /* One ESP security association, as manual keying (`ip xfrm state`) gives it. */
 struct zcvpn_esp_sa {
 	uint32_t spi;
@@ -59,9 +66,18 @@ struct zcvpn_esp_sa {
 ZCVPN_EXPORT int zcvpn_esp_key_lengths(const char *enc, const char *auth, size_t *enc_len,
 				       size_t *auth_len);
 
-enum zcvpn_protocol {
-	ZCVPN_PROTOCOL_ESP,		/* ESP over UDP, keyed by esp_in / esp_out */
-	ZCVPN_PROTOCOL_ANYCONNECT,	/* Cisco AnyConnect DTLS, set up by anyconnect */
+/* ESP over UDP (Juniper/Pulse, GlobalProtect), keyed by the client's login. */
+struct zcvpn_esp_config {
+	struct zcvpn_esp_sa in;		/* what the peer sends us */
+	struct zcvpn_esp_sa out;	/* what we send */
+	unsigned replay_window;		/* 64..4096, multiple of 64; 0: 64 */
+	/*
+	 * Liveness, Juniper/Pulse style: a 1-byte probe (next header 0) after this long
+	 * without sending, and one at start so that a server learns its peer at once.
+	 * 0: never.
+	 */
+	uint32_t keepalive_ms;
+	bool answer_probes;		/* reply to the peer's probes (the server role) */
 };
 
 /*
@@ -71,7 +87,7 @@ enum zcvpn_protocol {
  * Either way the engine runs the DTLS handshake over its own socket and then moves data
  * through its in-place record layer.
  */
-struct zcvpn_anyconnect {
+struct zcvpn_anyconnect_config {
 	bool server;		/* the local server role (zcvpn serve); else a client */
 	const uint8_t *psk;	/* 32 bytes, borrowed for zcvpn_engine_new; NULL: legacy */
 	const uint8_t *app_id;	/* client: X-DTLS-App-ID, sent as the ClientHello session
@@ -110,17 +126,43 @@ struct zcvpn_anyconnect {
 	 * dead (DPD), whatever this says.
 	 */
 	uint32_t redial_ms;
+	unsigned replay_window;	/* DTLS records: 64..4096, multiple of 64; 0: 64 */
 };
 
 enum zcvpn_tun_kind {
 	ZCVPN_TUN_MEM,		/* in-memory traffic generator and verifying sink (no root) */
-	ZCVPN_TUN_LINUX,	/* /dev/net/tun (needs CAP_NET_ADMIN) */
+	ZCVPN_TUN_LINUX,	/* /dev/net/tun, created by the engine (needs CAP_NET_ADMIN) */
+	/*
+	 * A tun the host opened and configured itself (openconnect's --setup-tun-fd,
+	 * Android's VpnService): cfg.tun_fd.  Offloads are used only if the host opened it
+	 * with IFF_VNET_HDR; any packet fd (a socketpair in tests) works without them.
+	 */
+	ZCVPN_TUN_FD,
 };
+
+/* Events: how the library reports (it never prints).  See struct zcvpn_event. */
+struct zcvpn_event;
+typedef void (*zcvpn_event_fn)(void *ctx, const struct zcvpn_event *ev);
 
 struct zcvpn_config {
 	const char *local;	/* "ADDR:PORT" to bind; NULL: any address, any port */
 	const char *remote;	/* "ADDR:PORT" of the peer; NULL: learn it from the first
 				 * authenticated datagram (server role) */
+	/*
+	 * A UDP socket the host opened (and bound) itself, or -1 (zcvpn_config_init): the
+	 * engine opens one from local/remote.  Borrowed: the host closes it after
+	 * zcvpn_engine_free.  local must then be NULL; remote, if given, is connected.  A
+	 * redial keeps this socket (it cannot change its port).
+	 */
+	int udp_fd;
+	/*
+	 * Called with every socket the engine opens, before it binds or connects it (Android:
+	 * VpnService.protect(), so the tunnel's own traffic bypasses the VPN).  Return 0, or
+	 * -errno to fail the open.  NULL: none.
+	 */
+	int (*protect_socket)(void *ctx, int fd);
+	void *protect_ctx;
+
 	uint32_t mtu;		/* inner MTU, 576..9000; default 1400 */
 	uint32_t ring_size;	/* bytes per ring, power of two; default 4 MiB */
 	unsigned batch;		/* datagrams per recvmmsg/sendmmsg, 1..256; default 32 */
@@ -147,16 +189,24 @@ struct zcvpn_config {
 	 * zcvpn_engine_moderation_us().
 	 */
 	unsigned moderation_us;
+
+	/* Where events go (struct zcvpn_event); NULL: nowhere. */
+	zcvpn_event_fn event_fn;
+	void *event_ctx;
+
+	/* The transport, and its own section: nothing protocol-specific sits elsewhere. */
 	enum zcvpn_protocol protocol;	/* default ESP */
-	struct zcvpn_anyconnect anyconnect;
-	struct zcvpn_esp_sa esp_in;	/* what the peer sends us */
-	struct zcvpn_esp_sa esp_out;	/* what we send */
-	unsigned replay_window;	/* 64..4096, multiple of 64; default 64 */
-	unsigned keepalive_ms;	/* send an ESP probe after this long without sending; 0: off */
-	bool answer_probes;	/* reply to Juniper/Pulse ESP probes (server role) */
+	struct zcvpn_esp_config esp;
+	struct zcvpn_anyconnect_config anyconnect;
+	/*
+	 * Room for the sections to come (cfg.ppp is next): a new one takes part of this as
+	 * a union member, so nothing after it moves and the struct keeps its size.
+	 */
+	uint64_t reserved[48];
 
 	enum zcvpn_tun_kind tun;
 	const char *tun_name;	/* linux: interface name; NULL: kernel picks */
+	int tun_fd;		/* ZCVPN_TUN_FD: the host's tun, borrowed; -1 otherwise */
 	/* mem tun */
 	uint64_t mem_count;	/* packets to generate; 0: sink only */
 	uint32_t mem_min_size, mem_max_size;	/* IP packet sizes; default 64..mtu */
@@ -167,60 +217,74 @@ struct zcvpn_config {
 	uint32_t mem_seed;
 };
 
-/* Fills cfg with the defaults above (and zeroes everything else). */
+/* Fills cfg with the defaults above (and zeroes everything else).  Call it first. */
 ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg);
 
-struct zcvpn_stats {
-	/* data path (inner packets and bytes) */
-	uint64_t tx_packets, tx_bytes;		/* tun -> network */
-	uint64_t rx_packets, rx_bytes;		/* network -> tun */
-	uint64_t copied_bytes;			/* payload bytes copied/moved in user space */
-	uint64_t send_calls, recv_calls;	/* sendmmsg/recvmmsg calls (batching) */
-	uint64_t tx_gso_messages;		/* messages that carried several datagrams */
-	uint64_t tx_errors;			/* datagrams the socket refused */
-	uint64_t tx_encap_errors;		/* dropped: transport refused (see below) */
-	uint64_t rx_ring_full;			/* dropped: rx ring had no room */
-	uint64_t rx_truncated;			/* dropped: datagram larger than a record */
-	/* ESP: every drop reason */
-	uint64_t rx_short, rx_bad_spi, rx_bad_icv, rx_replay, rx_too_old;
-	uint64_t rx_bad_padding, rx_bad_next_header, rx_oversize, rx_bad_length;
-	uint64_t rx_old_sa;			/* accepted on the previous SA (rekey) */
-	uint64_t probes_rx, probes_tx;
-	uint64_t tx_seq_exhausted;		/* refused: sequence space used up; rekey */
-	/* AnyConnect DTLS (rx_short .. rx_too_old above count its record drops too) */
-	uint64_t rx_bad_version, rx_bad_epoch;	/* dropped: not DTLS 1.2, wrong epoch */
-	uint64_t rx_bad_type, rx_compressed;	/* dropped: unknown/empty type, compressed */
-	uint64_t rx_to_library;			/* alerts, handshake records: to the library */
-	uint64_t handshake_datagrams, handshake_failures;
-	uint64_t dtls_redials;			/* new DTLS sessions after a failure */
-	uint64_t rx_not_handshake;		/* dropped: listening, and not a ClientHello */
-	uint64_t dpd_tx, dpd_rx;		/* our DPD requests, and the answers to them */
-	uint64_t dpd_answered;			/* the peer's DPD requests we answered */
-	uint64_t keepalive_rx, keepalive_tx;
-	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP): */
-	uint64_t fallback_tx_bytes, fallback_rx_bytes;		/* all in copied_bytes */
-	bool transport_up;			/* handshake done and the peer alive */
-	bool peer_closed;			/* a DISCONNECT or close_notify was exchanged */
-	int transport_error;			/* why it went down: -ETIMEDOUT, -EACCES, ...;
-						 * 0 again once a redial is up */
-	/* tun backend */
-	uint64_t tun_tx_packets, tun_rx_packets;
-	uint64_t tun_tx_ring_full, tun_errors;
-	uint64_t tun_tx_segmented;		/* packets cut from the tun's TSO packets */
-	uint64_t tun_rx_writes;			/* device writes, */
-	uint64_t tun_rx_coalesced;		/* and packets that shared one */
-	uint64_t ring_skipped_non_ip;
-	/* mem tun sink */
-	uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
-	bool generator_done;
+/* ---- events -------------------------------------------------------------------------- */
+
+enum zcvpn_event_type {
+	ZCVPN_EVENT_LOG,		/* something worth a line; see level */
+	ZCVPN_EVENT_TRANSPORT_UP,	/* handshake done (message: suite, record path) */
+	ZCVPN_EVENT_TRANSPORT_DOWN,	/* error says why: -ETIMEDOUT dead peer or handshake
+					 * timeout, -EACCES refused, -EPROTO, ... */
+	ZCVPN_EVENT_TRANSPORT_CLOSED,	/* the peer said goodbye, or we did: final */
+	ZCVPN_EVENT_PEER,		/* the peer's address, learnt from its first
+					 * authenticated datagram (peer, peer_len) */
+	ZCVPN_EVENT_NETWORK,		/* settings the transport negotiated (network) */
+	ZCVPN_EVENT_DROPS,		/* rate-limited (once a second at most): datagrams
+					 * dropped since the last one, by reason, in message;
+					 * count is their number */
 };
+
+enum zcvpn_log_level {
+	ZCVPN_LOG_ERR,
+	ZCVPN_LOG_WARNING,
+	ZCVPN_LOG_INFO,
+	ZCVPN_LOG_DEBUG,
+};
+
+/*
+ * Addresses and settings a transport negotiated with its peer (PPP's IPCP and IP6CP:
+ * RFC 1332, 1877, 5072), for the host to put on its tun.  Addresses in network order.
+ */
+struct zcvpn_network {
+	uint32_t mtu;			/* 0: not negotiated */
+	bool has_ipv4;
+	uint8_t ipv4[4], ipv4_peer[4];
+	unsigned n_dns4, n_nbns4;	/* 0..2 each */
+	uint8_t dns4[2][4], nbns4[2][4];
+	bool has_ipv6;
+	uint8_t ipv6_iid[8], ipv6_peer_iid[8];	/* interface identifiers */
+};
+
+struct zcvpn_event {
+	enum zcvpn_event_type type;
+	enum zcvpn_log_level level;
+	const char *source;		/* "engine", "tun", or the transport ("esp", ...) */
+	int error;			/* a negative errno, or 0 */
+	const char *message;		/* one human line, never NULL; never a secret */
+	const void *peer;		/* PEER: a struct sockaddr */
+	uint32_t peer_len;
+	const struct zcvpn_network *network;	/* NETWORK */
+	uint64_t count;			/* DROPS */
+};
+
+/*
+ * Threading: events come from the thread running zcvpn_engine_process (the engine's own,
+ * or the host's) or from the tun backend's thread, one at a time (the engine serializes
+ * them).  Everything the event points to is borrowed for the call.  The callback may
+ * read stats and counters; it must not call anything else of the engine's.
+ */
+
+/* ---- the engine ---------------------------------------------------------------------- */
 
 struct zcvpn_engine;
 
 /*
  * Creates an engine: validates cfg (on error returns -EINVAL and writes a message naming
- * the problem into errbuf, if given), opens and binds the UDP socket, creates the rings
- * and the tun backend.  cfg and the keys it points to are borrowed for the call only.
+ * the problem into errbuf, if given), opens and binds the UDP socket, creates the rings,
+ * the transport and the tun backend.  cfg and the keys it points to are borrowed for the
+ * call only.
  */
 ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_config *cfg,
 				  char *errbuf, size_t errlen);
@@ -230,7 +294,11 @@ ZCVPN_EXPORT int zcvpn_engine_new(struct zcvpn_engine **out, const struct zcvpn_
 /* Starts the tun backend, and with ZCVPN_START_THREAD the engine's own thread. */
 ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags);
 
-/* Host-loop mode: the fd to poll for readability, and the call to make when it is. */
+/*
+ * Host-loop mode: the fd to poll for readability, and the call to make when it is.  The
+ * fd also turns readable when the transport's next timer is due, so an idle engine
+ * wakes only for what it has to do.
+ */
 ZCVPN_EXPORT int zcvpn_engine_fd(const struct zcvpn_engine *e);
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
 
@@ -242,25 +310,36 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
  */
 ZCVPN_EXPORT unsigned zcvpn_engine_moderation_us(const struct zcvpn_engine *e);
 
-/*
- * Installs new SAs on a running engine; either may be NULL to keep that direction.  A
- * new inbound SA becomes current and the previous one stays accepted for packets in
- * flight (32 sequence numbers past the highest it had seen); a new outbound SA starts
- * at sequence number 1.  Install the new inbound SAs at both ends before switching
- * either end's outbound.  Callable from any thread; the SAs never change under a
- * packet in flight.  Returns 0 or -EINVAL (message in errbuf).
- */
-ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_esp_sa *in,
-				    const struct zcvpn_esp_sa *out, char *errbuf, size_t errlen);
+/* New keys for a running transport, by protocol; see zcvpn_engine_rekey. */
+struct zcvpn_rekey {
+	struct {
+		/*
+		 * Either may be NULL to keep that direction.  A new inbound SA becomes
+		 * current and the previous one stays accepted for packets in flight (32
+		 * sequence numbers past the highest it had seen once the peer uses the new
+		 * one); a new outbound SA starts at sequence number 1.  Install the new
+		 * inbound SAs at both ends before switching either end's outbound.
+		 */
+		const struct zcvpn_esp_sa *in, *out;
+	} esp;
+};
 
 /*
- * The way around a transport that is down for good (AnyConnect: the DTLS handshake
- * failed, the peer is dead, or cstp_only): packets from the tun are handed to fn
- * instead of waiting in the ring, and the host delivers what it received its own way
- * with zcvpn_engine_inject.  While a handshake runs, packets wait (it takes
- * milliseconds, and waiting costs no copies).  For
- * AnyConnect that is CSTP, the TLS connection the login used (8-byte STF framing).
- * Correct, not zero-copy: every byte through here counts in copied_bytes.
+ * Rekeys a running engine with rk's section for its protocol.  Callable from any thread;
+ * keys never change under a packet in flight.  Returns 0, -EINVAL (message in errbuf),
+ * or -EOPNOTSUPP when the transport has no rekey of its own.
+ */
+ZCVPN_EXPORT int zcvpn_engine_rekey(struct zcvpn_engine *e, const struct zcvpn_rekey *rk,
+				    char *errbuf, size_t errlen);
+
+/*
+ * The way around a transport that is down (AnyConnect: the DTLS handshake failed, the
+ * peer is dead, or cstp_only): packets from the tun are handed to fn instead of waiting
+ * in the ring, and the host delivers what it received its own way with
+ * zcvpn_engine_inject.  While a first handshake runs, packets wait (it takes
+ * milliseconds, and waiting costs no copies).  For AnyConnect that is CSTP, the TLS
+ * connection the login used (8-byte STF framing).  Correct, not zero-copy: every byte
+ * through here counts in copied_bytes.
  *
  * fn runs in the thread that runs zcvpn_engine_process (the engine's own, or the host's
  * in host-loop mode, which is what a host writing to its TLS connection wants); pkt is
@@ -281,14 +360,91 @@ ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, si
 /* Stops the engine thread (if any) and the tun backend.  Idempotent. */
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e);
 
-/* A consistent snapshot of the counters; callable from any thread. */
-ZCVPN_EXPORT void zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
-
 /* The UDP port the engine is bound to (after zcvpn_engine_new), or -errno. */
 ZCVPN_EXPORT int zcvpn_engine_local_port(const struct zcvpn_engine *e);
 
 /* Stops and frees.  Accepts NULL. */
 ZCVPN_EXPORT void zcvpn_engine_free(struct zcvpn_engine *e);
+
+/* ---- stats --------------------------------------------------------------------------- */
+
+enum zcvpn_transport_state {
+	ZCVPN_TRANSPORT_CONNECTING,	/* the first handshake runs: packets wait */
+	ZCVPN_TRANSPORT_UP,
+	ZCVPN_TRANSPORT_DOWN,		/* failed, or redialling: packets take the fallback */
+	ZCVPN_TRANSPORT_CLOSED,		/* a goodbye went either way: final */
+};
+
+/*
+ * The core counters, the same for every transport.  The struct only ever grows at the
+ * end: the caller sets size to sizeof(struct zcvpn_stats) as it was built, and the
+ * engine fills that many bytes (an older caller gets the fields it knows).  Everything a
+ * transport counts on its own (every drop reason, DPD, probes, handshakes) is a named
+ * counter: zcvpn_engine_counter().
+ */
+struct zcvpn_stats {
+	uint32_t size;				/* in: sizeof(struct zcvpn_stats) */
+	enum zcvpn_transport_state transport_state;
+	int transport_error;			/* why it is down: -ETIMEDOUT, -EACCES, ...;
+						 * 0 again once a redial is up */
+	/* data path (inner packets and bytes) */
+	uint64_t tx_packets, tx_bytes;		/* tun -> network */
+	uint64_t rx_packets, rx_bytes;		/* network -> tun */
+	uint64_t copied_bytes;			/* payload bytes copied/moved in user space */
+	uint64_t send_calls, recv_calls;	/* sendmmsg/recvmmsg calls (batching) */
+	uint64_t tx_gso_messages;		/* messages that carried several datagrams */
+	uint64_t tx_errors;			/* datagrams the socket refused */
+	uint64_t tx_encap_errors;		/* dropped: the transport refused them */
+	uint64_t rx_ring_full;			/* dropped: rx ring had no room */
+	uint64_t rx_truncated;			/* dropped: datagram larger than a record */
+	uint64_t rx_socket_drops;		/* dropped by the kernel: socket buffer full */
+	uint64_t rx_invalid;			/* dropped by the transport, all reasons */
+	uint64_t timer_wakeups;			/* timer expiries the engine handled */
+	uint64_t moderated_windows;		/* rate windows that turned moderation on */
+	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP): */
+	uint64_t fallback_tx_bytes, fallback_rx_bytes;		/* all in copied_bytes */
+	/* tun backend */
+	uint64_t tun_tx_packets, tun_rx_packets;
+	uint64_t tun_tx_ring_full, tun_errors;
+	uint64_t tun_tx_segmented;		/* packets cut from the tun's TSO packets */
+	uint64_t tun_rx_writes;			/* device writes, */
+	uint64_t tun_rx_coalesced;		/* and packets that shared one */
+	uint64_t ring_skipped_non_ip;
+	/* mem tun sink */
+	uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
+	bool generator_done;
+};
+
+/*
+ * A consistent snapshot of the core counters; callable from any thread.  0, or -EINVAL
+ * when st->size is smaller than the first counter's end.
+ */
+ZCVPN_EXPORT int zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
+
+enum zcvpn_counter_flags {
+	ZCVPN_COUNTER_DROP = 1u << 0,	/* a reason a datagram was dropped (in rx_invalid) */
+	ZCVPN_COUNTER_COPY = 1u << 1,	/* bytes copied (in copied_bytes) */
+};
+
+/* One named counter.  Strings are static: valid as long as the library is loaded. */
+struct zcvpn_counter {
+	const char *group;	/* "engine", "tun", "sink", or the transport's name */
+	const char *name;	/* unique in an engine and stable: "rx_bad_icv" */
+	const char *help;	/* a few words for people */
+	uint64_t value;
+	unsigned flags;		/* enum zcvpn_counter_flags */
+};
+
+/*
+ * Every counter, by index from 0: the core ones of struct zcvpn_stats (groups "engine",
+ * "tun", "sink"), then the transport's.  A new protocol adds counters here, never fields
+ * to a struct.  0, or -ENOENT past the last.  Callable from any thread.
+ */
+ZCVPN_EXPORT int zcvpn_engine_counter(struct zcvpn_engine *e, unsigned index,
+				      struct zcvpn_counter *out);
+/* One counter by name.  0, or -ENOENT when this engine has no such counter. */
+ZCVPN_EXPORT int zcvpn_engine_counter_value(struct zcvpn_engine *e, const char *name,
+					    uint64_t *value);
 
 #ifdef __cplusplus
 }

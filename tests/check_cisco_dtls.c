@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The AnyConnect DTLS transport (proto/cisco-dtls.h) without the engine: a client and a
- * server transport joined by in-memory datagram queues, the PSK handshake driven through
- * ops->tick and ops->decap, then every record type an authenticated peer can send,
- * crafted on the client's record layer (cisco_dtls_record) so that any type byte and
+ * The AnyConnect framing over a DTLS channel (proto/cisco-dtls.h, proto/dtls-channel.h)
+ * without the engine: a client and a server transport, each with a fake host
+ * (tests/fake-host.h) whose wire is an in-memory datagram queue, the PSK handshake driven
+ * through run_timers and decap, then every record type an authenticated peer can send,
+ * crafted on the client's record layer (dtls_channel_record) so that any type byte and
  * any length is possible: DATA delivered, DPD answered with the same payload, keepalive
  * and DPD responses counted, DISCONNECT and TERM_SERVER closing, COMPRESSED, unknown
- * types and empty records dropped and counted.  Also the DPD and keepalive timers on a
- * fake clock, the transport's own control senders (close, build_probe), and garbage at
- * an established and at a listening server.
+ * types and empty records dropped and counted.  Also the DPD, keepalive and redial timers
+ * on the hosts' fake clock, the deadlines run_timers reports, close, and garbage at an
+ * established and at a listening server.
  *
- * The handshake completes on the real CLOCK_MONOTONIC (decap reads it), so the fake
- * clock starts at the real time after the handshake and only moves forward from there.
+ * The library keeps its own timers on the real clock, so the fake clock starts at the
+ * real time and only moves forward from there.
  */
 #include "config.h"
 
@@ -20,16 +21,18 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crypto/dtls.h"
 #include "proto/cisco-dtls.h"
+#include "proto/dtls-channel.h"
 #include "proto/dtls-record.h"
 #include "proto/dtls-wire.h"
 #include "proto/transport.h"
 #include "ring/pkt.h"
+#include "src/util/macros.h"
 #include "src/zcvpn.h"
 #include "tests/dtls-pair.h"
+#include "tests/fake-host.h"
 
 enum {
 	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
@@ -42,15 +45,17 @@ enum {
 
 struct side {
 	struct mem_wire out;	/* what this side sent */
-	struct transport t;
+	struct fake_host host;
+	struct transport *t;
 	struct cisco_dtls *c;
+	uint64_t deadline;	/* what run_timers said last */
 	uint8_t room[ROOM];	/* receive buffer, as a ring record */
 	struct pkt pkt;		/* the last datagram fed, after decap */
 };
 
 struct link {
 	struct side cli, srv;
-	uint64_t t0;		/* the fake clock's start: real time after the handshake */
+	uint64_t t0;		/* the fake clock after the handshake */
 };
 
 static const unsigned suites[] = {
@@ -58,15 +63,80 @@ static const unsigned suites[] = {
 	DTLS_SUITE_AES128_CBC_SHA1, DTLS_SUITE_AES256_CBC_SHA1,
 };
 
-#define N_SUITES (sizeof(suites) / sizeof(suites[0]))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define N_SUITES ARRAY_SIZE(suites)
 
 static uint64_t real_now_ns(void)
 {
-	struct timespec ts;
+	return fake_host_real_now();
+}
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+static struct dtls_channel *chan(const struct cisco_dtls *c)
+{
+	return cisco_dtls_channel((struct cisco_dtls *)c);
+}
+
+static enum dtls_channel_state chan_state(const struct cisco_dtls *c)
+{
+	return dtls_channel_state(chan(c));
+}
+
+static unsigned chan_suite(const struct cisco_dtls *c)
+{
+	return dtls_channel_suite(chan(c));
+}
+
+static struct dtls_record *chan_record(const struct cisco_dtls *c)
+{
+	return dtls_channel_record(chan(c));
+}
+
+static int chan_error(const struct cisco_dtls *c, const char **detail)
+{
+	return dtls_channel_error(chan(c), detail);
+}
+
+static const struct dtls_channel_stats *chan_stats(const struct cisco_dtls *c)
+{
+	return dtls_channel_stats(chan(c));
+}
+
+/*
+ * The timers at now, as the engine runs them, and what the old tick said: 0 while up,
+ * -ECONNRESET once closed, the error (or 0 in a first handshake) otherwise.
+ */
+static int tick(struct side *s, uint64_t now)
+{
+	int error;
+	enum zcvpn_transport_state st;
+
+	s->host.now = now;
+	s->deadline = s->t->ops->run_timers(s->t, now);
+	st = s->t->ops->state(s->t, &error);
+	if (st == ZCVPN_TRANSPORT_UP)
+		return 0;
+	if (st == ZCVPN_TRANSPORT_CLOSED)
+		return -ECONNRESET;
+	return error;
+}
+
+static bool ready(const struct side *s)
+{
+	int error;
+
+	return s->t->ops->state(s->t, &error) == ZCVPN_TRANSPORT_UP;
+}
+
+/* One of the transport's named counters, as the engine would read and name it. */
+static uint64_t counter(const struct side *s, const char *name)
+{
+	uint64_t v[CISCO_DTLS_N_COUNTERS];
+
+	s->t->ops->read_counters(s->t, v);
+	for (unsigned i = 0; i < CISCO_DTLS_N_COUNTERS; i++)
+		if (!strcmp(cisco_dtls_counters[i].name, name))
+			return v[i];
+	ck_abort_msg("no counter %s", name);
+	return 0;
 }
 
 /*
@@ -75,7 +145,7 @@ static uint64_t real_now_ns(void)
  */
 static enum transport_verdict feed(struct side *s, const uint8_t *d, size_t len)
 {
-	uint32_t head = s->t.ops->rx_head(s->t.ctx);
+	uint32_t head = s->t->ops->rx_head(s->t);
 
 	ck_assert_uint_le(head, PAYLOAD_OFF);
 	ck_assert_uint_le(PAYLOAD_OFF - head + len, ROOM);
@@ -83,7 +153,7 @@ static enum transport_verdict feed(struct side *s, const uint8_t *d, size_t len)
 	test_pkt_over(&s->pkt, s->room, sizeof(s->room), PAYLOAD_OFF - head, (uint32_t)len);
 	if (len)
 		memcpy(s->pkt.data, d, len);
-	return s->t.ops->decap(s->t.ctx, &s->pkt, MAX_INNER);
+	return s->t->ops->decap(s->t, &s->pkt, MAX_INNER);
 }
 
 /* Hands everything from one side's wire to the other's decap. */
@@ -103,34 +173,33 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 		      uint32_t keepalive_ms)
 {
 	struct cisco_dtls_config cfg;
+	struct dtls_config *d = &cfg.channel.dtls;
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.dtls.role = role;
-	cfg.dtls.suites = suite;
-	cfg.dtls.psk_identity = "zcvpn-test";
+	d->role = role;
+	d->suites = suite;
+	d->psk_identity = "zcvpn-test";
 	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-		cfg.dtls.psk[i] = (uint8_t)(0x3c ^ i * 11);
+		d->psk[i] = (uint8_t)(0x3c ^ i * 11);
 	if (role == DTLS_ROLE_CLIENT) {
-		memcpy(cfg.dtls.session_id, "app-id-16-bytes!", 16);
-		cfg.dtls.session_id_len = 16;
+		memcpy(d->session_id, "app-id-16-bytes!", 16);
+		d->session_id_len = 16;
 	}
-	cfg.dtls.mtu = 1500;
-	cfg.dtls.retrans_ms = 1000;	/* no retransmission during a test */
-	cfg.dtls.handshake_timeout_ms = 5000;
-	cfg.dtls.send = mem_wire_send;
-	cfg.dtls.send_ctx = &s->out;
+	d->mtu = 1500;
+	d->retrans_ms = 1000;	/* no retransmission during a test */
+	d->handshake_timeout_ms = 5000;
 	cfg.dpd_ms = dpd_ms;
 	cfg.keepalive_ms = keepalive_ms;
 	cfg.max_inner = MAX_INNER;
-	cfg.library_records = library_records;
-	cfg.redial_ms = role == DTLS_ROLE_CLIENT ? client_redial_ms : 0;
-	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg), 0);
-	cisco_dtls_transport_init(&s->t, s->c);
-	ck_assert_ptr_eq(s->t.ctx, s->c);
-	ck_assert(!s->t.ops->ready(s->t.ctx));
-	ck_assert_int_eq(cisco_dtls_state(s->c), CISCO_DTLS_HANDSHAKE);
-	ck_assert_uint_eq(cisco_dtls_suite(s->c), 0);
-	ck_assert_uint_eq(s->t.ops->rx_head(s->t.ctx), 0);
+	cfg.channel.library_records = library_records;
+	cfg.channel.redial_ms = role == DTLS_ROLE_CLIENT ? client_redial_ms : 0;
+	fake_host_init(&s->host, &s->out, real_now_ns());
+	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg, &s->host.host), 0);
+	s->t = cisco_dtls_transport(s->c);
+	ck_assert(!ready(s));
+	ck_assert_int_eq(chan_state(s->c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_uint_eq(chan_suite(s->c), 0);
+	ck_assert_uint_eq(s->t->ops->rx_head(s->t), 0);
 }
 
 /* Client DPD/keepalive as given, server without timers; no handshake yet. */
@@ -155,11 +224,11 @@ static void drive_until_ready(struct link *l)
 	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
 		uint64_t now = real_now_ns();
 
-		l->cli.t.ops->tick(l->cli.t.ctx, now);
+		tick(&l->cli, now);
 		deliver_all(&l->cli, &l->srv);
-		l->srv.t.ops->tick(l->srv.t.ctx, now);
+		tick(&l->srv, now);
 		deliver_all(&l->srv, &l->cli);
-		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
+		if (ready(&l->cli) && ready(&l->srv))
 			break;
 	}
 	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
@@ -173,27 +242,27 @@ static void link_handshake(struct link *l, unsigned suite)
 	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
 		uint64_t now = real_now_ns();
 
-		ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, now), 0);
+		ck_assert_int_eq(tick(&l->cli, now), 0);
 		deliver_all(&l->cli, &l->srv);
-		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, now), 0);
+		ck_assert_int_eq(tick(&l->srv, now), 0);
 		deliver_all(&l->srv, &l->cli);
-		if (l->cli.t.ops->ready(l->cli.t.ctx) && l->srv.t.ops->ready(l->srv.t.ctx))
+		if (ready(&l->cli) && ready(&l->srv))
 			break;
 	}
 	ck_assert_int_lt(i, HANDSHAKE_ROUNDS);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
-	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_UP);
-	ck_assert_uint_eq(cisco_dtls_suite(l->cli.c), suite);
-	ck_assert_uint_eq(cisco_dtls_suite(l->srv.c), suite);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_UP);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_UP);
+	ck_assert_uint_eq(chan_suite(l->cli.c), suite);
+	ck_assert_uint_eq(chan_suite(l->srv.c), suite);
 	/* Both suites have a fast path on both backends: our record layer took over. */
-	ck_assert_ptr_nonnull(cisco_dtls_record(l->cli.c));
-	ck_assert_ptr_nonnull(cisco_dtls_record(l->srv.c));
+	ck_assert_ptr_nonnull(chan_record(l->cli.c));
+	ck_assert_ptr_nonnull(chan_record(l->srv.c));
 	ck_assert_uint_eq(l->cli.out.count, 0);
 	ck_assert_uint_eq(l->srv.out.count, 0);
-	ck_assert_uint_gt(cisco_dtls_stats(l->srv.c)->handshake_datagrams, 0);
-	ck_assert_uint_gt(cisco_dtls_stats(l->cli.c)->handshake_datagrams, 0);
-	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx),
-			  dtls_record_rx_head_len(cisco_dtls_record(l->cli.c)) + 1);
+	ck_assert_uint_gt(chan_stats(l->srv.c)->handshake_datagrams, 0);
+	ck_assert_uint_gt(chan_stats(l->cli.c)->handshake_datagrams, 0);
+	ck_assert_uint_eq(l->cli.t->ops->rx_head(l->cli.t),
+			  dtls_record_rx_head_len(chan_record(l->cli.c)) + 1);
 	l->t0 = real_now_ns();
 }
 
@@ -207,8 +276,8 @@ static struct link *link_up(unsigned suite, uint32_t dpd_ms, uint32_t keepalive_
 
 static void link_free(struct link *l)
 {
-	l->cli.t.ops->free(l->cli.t.ctx);
-	l->srv.t.ops->free(l->srv.t.ctx);
+	l->cli.t->ops->free(l->cli.t);
+	l->srv.t->ops->free(l->srv.t);
 	free(l);
 }
 
@@ -233,14 +302,14 @@ static size_t encap_data(struct side *s, uint32_t len, uint32_t salt, uint8_t *d
 	};
 	int ret;
 
-	ck_assert_uint_ge(PAYLOAD_OFF, s->t.max_head);
+	ck_assert_uint_ge(PAYLOAD_OFF, s->t->max_head);
 	fill(pkt.data, len, salt);
-	ret = s->t.ops->encap(s->t.ctx, &pkt);
+	ret = s->t->ops->encap(s->t, &pkt, NULL);
 	if (ret == TRANSPORT_SENT)
 		return mem_wire_pop(&s->out, dgram);
 	ck_assert_int_eq(ret, 0);
-	ck_assert_uint_le(PAYLOAD_OFF - pkt_headroom(&pkt), s->t.max_head);
-	ck_assert_uint_le(pkt.len, len + s->t.max_head + s->t.max_tail);
+	ck_assert_uint_le(PAYLOAD_OFF - pkt_headroom(&pkt), s->t->max_head);
+	ck_assert_uint_le(pkt.len, len + s->t->max_head + s->t->max_tail);
 	memcpy(dgram, pkt.data, pkt.len);
 	return pkt.len;
 }
@@ -258,7 +327,7 @@ static size_t craft(struct side *s, const uint8_t *plain, uint32_t plain_len, ui
 
 	if (plain_len)
 		memcpy(pkt.data, plain, plain_len);
-	ck_assert_int_eq(dtls_record_protect(cisco_dtls_record(s->c), &pkt,
+	ck_assert_int_eq(dtls_record_protect(chan_record(s->c), &pkt,
 					     DTLS_CT_APPLICATION_DATA), 0);
 	memcpy(dgram, pkt.data, pkt.len);
 	return pkt.len;
@@ -310,20 +379,20 @@ START_TEST(test_data_both_ways)
 		ck_assert_mem_eq(l->cli.pkt.data, want, sizes[k]);
 	}
 	for (int k = 0; k < 2; k++) {
-		const struct cisco_dtls *c = k ? l->srv.c : l->cli.c;
+		const struct side *s = k ? &l->srv : &l->cli;
 		const struct dtls_record_stats *rs;
-		struct zcvpn_stats st;
+		int error = -1;
 
-		ck_assert_uint_eq(cisco_dtls_stats(c)->lib_copied_bytes, 0);
-		rs = dtls_record_stats(cisco_dtls_record(k ? l->srv.c : l->cli.c));
+		ck_assert_uint_eq(chan_stats(s->c)->lib_copied_bytes, 0);
+		rs = dtls_record_stats(chan_record(s->c));
 		ck_assert_uint_eq(rs->rx_packets, ARRAY_SIZE(sizes));
 		ck_assert_uint_eq(rs->tx_packets, ARRAY_SIZE(sizes));
-		memset(&st, 0, sizeof(st));
-		(k ? &l->srv : &l->cli)->t.ops->stats(c, &st);
-		ck_assert_uint_eq(st.copied_bytes, 0);
-		ck_assert(st.transport_up);
-		ck_assert(!st.peer_closed);
-		ck_assert_int_eq(st.transport_error, 0);
+		/* What the engine reads: no copies, up, no error, no drops. */
+		ck_assert_uint_eq(counter(s, "lib_copied_bytes"), 0);
+		ck_assert_uint_eq(counter(s, "rx_bad_icv") + counter(s, "rx_replay"), 0);
+		ck_assert_int_eq(s->t->ops->state(s->t, &error), ZCVPN_TRANSPORT_UP);
+		ck_assert_int_eq(error, 0);
+		ck_assert_uint_eq(s->host.events[ZCVPN_EVENT_TRANSPORT_UP], 1);
 	}
 	ck_assert_uint_eq(l->cli.out.count, 0);
 	ck_assert_uint_eq(l->srv.out.count, 0);
@@ -348,8 +417,8 @@ START_TEST(test_library_path)
 	side_init(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0, 0);
 	library_records = false;
 	drive_until_ready(l);
-	ck_assert_ptr_null(cisco_dtls_record(l->cli.c));
-	ck_assert_uint_eq(l->srv.t.ops->rx_head(l->srv.t.ctx), 0);
+	ck_assert_ptr_null(chan_record(l->cli.c));
+	ck_assert_uint_eq(l->srv.t->ops->rx_head(l->srv.t), 0);
 	for (size_t k = 0; k < ARRAY_SIZE(sizes); k++) {
 		struct side *from = k % 2 ? &l->srv : &l->cli, *to = k % 2 ? &l->cli : &l->srv;
 		size_t n = encap_data(from, sizes[k], (uint32_t)k, d);
@@ -360,8 +429,8 @@ START_TEST(test_library_path)
 		ck_assert_mem_eq(to->pkt.data, want, sizes[k]);
 		moved += 2 * (1 + sizes[k]);	/* type byte and payload, at both ends */
 	}
-	ck_assert_uint_eq(cisco_dtls_stats(l->cli.c)->lib_copied_bytes +
-			  cisco_dtls_stats(l->srv.c)->lib_copied_bytes, moved);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->lib_copied_bytes +
+			  chan_stats(l->srv.c)->lib_copied_bytes, moved);
 	link_free(l);
 }
 END_TEST
@@ -373,7 +442,7 @@ START_TEST(test_data_oversize)
 	size_t n = craft_type(&l->cli, CISCO_PKT_DATA, MAX_INNER + 1, 1, d);
 
 	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
-	ck_assert_uint_eq(dtls_record_stats(cisco_dtls_record(l->srv.c))->rx_oversize, 1);
+	ck_assert_uint_eq(dtls_record_stats(chan_record(l->srv.c))->rx_oversize, 1);
 	expect_data_passes(l, MAX_INNER, 2);
 	link_free(l);
 }
@@ -389,38 +458,38 @@ struct type_case {
 	int type;			/* -1: a record with no plaintext at all */
 	uint32_t payload_len;
 	enum transport_verdict verdict;
-	enum cisco_dtls_state state;	/* the server's afterwards */
+	enum dtls_channel_state state;	/* the server's afterwards */
 	size_t stat1, stat2;		/* counters that go up by one; all others stay */
 };
 
 static const struct type_case type_cases[] = {
-	{ "data", CISCO_PKT_DATA, 100, TRANSPORT_DATA, CISCO_DTLS_UP, NO_STAT, NO_STAT },
-	{ "dpd request", CISCO_PKT_DPD_REQ, 32, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	{ "data", CISCO_PKT_DATA, 100, TRANSPORT_DATA, DTLS_CHANNEL_UP, NO_STAT, NO_STAT },
+	{ "dpd request", CISCO_PKT_DPD_REQ, 32, TRANSPORT_CONTROL, DTLS_CHANNEL_UP,
 	  ST(dpd_req_rx), ST(dpd_resp_tx) },
-	{ "dpd request, no payload", CISCO_PKT_DPD_REQ, 0, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	{ "dpd request, no payload", CISCO_PKT_DPD_REQ, 0, TRANSPORT_CONTROL, DTLS_CHANNEL_UP,
 	  ST(dpd_req_rx), ST(dpd_resp_tx) },
 	{ "dpd request, MTU probe", CISCO_PKT_DPD_REQ, MAX_INNER, TRANSPORT_CONTROL,
-	  CISCO_DTLS_UP, ST(dpd_req_rx), ST(dpd_resp_tx) },
-	{ "dpd response", CISCO_PKT_DPD_RESP, 16, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	  DTLS_CHANNEL_UP, ST(dpd_req_rx), ST(dpd_resp_tx) },
+	{ "dpd response", CISCO_PKT_DPD_RESP, 16, TRANSPORT_CONTROL, DTLS_CHANNEL_UP,
 	  ST(dpd_resp_rx), NO_STAT },
-	{ "keepalive", CISCO_PKT_KEEPALIVE, 0, TRANSPORT_CONTROL, CISCO_DTLS_UP,
+	{ "keepalive", CISCO_PKT_KEEPALIVE, 0, TRANSPORT_CONTROL, DTLS_CHANNEL_UP,
 	  ST(keepalive_rx), NO_STAT },
-	{ "disconnect", CISCO_PKT_DISCONNECT, 20, TRANSPORT_CONTROL, CISCO_DTLS_CLOSED,
+	{ "disconnect", CISCO_PKT_DISCONNECT, 20, TRANSPORT_CONTROL, DTLS_CHANNEL_CLOSED,
 	  ST(disconnect_rx), NO_STAT },
 	{ "disconnect, no reason", CISCO_PKT_DISCONNECT, 0, TRANSPORT_CONTROL,
-	  CISCO_DTLS_CLOSED, ST(disconnect_rx), NO_STAT },
-	{ "term server", CISCO_PKT_TERM_SERVER, 0, TRANSPORT_CONTROL, CISCO_DTLS_CLOSED,
+	  DTLS_CHANNEL_CLOSED, ST(disconnect_rx), NO_STAT },
+	{ "term server", CISCO_PKT_TERM_SERVER, 0, TRANSPORT_CONTROL, DTLS_CHANNEL_CLOSED,
 	  ST(disconnect_rx), NO_STAT },
-	{ "compressed", CISCO_PKT_COMPRESSED, 100, TRANSPORT_DROP, CISCO_DTLS_UP,
+	{ "compressed", CISCO_PKT_COMPRESSED, 100, TRANSPORT_DROP, DTLS_CHANNEL_UP,
 	  ST(rx_compressed), NO_STAT },
-	{ "type 1", 1, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
-	{ "type 2", 2, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
-	{ "type 6", 6, 0, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
-	{ "type 10", 10, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
-	{ "type 255", 255, 10, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_bad_type), NO_STAT },
-	{ "data, type byte only", CISCO_PKT_DATA, 0, TRANSPORT_DROP, CISCO_DTLS_UP,
+	{ "type 1", 1, 10, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 2", 2, 10, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 6", 6, 0, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 10", 10, 10, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_bad_type), NO_STAT },
+	{ "type 255", 255, 10, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_bad_type), NO_STAT },
+	{ "data, type byte only", CISCO_PKT_DATA, 0, TRANSPORT_DROP, DTLS_CHANNEL_UP,
 	  ST(rx_empty), NO_STAT },
-	{ "no plaintext", -1, 0, TRANSPORT_DROP, CISCO_DTLS_UP, ST(rx_empty), NO_STAT },
+	{ "no plaintext", -1, 0, TRANSPORT_DROP, DTLS_CHANNEL_UP, ST(rx_empty), NO_STAT },
 };
 
 #define N_TYPES ARRAY_SIZE(type_cases)
@@ -446,7 +515,7 @@ START_TEST(test_crafted_types)
 		n = craft_type(&l->cli, (uint8_t)tc->type, tc->payload_len, 7, d);
 	stats_copy(before, l->srv.c);
 	ck_assert_msg(feed(&l->srv, d, n) == tc->verdict, "%s", tc->name);
-	ck_assert_msg(cisco_dtls_state(l->srv.c) == tc->state, "%s", tc->name);
+	ck_assert_msg(chan_state(l->srv.c) == tc->state, "%s", tc->name);
 	stats_copy(after, l->srv.c);
 	if (tc->stat1 != NO_STAT)
 		before[tc->stat1]++;
@@ -470,7 +539,7 @@ START_TEST(test_crafted_types)
 		rn = mem_wire_pop(&l->srv.out, r);
 		ck_assert_uint_eq(rn, n);
 		pkt.len = (uint32_t)rn;
-		ck_assert_int_eq(dtls_record_unprotect(cisco_dtls_record(l->cli.c), &pkt,
+		ck_assert_int_eq(dtls_record_unprotect(chan_record(l->cli.c), &pkt,
 						       MAX_INNER + 1), DTLS_RECORD_DATA);
 		ck_assert_uint_eq(pkt.len, 1 + tc->payload_len);
 		ck_assert_uint_eq(pkt.data[0], CISCO_PKT_DPD_RESP);
@@ -489,24 +558,23 @@ START_TEST(test_crafted_types)
 	}
 	ck_assert_uint_eq(l->srv.out.count, 0);
 
-	if (tc->state == CISCO_DTLS_UP) {
-		ck_assert(l->srv.t.ops->ready(l->srv.t.ctx));
-		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), 0);
+	if (tc->state == DTLS_CHANNEL_UP) {
+		ck_assert(ready(&l->srv));
+		ck_assert_int_eq(tick(&l->srv, l->t0), 0);
 		expect_data_passes(l, 200, 9);
 	} else {
-		struct zcvpn_stats st;
+		int error;
 
-		ck_assert(!l->srv.t.ops->ready(l->srv.t.ctx));
-		ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), -ECONNRESET);
-		memset(&st, 0, sizeof(st));
-		l->srv.t.ops->stats(l->srv.t.ctx, &st);
-		ck_assert(st.peer_closed);
-		ck_assert(!st.transport_up);
+		ck_assert(!ready(&l->srv));
+		ck_assert_int_eq(tick(&l->srv, l->t0), -ECONNRESET);
+		ck_assert_int_eq(l->srv.t->ops->state(l->srv.t, &error), ZCVPN_TRANSPORT_CLOSED);
+		ck_assert_uint_eq(counter(&l->srv, "disconnect_rx"), 1);
+		ck_assert_uint_eq(l->srv.host.events[ZCVPN_EVENT_TRANSPORT_CLOSED], 1);
 		/* Closed: nothing more is delivered. */
 		n = encap_data(&l->cli, 100, 3, d);
 		ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
 		/* close() after the peer closed says nothing more. */
-		l->srv.t.ops->close(l->srv.t.ctx);
+		l->srv.t->ops->close(l->srv.t);
 		ck_assert_uint_eq(l->srv.out.count, 0);
 	}
 	link_free(l);
@@ -523,23 +591,23 @@ START_TEST(test_close)
 	uint8_t d[DGRAM_MAX];
 	size_t n;
 
-	a->t.ops->close(a->t.ctx);
-	ck_assert_int_eq(cisco_dtls_state(a->c), CISCO_DTLS_CLOSED);
-	ck_assert(!a->t.ops->ready(a->t.ctx));
-	ck_assert_int_eq(a->t.ops->tick(a->t.ctx, l->t0), -ECONNRESET);
+	a->t->ops->close(a->t);
+	ck_assert_int_eq(chan_state(a->c), DTLS_CHANNEL_CLOSED);
+	ck_assert(!ready(a));
+	ck_assert_int_eq(tick(a, l->t0), -ECONNRESET);
 	ck_assert_uint_eq(a->out.count, 2);	/* DISCONNECT, close_notify */
 
 	n = mem_wire_pop(&a->out, d);
 	ck_assert_int_eq(feed(b, d, n), TRANSPORT_CONTROL);
 	ck_assert_uint_eq(cisco_dtls_stats(b->c)->disconnect_rx, 1);
-	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
+	ck_assert_int_eq(chan_state(b->c), DTLS_CHANNEL_CLOSED);
 	/* The close_notify finds the peer closed already. */
 	while ((n = mem_wire_pop(&a->out, d)))
 		ck_assert_int_eq(feed(b, d, n), TRANSPORT_DROP);
-	ck_assert_int_eq(cisco_dtls_state(b->c), CISCO_DTLS_CLOSED);
-	ck_assert_int_eq(b->t.ops->tick(b->t.ctx, l->t0), -ECONNRESET);
+	ck_assert_int_eq(chan_state(b->c), DTLS_CHANNEL_CLOSED);
+	ck_assert_int_eq(tick(b, l->t0), -ECONNRESET);
 	/* A second close is silent. */
-	a->t.ops->close(a->t.ctx);
+	a->t->ops->close(a->t);
 	ck_assert_uint_eq(a->out.count, 0);
 	link_free(l);
 }
@@ -552,32 +620,38 @@ START_TEST(test_close_notify_only)
 	uint8_t d[DGRAM_MAX];
 	size_t n;
 
-	l->cli.t.ops->close(l->cli.t.ctx);
+	l->cli.t->ops->close(l->cli.t);
 	/* The library's close_notify, or our own alert record where it cannot sync. */
 	ck_assert_uint_eq(l->cli.out.count, 2);
 	mem_wire_pop(&l->cli.out, d);	/* the DISCONNECT is lost */
 	n = mem_wire_pop(&l->cli.out, d);
 	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
-	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_CLOSED);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_CLOSED);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->disconnect_rx, 0);
 	link_free(l);
 }
 END_TEST
 
-/* build_probe: a complete keepalive record the peer counts. */
-START_TEST(test_build_probe)
+/*
+ * An idle transport asks for no wakeups it does not need: a listening server none at
+ * all, a client in its handshake the library's retransmission time, an established
+ * link without DPD or keepalive none.
+ */
+START_TEST(test_deadlines)
 {
-	struct link *l = link_up(suites[_i], 0, 0);
-	static uint8_t room[ROOM];
-	struct pkt pkt = {
-		.head = room,
-		.data = room + PAYLOAD_OFF,
-		.end = room + sizeof(room),
-	};
+	struct link *l = link_new(suites[_i], 0, 0);
+	uint64_t now = real_now_ns();
 
-	ck_assert_int_eq(l->cli.t.ops->build_probe(l->cli.t.ctx, &pkt), 0);
-	ck_assert_int_eq(feed(&l->srv, pkt.data, pkt.len), TRANSPORT_CONTROL);
-	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->keepalive_rx, 1);
+	tick(&l->srv, now);
+	ck_assert_uint_eq(l->srv.deadline, TRANSPORT_NO_DEADLINE);
+	tick(&l->cli, now);
+	ck_assert_uint_ge(l->cli.deadline, now + 1 * (uint64_t)MS);
+	ck_assert_uint_le(l->cli.deadline, now + 1000 * (uint64_t)MS);
+	link_handshake(l, suites[_i]);
+	tick(&l->cli, l->t0);
+	tick(&l->srv, l->t0);
+	ck_assert_uint_eq(l->cli.deadline, TRANSPORT_NO_DEADLINE);
+	ck_assert_uint_eq(l->srv.deadline, TRANSPORT_NO_DEADLINE);
 	link_free(l);
 }
 END_TEST
@@ -588,13 +662,18 @@ struct timer_step {
 	uint32_t at_ms;		/* after t0 */
 	unsigned sent;		/* datagrams the tick sends */
 	int rc;			/* tick's return */
+	int deadline_ms;	/* the next deadline it reports, after t0; -1: none */
 };
 
-/* dpd 100 ms, nothing received since t0: due at 100, again after 50, dead at 200. */
+/*
+ * dpd 100 ms, nothing received since t0: due at 100, again after 50, dead at 200; no
+ * redial, so nothing to wake up for after that.
+ */
 static const struct timer_step dpd_steps[] = {
-	{ 0, 0, 0 }, { 50, 0, 0 }, { 99, 0, 0 }, { 100, 1, 0 }, { 101, 0, 0 },
-	{ 120, 0, 0 }, { 149, 0, 0 }, { 150, 1, 0 }, { 151, 0, 0 }, { 199, 0, 0 },
-	{ 200, 0, -ETIMEDOUT }, { 300, 0, -ETIMEDOUT },
+	{ 0, 0, 0, 100 }, { 50, 0, 0, 100 }, { 99, 0, 0, 100 }, { 100, 1, 0, 150 },
+	{ 101, 0, 0, 150 }, { 120, 0, 0, 150 }, { 149, 0, 0, 150 }, { 150, 1, 0, 200 },
+	{ 151, 0, 0, 200 }, { 199, 0, 0, 200 }, { 200, 0, -ETIMEDOUT, -1 },
+	{ 300, 0, -ETIMEDOUT, -1 },
 };
 
 /* Sets the client's last receive to t0: one authenticated record, one tick. */
@@ -613,9 +692,16 @@ static void run_steps(struct link *l, const struct timer_step *steps, size_t n_s
 
 	for (size_t k = 0; k < n_steps; k++) {
 		uint64_t now = base_ns + steps[k].at_ms * (uint64_t)MS;
-		int rc = l->cli.t.ops->tick(l->cli.t.ctx, now);
+		int rc = tick(&l->cli, now);
 
 		ck_assert_msg(rc == steps[k].rc, "at %u ms: rc %d", steps[k].at_ms, rc);
+		if (steps[k].deadline_ms < 0)
+			ck_assert_msg(l->cli.deadline == TRANSPORT_NO_DEADLINE,
+				      "at %u ms: a deadline", steps[k].at_ms);
+		else
+			ck_assert_msg(l->cli.deadline == base_ns + steps[k].deadline_ms * (uint64_t)MS,
+				      "at %u ms: deadline %lld ms", steps[k].at_ms,
+				      (long long)(l->cli.deadline - base_ns) / MS);
 		ck_assert_msg(l->cli.out.count == steps[k].sent, "at %u ms: %u sent",
 			      steps[k].at_ms, l->cli.out.count);
 		sent += steps[k].sent;
@@ -637,10 +723,10 @@ START_TEST(test_dpd_dead_peer)
 	run_steps(l, dpd_steps, ARRAY_SIZE(dpd_steps), l->t0, &cs->dpd_tx);
 	ck_assert_uint_eq(cs->dpd_tx, 2);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 2);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
-	ck_assert_int_eq(cisco_dtls_error(l->cli.c, &detail), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_FAILED);
+	ck_assert_int_eq(chan_error(l->cli.c, &detail), -ETIMEDOUT);
 	ck_assert_ptr_nonnull(detail);
-	ck_assert(!l->cli.t.ops->ready(l->cli.t.ctx));
+	ck_assert(!ready(&l->cli));
 	link_free(l);
 }
 END_TEST
@@ -655,8 +741,8 @@ START_TEST(test_dpd_answered)
 	size_t n;
 
 	client_rx_at_t0(l);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0), 0);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 100 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, t0), 0);
+	ck_assert_int_eq(tick(&l->cli, t0 + 100 * (uint64_t)MS), 0);
 	ck_assert_uint_eq(l->cli.out.count, 1);
 	deliver_all(&l->cli, &l->srv);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->dpd_req_rx, 1);
@@ -666,15 +752,15 @@ START_TEST(test_dpd_answered)
 	ck_assert_uint_eq(cs->dpd_resp_rx, 1);
 
 	/* The tick at 110 ms notes the response: alive until 310, next DPD at 210. */
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 110 * (uint64_t)MS), 0);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 205 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, t0 + 110 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, t0 + 205 * (uint64_t)MS), 0);
 	ck_assert_uint_eq(l->cli.out.count, 0);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 210 * (uint64_t)MS), 0);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_UP);
+	ck_assert_int_eq(tick(&l->cli, t0 + 210 * (uint64_t)MS), 0);
 	ck_assert_uint_eq(l->cli.out.count, 1);
 	ck_assert_uint_eq(cs->dpd_tx, 2);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 309 * (uint64_t)MS), 0);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 310 * (uint64_t)MS),
+	ck_assert_int_eq(tick(&l->cli, t0 + 309 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, t0 + 310 * (uint64_t)MS),
 			 -ETIMEDOUT);
 	link_free(l);
 }
@@ -682,8 +768,8 @@ END_TEST
 
 /* keepalive 100 ms after the last record sent; data sent moves it. */
 static const struct timer_step ka_steps[] = {
-	{ 0, 0, 0 }, { 99, 0, 0 }, { 100, 1, 0 }, { 150, 0, 0 }, { 199, 0, 0 },
-	{ 200, 1, 0 }, { 201, 0, 0 }, { 300, 1, 0 },
+	{ 0, 0, 0, 100 }, { 99, 0, 0, 100 }, { 100, 1, 0, 200 }, { 150, 0, 0, 200 },
+	{ 199, 0, 0, 200 }, { 200, 1, 0, 300 }, { 201, 0, 0, 300 }, { 300, 1, 0, 400 },
 };
 
 /* ---- DTLS back after a failure ---------------------------------------------------- */
@@ -699,7 +785,7 @@ static void discard(struct mem_wire *w)
 /* The peer restarted: a fresh transport of the same role in place of the old one. */
 static void side_restart(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms)
 {
-	s->t.ops->free(s->t.ctx);
+	s->t->ops->free(s->t);
 	memset(s, 0, sizeof(*s));
 	side_init(s, role, suite, dpd_ms, 0);
 }
@@ -708,13 +794,13 @@ static void side_restart(struct side *s, enum dtls_role role, unsigned suite, ui
 static void handshake_again(struct link *l)
 {
 	drive_until_ready(l);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, real_now_ns()), 0);
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, real_now_ns()), 0);
-	ck_assert_int_eq(cisco_dtls_error(l->cli.c, NULL), 0);
-	ck_assert_int_eq(cisco_dtls_error(l->srv.c, NULL), 0);
-	ck_assert_ptr_nonnull(cisco_dtls_record(l->cli.c));
-	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx),
-			  dtls_record_rx_head_len(cisco_dtls_record(l->cli.c)) + 1);
+	ck_assert_int_eq(tick(&l->cli, real_now_ns()), 0);
+	ck_assert_int_eq(tick(&l->srv, real_now_ns()), 0);
+	ck_assert_int_eq(chan_error(l->cli.c, NULL), 0);
+	ck_assert_int_eq(chan_error(l->srv.c, NULL), 0);
+	ck_assert_ptr_nonnull(chan_record(l->cli.c));
+	ck_assert_uint_eq(l->cli.t->ops->rx_head(l->cli.t),
+			  dtls_record_rx_head_len(chan_record(l->cli.c)) + 1);
 }
 
 /*
@@ -725,51 +811,53 @@ static void handshake_again(struct link *l)
 START_TEST(test_redial_client)
 {
 	struct link *l;
-	const struct cisco_dtls_stats *cs;
 	uint64_t t0;
 
 	client_redial_ms = 300;
 	l = link_up(suites[_i], 100, 0);
 	client_redial_ms = 0;
-	cs = cisco_dtls_stats(l->cli.c);
 	t0 = l->t0;
 	client_rx_at_t0(l);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0), 0);	/* notes the receive */
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 150 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, t0), 0);	/* notes the receive */
+	ck_assert_int_eq(tick(&l->cli, t0 + 150 * (uint64_t)MS), 0);
 	discard(&l->cli.out);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 499 * (uint64_t)MS), -ETIMEDOUT);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_FAILED);
-	ck_assert_uint_eq(cs->redials, 0);
+	ck_assert_int_eq(tick(&l->cli, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_FAILED);
+	ck_assert_uint_eq(l->cli.host.events[ZCVPN_EVENT_TRANSPORT_DOWN], 1);
+	ck_assert_int_eq(l->cli.host.last_error, -ETIMEDOUT);
+	/* Nothing to do until the redial is due: that is the next deadline. */
+	ck_assert_uint_eq(l->cli.deadline, t0 + 500 * (uint64_t)MS);
+	ck_assert_int_eq(tick(&l->cli, t0 + 499 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_FAILED);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->redials, 0);
 	ck_assert_uint_eq(l->cli.out.count, 0);
 
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, t0 + 500 * (uint64_t)MS), -ETIMEDOUT);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_HANDSHAKE);
-	ck_assert_uint_eq(cs->redials, 1);
+	ck_assert_int_eq(tick(&l->cli, t0 + 500 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->redials, 1);
+	ck_assert_uint_eq(l->cli.host.new_paths, 1);	/* from a new source port */
 	ck_assert_uint_ge(l->cli.out.count, 1);		/* the new ClientHello */
-	ck_assert(!l->cli.t.ops->ready(l->cli.t.ctx));
-	ck_assert_ptr_null(cisco_dtls_record(l->cli.c));
-	ck_assert_uint_eq(l->cli.t.ops->rx_head(l->cli.t.ctx), 0);
+	ck_assert(!ready(&l->cli));
+	ck_assert_ptr_null(chan_record(l->cli.c));
+	ck_assert_uint_eq(l->cli.t->ops->rx_head(l->cli.t), 0);
 
 	/* The server had restarted meanwhile (the old one never saw the client die). */
 	side_restart(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0);
 	handshake_again(l);
-	ck_assert_uint_eq(cs->redials, 1);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->redials, 1);
 	expect_data_passes(l, 1000, 7);
 	link_free(l);
 }
 END_TEST
 
 /*
- * A server with DPD 100 whose client went silent: dead at 200, listening again at the
- * next tick (still down), deaf to the old session's records, and a new client's
- * handshake brings it up.
+ * A server with DPD 100 whose client went silent: dead at 200 and listening again at
+ * once (still down), deaf to the old session's records, and a new client's handshake
+ * brings it up.
  */
 START_TEST(test_redial_server_listens)
 {
 	struct link *l = calloc(1, sizeof(*l));
-	const struct cisco_dtls_stats *ss;
 	uint8_t d[DGRAM_MAX];
 	uint64_t t0;
 	size_t n;
@@ -778,24 +866,26 @@ START_TEST(test_redial_server_listens)
 	side_init(&l->cli, DTLS_ROLE_CLIENT, suites[_i], 0, 0);
 	side_init(&l->srv, DTLS_ROLE_SERVER, suites[_i], 100, 0);
 	link_handshake(l, suites[_i]);
-	ss = cisco_dtls_stats(l->srv.c);
 	t0 = l->t0;
 	n = encap_data(&l->cli, 64, 1, d);
 	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DATA);
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0), 0);	/* notes the receive */
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 150 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->srv, t0), 0);	/* notes the receive */
+	ck_assert_int_eq(tick(&l->srv, t0 + 150 * (uint64_t)MS), 0);
 	discard(&l->srv.out);
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
-	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_FAILED);
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, t0 + 250 * (uint64_t)MS), -ETIMEDOUT);
-	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_HANDSHAKE);
-	ck_assert_uint_eq(ss->redials, 1);
+	ck_assert_int_eq(tick(&l->srv, t0 + 200 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_uint_eq(chan_stats(l->srv.c)->redials, 1);
+	ck_assert_uint_eq(l->srv.host.new_paths, 1);	/* forget the peer */
+	ck_assert_uint_eq(l->srv.deadline, TRANSPORT_NO_DEADLINE);
+	ck_assert_int_eq(tick(&l->srv, t0 + 250 * (uint64_t)MS), -ETIMEDOUT);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_uint_eq(chan_stats(l->srv.c)->redials, 1);
 	ck_assert_uint_eq(l->srv.out.count, 0);		/* a listener says nothing */
 
 	/* The old session's data is not a ClientHello: dropped and counted. */
 	n = encap_data(&l->cli, 64, 2, d);
 	ck_assert_int_eq(feed(&l->srv, d, n), TRANSPORT_DROP);
-	ck_assert_uint_eq(ss->rx_not_handshake, 1);
+	ck_assert_uint_eq(chan_stats(l->srv.c)->rx_not_handshake, 1);
 
 	side_restart(&l->cli, DTLS_ROLE_CLIENT, suites[_i], 0);
 	handshake_again(l);
@@ -818,15 +908,15 @@ START_TEST(test_keepalive)
 
 	/* Data at 350 ms: no keepalive until 450. */
 	expect_data_passes(l, 64, 2);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 350 * (uint64_t)MS), 0);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 449 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, l->t0 + 350 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, l->t0 + 449 * (uint64_t)MS), 0);
 	ck_assert_uint_eq(l->cli.out.count, 0);
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 450 * (uint64_t)MS), 0);
+	ck_assert_int_eq(tick(&l->cli, l->t0 + 450 * (uint64_t)MS), 0);
 	ck_assert_uint_eq(l->cli.out.count, 1);
 	ck_assert_uint_eq(cs->keepalive_tx, 4);
 	/* Keepalives are not DPD: without dpd_ms the peer never times out. */
-	ck_assert_int_eq(l->cli.t.ops->tick(l->cli.t.ctx, l->t0 + 60000 * (uint64_t)MS), 0);
-	ck_assert_int_eq(cisco_dtls_state(l->cli.c), CISCO_DTLS_UP);
+	ck_assert_int_eq(tick(&l->cli, l->t0 + 60000 * (uint64_t)MS), 0);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_UP);
 	link_free(l);
 }
 END_TEST
@@ -910,7 +1000,7 @@ START_TEST(test_garbage_up)
 {
 	const struct garbage_case *gc = &garbage_cases[_i / N_SUITES];
 	struct link *l = link_up(suites[_i % N_SUITES], 0, 0);
-	const struct dtls_record_stats *rs = dtls_record_stats(cisco_dtls_record(l->srv.c));
+	const struct dtls_record_stats *rs = dtls_record_stats(chan_record(l->srv.c));
 	uint8_t d[DGRAM_MAX];
 	size_t n = encap_data(&l->cli, 100, 5, d), which = NO_STAT;
 	uint64_t delivered = rs->rx_packets;
@@ -980,8 +1070,8 @@ START_TEST(test_garbage_up)
 	/* Nothing authenticated: the transport's own counters did not move. */
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->rx_bad_type, 0);
 	ck_assert_uint_eq(cisco_dtls_stats(l->srv.c)->rx_empty, 0);
-	ck_assert_int_eq(cisco_dtls_state(l->srv.c), CISCO_DTLS_UP);
-	ck_assert_int_eq(l->srv.t.ops->tick(l->srv.t.ctx, l->t0), 0);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_UP);
+	ck_assert_int_eq(tick(&l->srv, l->t0), 0);
 	/* Whatever the library made of it, the tunnel still works both ways. */
 	l->srv.out.count = 0;
 	expect_data_passes(l, 300, 6);
@@ -1016,14 +1106,14 @@ START_TEST(test_garbage_listening)
 			d[0] = 0;
 		ck_assert_int_eq(feed(srv, d, n), TRANSPORT_DROP);
 	}
-	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->rx_not_handshake, 50);
-	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->handshake_datagrams, 0);
-	ck_assert_int_eq(cisco_dtls_state(srv->c), CISCO_DTLS_HANDSHAKE);
-	ck_assert_int_eq(srv->t.ops->tick(srv->t.ctx, real_now_ns()), 0);
+	ck_assert_uint_eq(chan_stats(srv->c)->rx_not_handshake, 50);
+	ck_assert_uint_eq(chan_stats(srv->c)->handshake_datagrams, 0);
+	ck_assert_int_eq(chan_state(srv->c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_int_eq(tick(srv, real_now_ns()), 0);
 	ck_assert_uint_eq(srv->out.count, 0);
 
 	link_handshake(l, DTLS_SUITE_AES256_GCM);
-	ck_assert_uint_eq(cisco_dtls_stats(srv->c)->handshake_failures, 0);
+	ck_assert_uint_eq(chan_stats(srv->c)->handshake_failures, 0);
 	expect_data_passes(l, 500, 1);
 	link_free(l);
 }
@@ -1035,31 +1125,24 @@ START_TEST(test_bad_config)
 	struct cisco_dtls_config cfg;
 	struct cisco_dtls *c = NULL;
 	struct mem_wire *w = calloc(1, sizeof(*w));
+	struct fake_host host;
 
 	ck_assert_ptr_nonnull(w);
+	fake_host_init(&host, w, 0);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.dtls.role = DTLS_ROLE_CLIENT;
-	cfg.dtls.psk_identity = "x";
-	cfg.dtls.send = mem_wire_send;
-	cfg.dtls.send_ctx = w;
-	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);	/* max_inner 0 */
+	cfg.channel.dtls.role = DTLS_ROLE_CLIENT;
+	cfg.channel.dtls.psk_identity = "x";
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg, &host.host), -EINVAL);	/* max_inner 0 */
 	cfg.max_inner = DTLS_MAX_PLAINTEXT;
-	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);	/* no room for the type */
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg, &host.host), -EINVAL);	/* no type room */
 	cfg.max_inner = MAX_INNER;
-	ck_assert_int_eq(cisco_dtls_new(NULL, &cfg), -EINVAL);
-	ck_assert_int_eq(cisco_dtls_new(&c, NULL), -EINVAL);
-	cfg.dtls.send = NULL;
-	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), -EINVAL);
+	ck_assert_int_eq(cisco_dtls_new(NULL, &cfg, &host.host), -EINVAL);
+	ck_assert_int_eq(cisco_dtls_new(&c, NULL, &host.host), -EINVAL);
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg, NULL), -EINVAL);
 	ck_assert_ptr_null(c);
-	cfg.dtls.send = mem_wire_send;
-	ck_assert_int_eq(cisco_dtls_new(&c, &cfg), 0);
-	ck_assert_ptr_null(cisco_dtls_record(c));
-	{
-		struct transport t;
-
-		cisco_dtls_transport_init(&t, c);
-		t.ops->free(t.ctx);
-	}
+	ck_assert_int_eq(cisco_dtls_new(&c, &cfg, &host.host), 0);
+	ck_assert_ptr_null(chan_record(c));
+	cisco_dtls_transport(c)->ops->free(cisco_dtls_transport(c));
 	free(w);
 }
 END_TEST
@@ -1076,7 +1159,7 @@ static Suite *transport_suite(void)
 	tcase_add_loop_test(tc, test_crafted_types, 0, N_TYPES * N_SUITES);
 	tcase_add_loop_test(tc, test_close, 0, 2 * N_SUITES);
 	tcase_add_loop_test(tc, test_close_notify_only, 0, N_SUITES);
-	tcase_add_loop_test(tc, test_build_probe, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_deadlines, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_dpd_dead_peer, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_dpd_answered, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_keepalive, 0, N_SUITES);

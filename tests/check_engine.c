@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The engine through the public API only: two engines (client and server) over
- * loopback UDP with the in-memory tun, both embedding modes, hostile datagrams thrown at
- * a running engine, and configuration errors with their messages.
+ * loopback UDP with the in-memory tun, both embedding modes, rekeying, hostile datagrams
+ * thrown at a running engine (counted, and reported in rate-limited events), the host's
+ * own tun fd and UDP socket, moderation decided by rate and counted, idle timers, the
+ * stats ABI and the counter enumeration, and configuration errors with their messages.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,7 @@
 #include <unistd.h>
 
 #include "src/zcvpn.h"
+#include "tests/api-helpers.h"
 
 static const uint8_t key_c2s[36] = "0123456789abcdef0123456789abcdefSALT";
 static const uint8_t key_s2c[36] = "fedcba9876543210fedcba9876543210salt";
@@ -34,14 +40,6 @@ static const struct suite_row suites[] = {
 	{ "aes128-cbc", "hmac-sha1-96" },
 	{ "aes256-cbc", "hmac-sha256-128" },
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void set_sa(struct zcvpn_esp_sa *sa, const struct suite_row *row, uint32_t spi,
 		   const uint8_t *key, const uint8_t *auth)
@@ -65,59 +63,64 @@ static void base_config(struct zcvpn_config *cfg, const struct suite_row *row, b
 	cfg->mem_expect_flow_id = server ? 1 : 2;
 	cfg->mem_seed = server ? 22 : 11;
 	/*
-	 * Paced well below what one core does both ways even with ASan and the other tests
-	 * running beside it: unpaced (or at 100k/s under load) the loopback socket buffer
-	 * overflows, which the sink would rightly count as loss.
+	 * Paced below what one core does both ways even with ASan and the other tests
+	 * running beside it.  A loaded machine may still overflow a socket buffer now and
+	 * then: the engine counts that (rx_socket_drops), and the checks below accept only
+	 * loss that a named counter explains.
 	 */
 	cfg->mem_rate_pps = 40000;
-	cfg->answer_probes = server;
-	cfg->keepalive_ms = server ? 0 : 1000;
+	cfg->esp.answer_probes = server;
+	cfg->esp.keepalive_ms = server ? 0 : 1000;
 	if (server) {
 		cfg->local = "127.0.0.1:0";
-		set_sa(&cfg->esp_in, row, 0x1001, key_c2s, auth_c2s);
-		set_sa(&cfg->esp_out, row, 0x2002, key_s2c, auth_s2c);
+		set_sa(&cfg->esp.in, row, 0x1001, key_c2s, auth_c2s);
+		set_sa(&cfg->esp.out, row, 0x2002, key_s2c, auth_s2c);
 	} else {
-		set_sa(&cfg->esp_out, row, 0x1001, key_c2s, auth_c2s);
-		set_sa(&cfg->esp_in, row, 0x2002, key_s2c, auth_s2c);
+		set_sa(&cfg->esp.out, row, 0x1001, key_c2s, auth_c2s);
+		set_sa(&cfg->esp.in, row, 0x2002, key_s2c, auth_s2c);
 	}
+}
+
+/* Datagrams the kernel or the rings dropped at e: loss that is not the engine's fault. */
+static uint64_t accounted_loss(const struct zcvpn_stats *st)
+{
+	return st->rx_socket_drops + st->rx_ring_full;
 }
 
 static bool finished(struct zcvpn_engine *e, uint64_t count)
 {
 	struct zcvpn_stats st;
 
-	zcvpn_engine_get_stats(e, &st);
+	get_stats(e, &st);
 	return st.generator_done && st.tx_packets >= count &&
-	       st.sink_good + st.sink_corrupt >= count;
+	       st.sink_good + st.sink_corrupt + accounted_loss(&st) >= count;
 }
 
+/*
+ * Everything count packets either arrived intact and in place or was dropped for a
+ * named reason outside the engine (a full socket buffer); nothing corrupt, nothing
+ * copied, nothing refused as invalid.
+ */
 static void expect_clean(struct zcvpn_engine *e, uint64_t count, const char *who)
 {
 	struct zcvpn_stats st;
 
-	zcvpn_engine_get_stats(e, &st);
-	ck_assert_msg(st.sink_good == count, "%s: good %llu of %llu (lost %llu)", who,
+	get_stats(e, &st);
+	ck_assert_msg(st.sink_good + accounted_loss(&st) == count,
+		      "%s: good %llu of %llu (lost %llu, socket drops %llu, ring full %llu)", who,
 		      (unsigned long long)st.sink_good, (unsigned long long)count,
-		      (unsigned long long)st.sink_lost);
+		      (unsigned long long)st.sink_lost, (unsigned long long)st.rx_socket_drops,
+		      (unsigned long long)st.rx_ring_full);
 	ck_assert_uint_eq(st.sink_corrupt, 0);
 	ck_assert_uint_eq(st.sink_duplicate, 0);
 	ck_assert_uint_eq(st.tx_packets, count);
-	ck_assert_uint_eq(st.rx_packets, count);
-	ck_assert_uint_eq(st.rx_bad_icv + st.rx_bad_spi + st.rx_replay + st.rx_short, 0);
+	ck_assert_uint_eq(st.rx_packets, st.sink_good);
+	ck_assert_uint_eq(st.rx_invalid, 0);
+	ck_assert_uint_eq(counter(e, "rx_bad_icv") + counter(e, "rx_bad_spi"), 0);
 	/* The point of the whole exercise. */
 	ck_assert_uint_eq(st.copied_bytes, 0);
 	ck_assert_uint_gt(st.send_calls, 0);
 	ck_assert_uint_lt(st.send_calls, count);	/* batching happened */
-}
-
-static void expect_delivered(struct zcvpn_engine *e, uint64_t count, const char *who)
-{
-	struct zcvpn_stats st;
-
-	zcvpn_engine_get_stats(e, &st);
-	ck_assert_msg(st.sink_good == count, "%s: good %llu of %llu", who,
-		      (unsigned long long)st.sink_good, (unsigned long long)count);
-	ck_assert_uint_eq(st.sink_corrupt + st.sink_duplicate + st.copied_bytes, 0);
 }
 
 /* A server and a client engine joined over loopback. */
@@ -126,7 +129,7 @@ struct tunnel {
 	uint64_t count;
 };
 
-/* answer_probes/keepalive as in base_config unless probes is false: then none at all. */
+/* Probes as in base_config unless probes is false: then none at all. */
 static void tunnel_open(struct tunnel *t, const struct suite_row *row, uint64_t count,
 			bool probes, unsigned start_flags, uint64_t rate)
 {
@@ -139,8 +142,8 @@ static void tunnel_open(struct tunnel *t, const struct suite_row *row, uint64_t 
 	if (rate)
 		scfg.mem_rate_pps = ccfg.mem_rate_pps = rate;
 	if (!probes) {
-		scfg.answer_probes = false;
-		ccfg.keepalive_ms = 0;
+		scfg.esp.answer_probes = false;
+		ccfg.esp.keepalive_ms = 0;
 	}
 	ck_assert_msg(zcvpn_engine_new(&t->server, &scfg, err, sizeof(err)) == 0, "%s", err);
 	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(t->server));
@@ -200,6 +203,14 @@ START_TEST(test_tunnel_without_probes)
 }
 END_TEST
 
+static int rekey(struct zcvpn_engine *e, const struct zcvpn_esp_sa *in,
+		 const struct zcvpn_esp_sa *out, char *err, size_t errlen)
+{
+	struct zcvpn_rekey rk = { .esp = { .in = in, .out = out } };
+
+	return zcvpn_engine_rekey(e, &rk, err, errlen);
+}
+
 /*
  * Rekey both directions mid-stream, inbound first at both ends and then outbound, as
  * the API asks: nothing is lost across the switch (a rekey that took effect at one end
@@ -220,19 +231,21 @@ START_TEST(test_rekey_mid_stream)
 	deadline = now_s() + 30;
 	do {
 		usleep(5000);
-		zcvpn_engine_get_stats(t.server, &st);
+		get_stats(t.server, &st);
 	} while (st.sink_good < 3000 && now_s() < deadline);
 	set_sa(&c2s, &suites[_i], 0x3003, new_c2s, auth_s2c);
 	set_sa(&s2c, &suites[_i], 0x4004, new_s2c, auth_c2s);
-	ck_assert_msg(zcvpn_engine_rekey(t.server, &c2s, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(zcvpn_engine_rekey(t.client, &s2c, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(zcvpn_engine_rekey(t.server, NULL, &s2c, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_msg(zcvpn_engine_rekey(t.client, NULL, &c2s, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(rekey(t.server, &c2s, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(rekey(t.client, &s2c, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(rekey(t.server, NULL, &s2c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(rekey(t.client, NULL, &c2s, err, sizeof(err)) == 0, "%s", err);
 	tunnel_wait(&t, 30);
 	/* A bad rekey is refused with a message and changes nothing. */
 	c2s.enc_key_len = 7;
-	ck_assert_int_eq(zcvpn_engine_rekey(t.client, NULL, &c2s, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(rekey(t.client, NULL, &c2s, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "key length"));
+	ck_assert_int_eq(rekey(t.client, NULL, NULL, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(zcvpn_engine_rekey(t.client, NULL, err, sizeof(err)), -EINVAL);
 	tunnel_close_and_check(&t);
 }
 END_TEST
@@ -262,33 +275,91 @@ START_TEST(test_tunnel_host_loop)
 }
 END_TEST
 
+/* What a host sees through its event callback; events may come from two threads. */
+struct event_log {
+	pthread_mutex_t lock;
+	unsigned int by_type[ZCVPN_EVENT_DROPS + 1];
+	uint64_t dropped;		/* sum of the DROPS events' counts */
+	char last_drops[256];
+	bool bad_event;			/* no source, or no message */
+};
+
+static void log_event(void *ctx, const struct zcvpn_event *ev)
+{
+	struct event_log *l = ctx;
+
+	pthread_mutex_lock(&l->lock);
+	if ((unsigned int)ev->type <= ZCVPN_EVENT_DROPS)
+		l->by_type[ev->type]++;
+	if (!ev->source || !ev->message)
+		l->bad_event = true;
+	if (ev->type == ZCVPN_EVENT_DROPS) {
+		l->dropped += ev->count;
+		snprintf(l->last_drops, sizeof(l->last_drops), "%s", ev->message);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+static struct event_log *event_log_new(void)
+{
+	struct event_log *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	pthread_mutex_init(&l->lock, NULL);
+	return l;
+}
+
+static uint64_t events_dropped(struct event_log *l)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&l->lock);
+	v = l->dropped;
+	pthread_mutex_unlock(&l->lock);
+	return v;
+}
+
 static uint64_t lcg(uint64_t *s)
 {
 	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
 	return *s >> 33;
 }
 
-/* Random bytes, truncated headers, known SPI with garbage, huge datagrams: all counted. */
+/* Datagrams the engine dropped, for any reason it names. */
+static uint64_t all_drops(const struct zcvpn_stats *st)
+{
+	return st->rx_invalid + st->rx_truncated + st->rx_socket_drops;
+}
+
+/*
+ * Random bytes, truncated headers, known SPI with garbage, huge datagrams: every one
+ * counted under a reason, and reported to the host in rate-limited DROPS events (at
+ * most one a second) whose counts add up to the same.
+ */
 START_TEST(test_hostile_datagrams)
 {
 	static uint8_t buf[65000];
 	const unsigned n = 20000;
+	struct event_log *log = event_log_new();
 	struct zcvpn_engine *server;
 	struct zcvpn_config scfg;
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct zcvpn_stats st;
-	uint64_t seed = 42, counted = 0;
-	double deadline;
+	uint64_t seed = 42;
+	double start, deadline;
 	char err[256];
 	int fd;
 
 	base_config(&scfg, &suites[2], true, 0);
+	scfg.event_fn = log_event;
+	scfg.event_ctx = log;
 	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
 	to.sin_port = htons((uint16_t)zcvpn_engine_local_port(server));
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	ck_assert_int_ge(fd, 0);
+	start = now_s();
 	for (unsigned i = 0; i < n; i++) {
 		size_t len;
 
@@ -303,27 +374,30 @@ START_TEST(test_hostile_datagrams)
 		if (i % 5 >= 3 && len >= 4) {
 			buf[0] = 0; buf[1] = 0; buf[2] = 0x10; buf[3] = 0x01;
 		}
-		if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-			continue;
-		if (i % 64 == 0)
-			usleep(1000);	/* let the engine keep up; the socket buffer is finite */
+		ck_assert_int_ge(sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)), 0);
 	}
+	/* Whatever the machine's load, each one ends up under some named reason. */
 	deadline = now_s() + 20;
 	do {
 		usleep(20000);
-		zcvpn_engine_get_stats(server, &st);
-		counted = st.rx_short + st.rx_bad_spi + st.rx_bad_icv + st.rx_truncated +
-			  st.rx_bad_length + st.rx_replay + st.rx_too_old + st.rx_oversize;
-	} while (counted < n && now_s() < deadline);
+		get_stats(server, &st);
+	} while (all_drops(&st) < n && now_s() < deadline);
+	ck_assert_uint_eq(all_drops(&st), n);
+	/* The last report comes within a second of the last drop, timer-driven. */
+	while (events_dropped(log) < n && now_s() < deadline)
+		usleep(20000);
 	zcvpn_engine_stop(server);
-	zcvpn_engine_get_stats(server, &st);
-	ck_assert_uint_eq(counted, n);
+	get_stats(server, &st);
 	ck_assert_uint_eq(st.rx_packets, 0);
-	ck_assert_uint_gt(st.rx_short, 0);
-	ck_assert_uint_gt(st.rx_truncated, 0);
-	ck_assert_uint_gt(st.rx_bad_icv + st.rx_bad_length, 0);
+	ck_assert_uint_gt(counter(server, "rx_short"), 0);
+	ck_assert_uint_gt(counter(server, "rx_bad_icv") + counter(server, "rx_bad_length"), 0);
+	ck_assert_uint_eq(events_dropped(log), n);
+	ck_assert_uint_le(log->by_type[ZCVPN_EVENT_DROPS], (unsigned int)(now_s() - start) + 1);
+	ck_assert_msg(strstr(log->last_drops, "dropped:"), "'%s'", log->last_drops);
+	ck_assert(!log->bad_event);
 	close(fd);
 	zcvpn_engine_free(server);
+	free(log);
 }
 END_TEST
 
@@ -354,11 +428,11 @@ START_TEST(test_config_errors)
 	cfg.mtu = bad_configs[_i].mtu;
 	cfg.local = bad_configs[_i].local;
 	cfg.remote = bad_configs[_i].remote;
-	cfg.esp_in = (struct zcvpn_esp_sa){ .spi = 0x1000, .enc = bad_configs[_i].enc,
+	cfg.esp.in = (struct zcvpn_esp_sa){ .spi = 0x1000, .enc = bad_configs[_i].enc,
 					    .auth = bad_configs[_i].auth, .enc_key = key_c2s,
 					    .enc_key_len = bad_configs[_i].enc_len,
 					    .auth_key = auth_c2s, .auth_key_len = 20 };
-	cfg.esp_out = cfg.esp_in;
+	cfg.esp.out = cfg.esp.in;
 	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(e);
 	ck_assert_msg(strstr(err, bad_configs[_i].expect_in_message), "%s: message '%s'",
@@ -367,34 +441,21 @@ START_TEST(test_config_errors)
 END_TEST
 
 /*
- * End to end: at 40,000 packets/s each way the client's engine moderates (and still
- * loses nothing); at 200/s it never does, so light traffic gets no added latency.
+ * At 40,000 packets/s each way the client's engine moderates (and still loses nothing
+ * it cannot account for): the windows it decided to wait in are counted, so the verdict
+ * is the engine's, not what a poll from here happened to see.  The rate is ten times the
+ * threshold (two packets per 500 us wait), whatever else the machine does.
  */
-START_TEST(test_moderation_live)
+START_TEST(test_moderation_under_load)
 {
-	const bool busy = _i == 0;
-	bool seen = false;
+	struct zcvpn_stats st;
 	struct tunnel t;
 
-	tunnel_open(&t, &suites[0], busy ? 40000 : 400, true, ZCVPN_START_THREAD,
-		    busy ? 40000 : 200);
-	for (double deadline = now_s() + 30; !tunnel_done(&t) && now_s() < deadline;) {
-		seen |= zcvpn_engine_moderation_us(t.client) != 0;
-		usleep(1000);
-	}
-	ck_assert_msg(seen == busy, "moderation %s at %s", seen ? "seen" : "never seen",
-		      busy ? "40,000/s" : "200/s");
-	if (busy) {
-		tunnel_close_and_check(&t);
-		return;
-	}
-	/* One packet at a time leaves nothing to batch: only count what arrived. */
-	zcvpn_engine_stop(t.client);
-	zcvpn_engine_stop(t.server);
-	expect_delivered(t.client, t.count, "client");
-	expect_delivered(t.server, t.count, "server");
-	zcvpn_engine_free(t.client);
-	zcvpn_engine_free(t.server);
+	tunnel_open(&t, &suites[0], 40000, true, ZCVPN_START_THREAD, 40000);
+	tunnel_wait(&t, 60);
+	get_stats(t.client, &st);
+	ck_assert_uint_gt(st.moderated_windows, 0);
+	tunnel_close_and_check(&t);
 }
 END_TEST
 
@@ -412,6 +473,238 @@ START_TEST(test_moderation_config)
 }
 END_TEST
 
+/* ---- what the host hands in: a tun fd, a UDP socket, a protect callback --------------- */
+
+enum { PING_LEN = 100, PINGS = 100 };
+
+/* An IPv4 packet (protocol 253, RFC 3692's experiments) stamped with seq. */
+static void make_ping(uint8_t *p, uint32_t seq)
+{
+	memset(p, 0, PING_LEN);
+	p[0] = 0x45;
+	p[2] = 0;
+	p[3] = PING_LEN;
+	p[8] = 64;
+	p[9] = 253;
+	memcpy(p + 12, "\xc0\x00\x02\x01\xc0\x00\x02\x02", 8);
+	memcpy(p + 20, &seq, sizeof(seq));
+	for (unsigned i = 24; i < PING_LEN; i++)
+		p[i] = (uint8_t)(i * 7 + seq);
+}
+
+/* Waits (bounded) for one packet on fd and checks it is the ping with seq. */
+static void expect_ping(int fd, uint32_t seq)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint8_t got[PING_LEN + 16], want[PING_LEN];
+
+	ck_assert_msg(poll(&pfd, 1, 5000) == 1, "ping %u: nothing in 5 s", seq);
+	ck_assert_int_eq(read(fd, got, sizeof(got)), PING_LEN);
+	make_ping(want, seq);
+	ck_assert_mem_eq(got, want, PING_LEN);
+}
+
+/*
+ * The host's own tun fds (a socketpair stands in for each: the backend takes any packet
+ * fd without IFF_VNET_HDR), the host's own bound UDP socket for the server, and the
+ * protect callback for the client's.  Then light traffic, one packet in flight and a
+ * pause of 2 ms after each round trip, which is at most a quarter of the moderation
+ * threshold however the machine schedules us (a delay only makes it lighter): the
+ * engines must never have decided to wait.
+ */
+static int protect_calls;
+
+static int protect(void *ctx, int fd)
+{
+	(void)ctx;
+	ck_assert_int_ge(fd, 0);
+	protect_calls++;
+	return 0;
+}
+
+START_TEST(test_host_fds_light_traffic)
+{
+	struct zcvpn_config scfg, ccfg;
+	struct zcvpn_engine *server, *client;
+	struct sockaddr_in bound = { .sin_family = AF_INET };
+	socklen_t blen = sizeof(bound);
+	struct zcvpn_stats st;
+	int ctun[2], stun[2], udp;
+	char err[256], remote[64];
+	uint8_t p[PING_LEN];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ctun), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, stun), 0);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	bound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(udp, (struct sockaddr *)&bound, sizeof(bound)), 0);
+	ck_assert_int_eq(getsockname(udp, (struct sockaddr *)&bound, &blen), 0);
+
+	base_config(&scfg, &suites[0], true, 0);
+	base_config(&ccfg, &suites[0], false, 0);
+	scfg.local = NULL;
+	scfg.udp_fd = udp;
+	scfg.tun = ccfg.tun = ZCVPN_TUN_FD;
+	scfg.tun_fd = stun[1];
+	ccfg.tun_fd = ctun[1];
+	ccfg.protect_socket = protect;
+	snprintf(remote, sizeof(remote), "127.0.0.1:%u", ntohs(bound.sin_port));
+	ccfg.remote = remote;
+	protect_calls = 0;
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(protect_calls, 1);
+	ck_assert_int_eq(zcvpn_engine_local_port(server), ntohs(bound.sin_port));
+	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
+	for (uint32_t seq = 0; seq < PINGS; seq++) {
+		make_ping(p, 2 * seq);
+		ck_assert_int_eq(write(ctun[0], p, PING_LEN), PING_LEN);
+		expect_ping(stun[0], 2 * seq);
+		make_ping(p, 2 * seq + 1);
+		ck_assert_int_eq(write(stun[0], p, PING_LEN), PING_LEN);
+		expect_ping(ctun[0], 2 * seq + 1);
+		usleep(2000);
+	}
+	zcvpn_engine_stop(client);
+	zcvpn_engine_stop(server);
+	for (int k = 0; k < 2; k++) {
+		get_stats(k ? server : client, &st);
+		ck_assert_uint_eq(st.tx_packets, PINGS);
+		ck_assert_uint_eq(st.rx_packets, PINGS);
+		ck_assert_uint_eq(st.copied_bytes, 0);
+		ck_assert_uint_eq(st.moderated_windows, 0);
+	}
+	zcvpn_engine_free(client);
+	zcvpn_engine_free(server);
+	/* Borrowed, so still the host's: open until the host closes them. */
+	ck_assert_int_ne(fcntl(udp, F_GETFD), -1);
+	ck_assert_int_ne(fcntl(stun[1], F_GETFD), -1);
+	ck_assert_int_ne(fcntl(ctun[1], F_GETFD), -1);
+	close(udp);
+	for (int k = 0; k < 2; k++) {
+		close(ctun[k]);
+		close(stun[k]);
+	}
+}
+END_TEST
+
+/* The host's socket and a local address contradict each other; say so. */
+START_TEST(test_host_fd_errors)
+{
+	struct zcvpn_engine *e = NULL;
+	struct zcvpn_config cfg;
+	char err[256] = "";
+
+	base_config(&cfg, &suites[0], true, 0);
+	cfg.udp_fd = 0;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "udp_fd"), "message '%s'", err);
+	base_config(&cfg, &suites[0], true, 0);
+	cfg.tun = ZCVPN_TUN_FD;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "tun_fd"), "message '%s'", err);
+	ck_assert_ptr_null(e);
+}
+END_TEST
+
+/* ---- timers, stats and counters --------------------------------------------------------- */
+
+/*
+ * An idle engine sleeps: no transport timer (ESP without keepalive) means no wakeup at
+ * all.  With a 50 ms keepalive it wakes for each probe and never more often than that
+ * (a loaded machine may make it later, never sooner); the first probe goes out at once.
+ */
+START_TEST(test_idle_timers)
+{
+	struct zcvpn_config scfg, ccfg;
+	struct zcvpn_engine *server, *client;
+	struct zcvpn_stats st;
+	char err[256], remote[64];
+	double start, elapsed;
+
+	base_config(&scfg, &suites[0], true, 0);
+	base_config(&ccfg, &suites[0], false, 0);
+	ccfg.esp.keepalive_ms = _i ? 50 : 0;
+	ck_assert_msg(zcvpn_engine_new(&server, &scfg, err, sizeof(err)) == 0, "%s", err);
+	snprintf(remote, sizeof(remote), "127.0.0.1:%d", zcvpn_engine_local_port(server));
+	ccfg.remote = remote;
+	ck_assert_msg(zcvpn_engine_new(&client, &ccfg, err, sizeof(err)) == 0, "%s", err);
+	start = now_s();
+	ck_assert_int_eq(zcvpn_engine_start(server, ZCVPN_START_THREAD), 0);
+	ck_assert_int_eq(zcvpn_engine_start(client, ZCVPN_START_THREAD), 0);
+	usleep(300000);
+	zcvpn_engine_stop(client);
+	elapsed = now_s() - start;
+	zcvpn_engine_stop(server);
+	get_stats(server, &st);
+	ck_assert_uint_eq(st.timer_wakeups, 0);	/* the server has no timer at all */
+	get_stats(client, &st);
+	if (!_i) {
+		ck_assert_uint_eq(st.timer_wakeups, 0);
+		ck_assert_uint_eq(counter(client, "tx_probes"), 0);
+	} else {
+		ck_assert_uint_ge(counter(client, "tx_probes"), 1);
+		ck_assert_uint_le(st.timer_wakeups, (uint64_t)(elapsed / 0.050) + 1);
+		ck_assert_uint_ge(counter(server, "probes_answered"), 1);
+	}
+	zcvpn_engine_free(client);
+	zcvpn_engine_free(server);
+}
+END_TEST
+
+/*
+ * The stats ABI: a client built against an older, shorter struct zcvpn_stats gets what
+ * it knows and nothing written past it; every counter has a unique name and a group;
+ * the transport's are found by name, and another transport's are not there.
+ */
+START_TEST(test_stats_abi)
+{
+	struct {
+		struct zcvpn_stats st;
+		uint8_t guard[16];
+	} old;
+	const size_t old_size = offsetof(struct zcvpn_stats, rx_bytes);
+	struct zcvpn_counter c, d;
+	struct zcvpn_engine *e;
+	struct zcvpn_config cfg;
+	unsigned int n;
+	uint64_t v;
+	char err[256];
+
+	base_config(&cfg, &suites[0], true, 0);
+	ck_assert_msg(zcvpn_engine_new(&e, &cfg, err, sizeof(err)) == 0, "%s", err);
+	memset(&old, 0xa5, sizeof(old));
+	old.st.size = (uint32_t)old_size;
+	ck_assert_int_eq(zcvpn_engine_get_stats(e, &old.st), 0);
+	ck_assert_uint_eq(old.st.size, old_size);
+	ck_assert_uint_eq(old.st.tx_packets, 0);
+	for (size_t k = old_size; k < sizeof(old); k++)
+		ck_assert_uint_eq(((uint8_t *)&old)[k], 0xa5);
+	old.st.size = 4;
+	ck_assert_int_eq(zcvpn_engine_get_stats(e, &old.st), -EINVAL);
+
+	for (n = 0; zcvpn_engine_counter(e, n, &c) == 0; n++) {
+		ck_assert_ptr_nonnull(c.group);
+		ck_assert_ptr_nonnull(c.help);
+		for (unsigned int k = 0; k < n; k++) {
+			ck_assert_int_eq(zcvpn_engine_counter(e, k, &d), 0);
+			ck_assert_msg(strcmp(c.name, d.name), "'%s' twice", c.name);
+		}
+		if (!strcmp(c.name, "rx_bad_icv")) {
+			ck_assert_str_eq(c.group, "esp");
+			ck_assert(c.flags & ZCVPN_COUNTER_DROP);
+		}
+	}
+	ck_assert_uint_gt(n, 40);
+	ck_assert_int_eq(zcvpn_engine_counter(e, n, &c), -ENOENT);
+	ck_assert_int_eq(zcvpn_engine_counter_value(e, "rx_bad_icv", &v), 0);
+	ck_assert_int_eq(zcvpn_engine_counter_value(e, "copied_bytes", &v), 0);
+	ck_assert_int_eq(zcvpn_engine_counter_value(e, "dpd_tx", &v), -ENOENT);
+	zcvpn_engine_free(e);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -423,12 +716,16 @@ static Suite *engine_suite(void)
 	tcase_add_test(tunnel, test_tunnel_without_probes);
 	tcase_add_loop_test(tunnel, test_rekey_mid_stream, 0, sizeof(suites) / sizeof(suites[0]));
 	tcase_add_test(tunnel, test_tunnel_host_loop);
-	tcase_add_loop_test(tunnel, test_moderation_live, 0, 2);
+	tcase_add_test(tunnel, test_moderation_under_load);
+	tcase_add_test(tunnel, test_host_fds_light_traffic);
+	tcase_add_loop_test(tunnel, test_idle_timers, 0, 2);
 	suite_add_tcase(s, tunnel);
 	tcase_set_timeout(bad, 120);
 	tcase_add_test(bad, test_hostile_datagrams);
 	tcase_add_loop_test(bad, test_config_errors, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
 	tcase_add_test(bad, test_moderation_config);
+	tcase_add_test(bad, test_host_fd_errors);
+	tcase_add_test(bad, test_stats_abi);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -146,7 +146,9 @@ START_TEST(test_round_trip_all_sizes)
 		ck_assert_uint_eq(pkt.len, len);
 		ck_assert_mem_eq(pkt.data, expect, len);
 	}
-	ck_assert_uint_eq(p.rx_esp->stats.rx_packets, MTU);
+	/* Every size went through: not one drop counted. */
+	ck_assert_uint_eq(p.rx_esp->stats.rx_bad_icv + p.rx_esp->stats.rx_bad_padding +
+			  p.rx_esp->stats.rx_short + p.rx_esp->stats.rx_oversize, 0);
 	pair_free(&p);
 }
 END_TEST
@@ -207,7 +209,6 @@ START_TEST(test_drop_reasons)
 	ck_assert_uint_eq(st.rx_bad_length, 1);
 	ck_assert_uint_eq(st.rx_bad_spi, 1);
 	ck_assert_uint_eq(st.rx_bad_icv, 0);
-	ck_assert_uint_eq(st.rx_packets, 1);
 	pair_free(&p);
 }
 END_TEST
@@ -291,7 +292,6 @@ START_TEST(test_authentic_but_malformed)
 	ck_assert_uint_eq(st.rx_bad_next_header, 2);
 	ck_assert_uint_eq(st.rx_oversize, 1);
 	ck_assert_uint_eq(st.rx_bad_icv, 0);
-	ck_assert_uint_eq(st.rx_packets, 1);
 	pair_free(&p);
 }
 END_TEST
@@ -309,7 +309,6 @@ START_TEST(test_probe)
 	ck_assert_int_eq(decap_one(&p, d, pkt.len, NULL, &rec), ESP_PROBE);
 	ck_assert_uint_eq(p.rx_esp->stats.rx_probes, 1);
 	ck_assert_uint_eq(p.tx_esp->stats.tx_probes, 1);
-	ck_assert_uint_eq(p.rx_esp->stats.rx_packets, 0);
 	pair_free(&p);
 }
 END_TEST

@@ -66,6 +66,7 @@ static const struct {
 	{ { 4096, 1500, 0, 0, 4, false }, 0 },
 	{ { 1u << 17, 0xffff, 0, 0, 4, false }, 0 },
 	{ { 1u << 30, 0xffff, 256, 256, 64, false }, 0 },
+	{ { 1u << 16, 1500, 16, 16384, 16, true }, 0 },	/* HDLC: the escaped worst case */
 	{ { 3000, 1500, 0, 0, 4, false }, -EINVAL },	/* not a power of two */
 	{ { 2048, 1000, 0, 0, 4, false }, -EINVAL },	/* below the minimum */
 	{ { 1u << 31, 1500, 0, 0, 4, false }, -EINVAL },	/* above the maximum */
@@ -73,7 +74,7 @@ static const struct {
 	{ { 4096, 1500, 0, 0, 12, false }, -EINVAL },	/* alignment not a power of two */
 	{ { 4096, 1500, 0, 0, 128, false }, -EINVAL },	/* alignment above 64 */
 	{ { 4096, 1500, 257, 0, 4, false }, -EINVAL },	/* lead too large */
-	{ { 4096, 1500, 0, 300, 4, false }, -EINVAL },	/* trail too large */
+	{ { 1u << 16, 1500, 0, 16385, 4, false }, -EINVAL },	/* trail too large */
 	{ { 4096, 0, 0, 0, 4, false }, -EINVAL },	/* no payload */
 	{ { 1u << 17, 0x10000, 0, 0, 4, false }, -EINVAL }, /* payload above 64 KiB - 1 */
 	{ { 4096, 4090, 0, 0, 4, false }, -EINVAL },	/* one record would not fit */

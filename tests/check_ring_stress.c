@@ -134,7 +134,7 @@ enum {
 	MAX_HELD = 6,		/* peeked records it keeps */
 	HISTORY = 16,		/* offsets of recent records: where live size words are */
 	STALE = 8,		/* records already committed, cancelled or released */
-	SCRATCH = 2 * RING_MAX_ROOM + RING_MAX_PAYLOAD,
+	SCRATCH = RING_MAX_LEAD + RING_MAX_TRAIL + RING_MAX_PAYLOAD,
 };
 
 enum layout {

@@ -353,7 +353,7 @@ static void fixture_up(struct fixture *f, const struct ring_params *txp,
 	snprintf(f->name, sizeof(f->name), "zcvpn%d.%u", (int)getpid() % 100000, serial++);
 	ck_assert_int_eq(ring_new(&f->tx, txp), 0);
 	ck_assert_int_eq(ring_new(&f->rx, &rx_params), 0);
-	ret = tun_linux_new(&f->tun, &cfg, f->tx, f->rx);
+	ret = tun_linux_new(&f->tun, &cfg, f->tx, f->rx, NULL, 0);
 	ck_assert_msg(ret == 0, "tun_linux_new: %s", strerror(-ret));
 	ck_assert_str_eq(tun_name(f->tun), f->name);
 	add_address(&ipv4, f->name);
@@ -627,11 +627,11 @@ START_TEST(test_names)
 	ck_assert_int_eq(ring_new(&tx, &tx_params), 0);
 	ck_assert_int_eq(ring_new(&rx, &rx_params), 0);
 	/* No name: the kernel picks tunN. */
-	ck_assert_int_eq(tun_linux_new(&a, &cfg, tx, rx), 0);
+	ck_assert_int_eq(tun_linux_new(&a, &cfg, tx, rx, NULL, 0), 0);
 	ck_assert_msg(!strncmp(tun_name(a), "tun", 3), "kernel picked \"%s\"", tun_name(a));
 	/* The same name again: the device is busy, and the failure leaks nothing. */
 	cfg.name = tun_name(a);
-	ret = tun_linux_new(&b, &cfg, tx, rx);
+	ret = tun_linux_new(&b, &cfg, tx, rx, NULL, 0);
 	ck_assert_msg(ret == -EBUSY, "second open: %d", ret);
 	tun_free(a);
 	ring_free(tx);
@@ -1299,12 +1299,16 @@ START_TEST(test_bad_config)
 	};
 	struct ring *tx = NULL, *rx = NULL;
 	struct tun *tun = NULL;
+	char err[200] = "";
 
 	ck_assert_int_eq(ring_new(&tx, &tx_params), 0);
 	ck_assert_int_eq(ring_new(&rx, &rx_params), 0);
-	ck_assert_int_eq(tun_linux_new(&tun, &cfg, tx, rx), -EINVAL);
+	ck_assert_int_eq(tun_linux_new(&tun, &cfg, tx, rx, err, sizeof(err)), -EINVAL);
 	ck_assert_ptr_null(tun);
-	ck_assert_int_eq(tun_linux_new(&tun, NULL, tx, rx), -EINVAL);
+	/* The message names what is wrong: the MTU or the name. */
+	ck_assert_msg(strstr(err, bad_config_table[_i].mtu == 1400 ? "name" : "mtu"),
+		      "message '%s'", err);
+	ck_assert_int_eq(tun_linux_new(&tun, NULL, tx, rx, NULL, 0), -EINVAL);
 	ring_free(tx);
 	ring_free(rx);
 }

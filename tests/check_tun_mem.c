@@ -76,7 +76,7 @@ static void harness_init(struct harness *h, const struct ring_params *txp,
 	h->min_len = UINT32_MAX;
 	ck_assert_int_eq(ring_new(&h->tx, txp), 0);
 	ck_assert_int_eq(ring_new(&h->rx, &rx_params), 0);
-	ck_assert_int_eq(tun_mem_new(&h->tun, cfg, h->tx, h->rx), 0);
+	ck_assert_int_eq(tun_mem_new(&h->tun, cfg, h->tx, h->rx, NULL, 0), 0);
 }
 
 static void harness_free(struct harness *h)
@@ -508,15 +508,17 @@ START_TEST(test_config)
 {
 	struct ring *tx = NULL, *rx = NULL;
 	struct tun *tun = NULL;
+	char err[200] = "";
 	int ret;
 
 	ck_assert_int_eq(ring_new(&tx, &tx_params), 0);
 	ck_assert_int_eq(ring_new(&rx, &rx_params), 0);
-	ret = tun_mem_new(&tun, &config_table[_i].cfg, tx, rx);
+	ret = tun_mem_new(&tun, &config_table[_i].cfg, tx, rx, err, sizeof(err));
 	ck_assert_msg(ret == config_table[_i].expect, "row %d: %d", _i, ret);
+	ck_assert(ret == 0 || strstr(err, "in-memory tun: "));
 	if (!ret)
 		tun_free(tun);
-	ck_assert_int_eq(tun_mem_new(&tun, NULL, tx, rx), -EINVAL);
+	ck_assert_int_eq(tun_mem_new(&tun, NULL, tx, rx, NULL, 0), -EINVAL);
 	tun_free(NULL);
 	ring_free(tx);
 	ring_free(rx);

@@ -25,34 +25,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-static int hex_nibble(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-int cli_hex_decode(const char *hex, uint8_t *out, uint32_t max, uint32_t *len)
-{
-	size_t n = strlen(hex);
-
-	if (n >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) {
-		hex += 2;
-		n -= 2;
-	}
-	if (n == 0 || n % 2 || n / 2 > max)
-		return -EINVAL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = (uint32_t)(n / 2);
-	return 0;
-}
+#include "src/cli/hex.h"
 
 static int parse_spi(const char *s, uint32_t *spi)
 {
@@ -90,13 +63,13 @@ static int set_key(struct cli_keys *k, const char *name, const char *value)
 	if (!strcmp(name, "s2c-spi"))
 		return parse_spi(value, &k->s2c_spi);
 	if (!strcmp(name, "c2s-enc-key"))
-		return cli_hex_decode(value, k->c2s_enc_key, sizeof(k->c2s_enc_key), &k->c2s_enc_key_len);
+		return hex_decode(value, k->c2s_enc_key, sizeof(k->c2s_enc_key), &k->c2s_enc_key_len);
 	if (!strcmp(name, "s2c-enc-key"))
-		return cli_hex_decode(value, k->s2c_enc_key, sizeof(k->s2c_enc_key), &k->s2c_enc_key_len);
+		return hex_decode(value, k->s2c_enc_key, sizeof(k->s2c_enc_key), &k->s2c_enc_key_len);
 	if (!strcmp(name, "c2s-auth-key"))
-		return cli_hex_decode(value, k->c2s_auth_key, sizeof(k->c2s_auth_key), &k->c2s_auth_key_len);
+		return hex_decode(value, k->c2s_auth_key, sizeof(k->c2s_auth_key), &k->c2s_auth_key_len);
 	if (!strcmp(name, "s2c-auth-key"))
-		return cli_hex_decode(value, k->s2c_auth_key, sizeof(k->s2c_auth_key), &k->s2c_auth_key_len);
+		return hex_decode(value, k->s2c_auth_key, sizeof(k->s2c_auth_key), &k->s2c_auth_key_len);
 	return -ENOENT;
 }
 
@@ -201,8 +174,8 @@ static void fill_sa(struct zcvpn_esp_sa *sa, const struct cli_keys *k, uint32_t 
 
 void cli_keys_apply(const struct cli_keys *k, struct zcvpn_config *cfg, bool server)
 {
-	struct zcvpn_esp_sa *c2s = server ? &cfg->esp_in : &cfg->esp_out;
-	struct zcvpn_esp_sa *s2c = server ? &cfg->esp_out : &cfg->esp_in;
+	struct zcvpn_esp_sa *c2s = server ? &cfg->esp.in : &cfg->esp.out;
+	struct zcvpn_esp_sa *s2c = server ? &cfg->esp.out : &cfg->esp.in;
 
 	fill_sa(c2s, k, k->c2s_spi, k->c2s_enc_key, k->c2s_enc_key_len, k->c2s_auth_key,
 		k->c2s_auth_key_len);
@@ -236,7 +209,7 @@ int cli_psk_load(const char *path, uint8_t psk[32])
 	}
 	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
 		fprintf(stderr, "zcvpn: warning: PSK file %s is readable by others (chmod 600)\n", path);
-	if (fgets(line, sizeof(line), f) && !cli_hex_decode(trim(line), psk, 32, &len) && len == 32)
+	if (fgets(line, sizeof(line), f) && !hex_decode(trim(line), psk, 32, &len) && len == 32)
 		ret = 0;
 	else
 		fprintf(stderr, "zcvpn: %s: want the 32-byte PSK as 64 hex digits on one line\n",

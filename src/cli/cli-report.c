@@ -5,14 +5,63 @@
 #include "src/cli/cli.h"
 
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 
-static double now_s(void)
+double cli_now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	zcvpn_engine_get_stats(e, st);
+}
+
+static const char *state_name(enum zcvpn_transport_state s)
+{
+	switch (s) {
+	case ZCVPN_TRANSPORT_CONNECTING: return "connecting";
+	case ZCVPN_TRANSPORT_UP: return "up";
+	case ZCVPN_TRANSPORT_DOWN: return "down";
+	case ZCVPN_TRANSPORT_CLOSED: return "closed";
+	}
+	return "?";
+}
+
+void cli_print_counters(struct zcvpn_engine *e, FILE *f)
+{
+	struct zcvpn_counter c;
+	struct zcvpn_stats st;
+
+	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++)
+		fprintf(f, "stat %s %" PRIu64 "\n", c.name, c.value);
+	cli_get_stats(e, &st);
+	fprintf(f, "stat transport_up %d\nstat peer_closed %d\nstat transport_error %d\n"
+		"stat transport_state %s\n", st.transport_state == ZCVPN_TRANSPORT_UP,
+		st.transport_state == ZCVPN_TRANSPORT_CLOSED, st.transport_error,
+		state_name(st.transport_state));
+	fflush(f);
+}
+
+void cli_print_event(void *ctx, const struct zcvpn_event *ev)
+{
+	if (ev->level == ZCVPN_LOG_DEBUG)
+		return;
+	fprintf(stderr, "zcvpn: %s: %s\n", ev->source, ev->message);
+}
+
+static uint64_t counter(struct zcvpn_engine *e, const char *name)
+{
+	uint64_t v = 0;
+
+	zcvpn_engine_counter_value(e, name, &v);
+	return v;
 }
 
 static bool traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
@@ -30,7 +79,7 @@ static bool traffic_done(const struct zcvpn_stats *st, const struct cli_run *run
 int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 		  const struct zcvpn_config *cfg, double *seconds)
 {
-	double start = now_s(), last_progress = start, first_rx = 0;
+	double start = cli_now_s(), last_progress = start, first_rx = 0;
 	uint64_t last_moved = 0;
 	struct zcvpn_stats st;
 	const struct timespec tick = { 0, 20 * 1000 * 1000 };
@@ -39,26 +88,26 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 		uint64_t moved;
 
 		nanosleep(&tick, NULL);
-		zcvpn_engine_get_stats(e, &st);
+		cli_get_stats(e, &st);
 		moved = st.tx_packets + st.rx_packets;
 		if (st.rx_packets && !first_rx)
-			first_rx = now_s();
+			first_rx = cli_now_s();
 		if (moved != last_moved) {
 			last_moved = moved;
-			last_progress = now_s();
+			last_progress = cli_now_s();
 		}
 		if (traffic_done(&st, run, cfg))
 			break;
 		if (run->interrupted && *run->interrupted)
 			break;
-		if (run->timeout_s && now_s() - last_progress > run->timeout_s) {
+		if (run->timeout_s && cli_now_s() - last_progress > run->timeout_s) {
 			fprintf(stderr, "zcvpn: %s: no traffic for %u s, stopping\n", run->role,
 				run->timeout_s);
 			break;
 		}
 	}
 	/* Throughput counts from the first packet through the tunnel, not from start-up. */
-	*seconds = now_s() - (first_rx ? first_rx : start);
+	*seconds = cli_now_s() - (first_rx ? first_rx : start);
 	return 0;
 }
 
@@ -70,15 +119,13 @@ static void rate(const char *what, uint64_t packets, uint64_t bytes, double seco
 	       packets, (double)bytes / 1e6, (double)bytes * 8 / s / 1e6, (double)packets / s);
 }
 
-#define STAT(name) printf("stat %s %" PRIu64 "\n", #name, (uint64_t)st.name)
-
 int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 	       double seconds)
 {
 	struct zcvpn_stats st;
 	bool clean;
 
-	zcvpn_engine_get_stats(e, &st);
+	cli_get_stats(e, &st);
 	printf("zcvpn %s: %s %s, %s, %.2f s\n", run->role,
 	       cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT ? "AnyConnect DTLS" : "ESP", run->suite,
 	       zcvpn_crypto_backend(), seconds);
@@ -91,38 +138,14 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 		       run->expect > st.sink_good ? run->expect - st.sink_good : 0,
 		       st.sink_reordered, st.sink_duplicate);
 	printf("  copied_bytes %" PRIu64 " (payload bytes copied in user space)\n", st.copied_bytes);
-	printf("  drops     short %" PRIu64 " bad_spi %" PRIu64 " bad_icv %" PRIu64
-	       " replay %" PRIu64 " too_old %" PRIu64 " bad_padding %" PRIu64
-	       " bad_next_header %" PRIu64 " oversize %" PRIu64 " truncated %" PRIu64
-	       " ring_full %" PRIu64 "\n",
-	       st.rx_short, st.rx_bad_spi, st.rx_bad_icv, st.rx_replay, st.rx_too_old,
-	       st.rx_bad_padding, st.rx_bad_next_header, st.rx_oversize, st.rx_truncated,
-	       st.rx_ring_full);
-	if (cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT)
-		printf("  dtls      up %d  peer_closed %d  error %d  dpd sent/answered %" PRIu64 "/%" PRIu64
-		       "  keepalive rx/tx %" PRIu64 "/%" PRIu64 "  bad_version %" PRIu64
-		       " bad_epoch %" PRIu64 " bad_type %" PRIu64 " compressed %" PRIu64
-		       " to_library %" PRIu64 "\n",
-		       st.transport_up, st.peer_closed, st.transport_error, st.dpd_tx, st.dpd_rx,
-		       st.keepalive_rx, st.keepalive_tx, st.rx_bad_version, st.rx_bad_epoch,
-		       st.rx_bad_type, st.rx_compressed, st.rx_to_library);
-	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes);
-	STAT(copied_bytes); STAT(send_calls); STAT(recv_calls); STAT(tx_gso_messages); STAT(tx_errors);
-	STAT(tx_encap_errors); STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short);
-	STAT(rx_bad_spi); STAT(rx_bad_icv); STAT(rx_replay); STAT(rx_too_old);
-	STAT(rx_bad_padding); STAT(rx_bad_next_header); STAT(rx_oversize); STAT(rx_bad_length);
-	STAT(rx_old_sa); STAT(probes_rx); STAT(probes_tx); STAT(tx_seq_exhausted);
-	STAT(tun_tx_packets); STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors);
-	STAT(tun_rx_writes); STAT(tun_rx_coalesced); STAT(tun_tx_segmented);
-	STAT(ring_skipped_non_ip); STAT(sink_good); STAT(sink_corrupt); STAT(sink_lost);
-	STAT(sink_reordered); STAT(sink_duplicate);
-	STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type); STAT(rx_compressed);
-	STAT(rx_to_library); STAT(rx_not_handshake); STAT(handshake_datagrams);
-	STAT(handshake_failures); STAT(dtls_redials); STAT(dpd_rx); STAT(dpd_tx);
-	STAT(keepalive_rx); STAT(keepalive_tx); STAT(dpd_answered); STAT(transport_up);
-	STAT(peer_closed);
-	printf("stat transport_error %d\n", st.transport_error);
-	fflush(stdout);
+	printf("  dropped   invalid %" PRIu64 " (bad ICV %" PRIu64 ", replay %" PRIu64
+	       ")  truncated %" PRIu64 "  ring_full %" PRIu64 "  socket %" PRIu64 "\n",
+	       st.rx_invalid, counter(e, "rx_bad_icv"), counter(e, "rx_replay"), st.rx_truncated,
+	       st.rx_ring_full, st.rx_socket_drops);
+	printf("  transport %s%s%s\n", st.transport_state == ZCVPN_TRANSPORT_UP ? "up" :
+	       st.transport_state == ZCVPN_TRANSPORT_CLOSED ? "closed" : "down",
+	       st.transport_error ? ": " : "", st.transport_error ? strerror(-st.transport_error) : "");
+	cli_print_counters(e, stdout);
 	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;
 	return clean ? 0 : 1;
 }

@@ -21,7 +21,6 @@ struct cli_keys {
 };
 
 /* cli-keys.c */
-int cli_hex_decode(const char *hex, uint8_t *out, uint32_t max, uint32_t *len);
 /* A 32-byte PSK as 64 hex digits in a file; prints what was wrong.  0 or -EINVAL. */
 int cli_psk_load(const char *path, uint8_t psk[32]);
 int cli_keys_load(struct cli_keys *keys, const char *path);
@@ -41,6 +40,14 @@ struct cli_run {
 	unsigned timeout_s;		/* give up after this long without progress */
 	volatile int *interrupted;	/* set by SIGINT/SIGTERM */
 };
+/* CLOCK_MONOTONIC in seconds, for progress and throughput. */
+double cli_now_s(void);
+/* zcvpn_engine_get_stats with the size filled in. */
+void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
+/* Every counter as "stat NAME VALUE" lines (scripts read them), then the transport state. */
+void cli_print_counters(struct zcvpn_engine *e, FILE *f);
+/* An event callback (zcvpn_config.event_fn) printing "zcvpn: SOURCE: MESSAGE" on stderr. */
+void cli_print_event(void *ctx, const struct zcvpn_event *ev);
 /* Waits for the mem-tun traffic to finish (or timeout/interrupt); returns 0 if clean. */
 int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 		  double *seconds);

@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/cisco-dtls.h"
 #include "src/cli/cstp.h"
 #include "src/cli/netcfg.h"
 
@@ -243,15 +242,11 @@ struct session {
 	uint64_t cstp_dpd_rx, cstp_dpd_tx, cstp_dpd_resp_rx, cstp_keepalive_tx, cstp_data_rx;
 	uint64_t cstp_other_rx;
 	bool server_ended;
+	/* What the user has been told about DTLS: each time it comes up, and each outage. */
+	double started;
+	unsigned redial_s;
+	bool dtls_ever_up;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int login_and_connect(struct session *s, const struct ac_opts *o)
 {
@@ -307,7 +302,44 @@ static int cstp_fallback(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct session *s = ctx;
 
-	return cstp_send(s->tls, CISCO_PKT_DATA, pkt, len);
+	return cstp_send(s->tls, CSTP_PKT_DATA, pkt, len);
+}
+
+/*
+ * The engine's events: DTLS coming up and going down in the words the scripts and users
+ * know (data moves between DTLS and CSTP with them); anything else as it comes.
+ */
+static void on_event(void *ctx, const struct zcvpn_event *ev)
+{
+	struct session *s = ctx;
+
+	uint64_t redials = 0;
+
+	switch (ev->type) {
+	case ZCVPN_EVENT_TRANSPORT_UP:
+		zcvpn_engine_counter_value(s->engine, "dtls_redials", &redials);
+		if (s->dtls_ever_up)
+			printf("zcvpn: DTLS up again (redial %" PRIu64 "): %s\n", redials,
+			       ev->message);
+		else
+			printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - s->started,
+			       ev->message);
+		fflush(stdout);
+		s->dtls_ever_up = true;
+		return;
+	case ZCVPN_EVENT_TRANSPORT_DOWN:
+		cli_print_event(NULL, ev);
+		if (s->redial_s)
+			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP until a new "
+				"handshake succeeds (tried every %u s)\n", strerror(-ev->error),
+				s->redial_s);
+		else
+			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP from now on\n",
+				strerror(-ev->error));
+		return;
+	default:
+		cli_print_event(NULL, ev);
+	}
 }
 
 static void engine_settings(struct session *s, const struct ac_opts *o)
@@ -315,6 +347,8 @@ static void engine_settings(struct session *s, const struct ac_opts *o)
 	struct zcvpn_config *cfg = &s->cfg;
 
 	zcvpn_config_init(cfg);
+	cfg->event_fn = on_event;
+	cfg->event_ctx = s;
 	cfg->protocol = ZCVPN_PROTOCOL_ANYCONNECT;
 	cfg->mtu = s->info.mtu;
 	cfg->batch = o->batch;
@@ -385,6 +419,8 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 		}
 	}
 	zcvpn_engine_set_fallback(s->engine, cstp_fallback, s);
+	s->started = cli_now_s();
+	s->redial_s = o->redial_s;
 	ret = zcvpn_engine_start(s->engine, 0);
 	if (ret) {
 		fprintf(stderr, "zcvpn: starting the engine: %s\n", strerror(-ret));
@@ -401,21 +437,21 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, size_t len)
 {
 	switch (type) {
-	case CISCO_PKT_DPD_REQ:
+	case CSTP_PKT_DPD_REQ:
 		s->cstp_dpd_rx++;
-		return cstp_send(s->tls, CISCO_PKT_DPD_RESP, payload, len);
-	case CISCO_PKT_DPD_RESP:
+		return cstp_send(s->tls, CSTP_PKT_DPD_RESP, payload, len);
+	case CSTP_PKT_DPD_RESP:
 		s->cstp_dpd_resp_rx++;
 		return 0;
-	case CISCO_PKT_KEEPALIVE:
+	case CSTP_PKT_KEEPALIVE:
 		return 0;
-	case CISCO_PKT_DISCONNECT:
-	case CISCO_PKT_TERM_SERVER:
+	case CSTP_PKT_DISCONNECT:
+	case CSTP_PKT_TERM_SERVER:
 		fprintf(stderr, "zcvpn: the server ended the session%s\n",
-			type == CISCO_PKT_TERM_SERVER ? " (terminated)" : "");
+			type == CSTP_PKT_TERM_SERVER ? " (terminated)" : "");
 		s->server_ended = true;
 		return 0;
-	case CISCO_PKT_DATA:
+	case CSTP_PKT_DATA:
 		/* Over CSTP until DTLS is up (or for good without DTLS): a copy, counted. */
 		s->cstp_data_rx++;
 		if (len)
@@ -447,7 +483,7 @@ static int cstp_dpd(struct session *s, double now, double last_rx, double *last_
 		return 0;
 	*last_dpd = now;
 	s->cstp_dpd_tx++;
-	return cstp_send(s->tls, CISCO_PKT_DPD_REQ, NULL, 0);
+	return cstp_send(s->tls, CSTP_PKT_DPD_REQ, NULL, 0);
 }
 
 /* Waits for the TLS socket or the engine's fd; handles what came in on either. */
@@ -480,7 +516,7 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 		return 0;
 	/* Every complete CSTP packet already here, without waiting for more. */
 	while ((ret = cstp_next_packet(s->tls, &s->reader, 0, &type, &payload, &len)) > 0) {
-		*last_cstp_rx = now_s();
+		*last_cstp_rx = cli_now_s();
 		if (handle_cstp(s, type, payload, len) < 0)
 			return -EIO;
 	}
@@ -490,89 +526,45 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 	return ret;
 }
 
-/* What the user has been told about DTLS: each time it comes up, and each outage. */
-struct dtls_watch {
-	bool up, ever_up, down;
-};
-
-static void watch_dtls(struct dtls_watch *w, const struct zcvpn_stats *st, double elapsed,
-		       unsigned redial_s)
-{
-	if (st->transport_up && !w->up) {
-		if (w->ever_up)
-			printf("zcvpn: DTLS up again (redial %" PRIu64 ")\n", st->dtls_redials);
-		else
-			printf("zcvpn: DTLS up after %.2f s\n", elapsed);
-		fflush(stdout);
-		w->ever_up = true;
-	}
-	w->up = st->transport_up;
-	if (st->transport_error && !w->down) {
-		if (redial_s)
-			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP until a new "
-				"handshake succeeds (tried every %u s)\n",
-				strerror(-st->transport_error), redial_s);
-		else
-			fprintf(stderr, "zcvpn: DTLS failed (%s): data goes over CSTP from now on\n",
-				strerror(-st->transport_error));
-	}
-	w->down = st->transport_error != 0;
-}
-
 /* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
 static int run_session(struct session *s, const struct ac_opts *o)
 {
-	double start = now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
-	struct dtls_watch dtls = { 0 };
+	double start = cli_now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
 	struct zcvpn_stats st;
 	int ret;
 
 	while (!interrupted && !s->server_ended) {
 		ret = poll_once(s, &last_cstp_rx);
 		if (!ret)
-			ret = cstp_dpd(s, now_s(), last_cstp_rx, &last_dpd);
+			ret = cstp_dpd(s, cli_now_s(), last_cstp_rx, &last_dpd);
 		if (ret)
 			return ret;
-		zcvpn_engine_get_stats(s->engine, &st);
-		watch_dtls(&dtls, &st, now_s() - start, o->redial_s);
-		if (st.peer_closed) {
+		cli_get_stats(s->engine, &st);
+		/* Only the server closes it while we run: we say goodbye after the loop. */
+		if (st.transport_state == ZCVPN_TRANSPORT_CLOSED) {
 			fprintf(stderr, "zcvpn: the server closed DTLS\n");
 			s->server_ended = true;
 		}
-		if (s->info.cstp_keepalive_s && now_s() - last_cstp_tx > s->info.cstp_keepalive_s) {
-			cstp_send(s->tls, CISCO_PKT_KEEPALIVE, NULL, 0);
+		if (s->info.cstp_keepalive_s && cli_now_s() - last_cstp_tx > s->info.cstp_keepalive_s) {
+			cstp_send(s->tls, CSTP_PKT_KEEPALIVE, NULL, 0);
 			s->cstp_keepalive_tx++;
-			last_cstp_tx = now_s();
+			last_cstp_tx = cli_now_s();
 		}
-		if (o->duration_s && now_s() - start >= o->duration_s)
+		if (o->duration_s && cli_now_s() - start >= o->duration_s)
 			break;
 	}
 	return 0;
 }
 
-#define STAT(name) printf("stat %s %" PRIu64 "\n", #name, (uint64_t)st.name)
-
 static void report(struct session *s)
 {
 	struct zcvpn_stats st;
 
-	zcvpn_engine_get_stats(s->engine, &st);
+	cli_get_stats(s->engine, &st);
 	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
 	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
 	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	STAT(tx_packets); STAT(tx_bytes); STAT(rx_packets); STAT(rx_bytes); STAT(copied_bytes);
-	STAT(send_calls); STAT(recv_calls); STAT(tx_gso_messages); STAT(tx_errors); STAT(tx_encap_errors);
-	STAT(rx_ring_full); STAT(rx_truncated); STAT(rx_short); STAT(rx_bad_icv);
-	STAT(rx_replay); STAT(rx_too_old); STAT(rx_bad_padding); STAT(rx_oversize);
-	STAT(rx_bad_length); STAT(rx_bad_version); STAT(rx_bad_epoch); STAT(rx_bad_type);
-	STAT(rx_compressed); STAT(rx_to_library); STAT(handshake_datagrams); STAT(dtls_redials);
-	STAT(dpd_rx);
-	STAT(dpd_tx); STAT(dpd_answered); STAT(keepalive_rx); STAT(keepalive_tx); STAT(tun_tx_packets);
-	STAT(tun_rx_packets); STAT(tun_tx_ring_full); STAT(tun_errors); STAT(peer_closed);
-	STAT(tun_rx_writes); STAT(tun_rx_coalesced); STAT(tun_tx_segmented);
-	STAT(fallback_tx_packets); STAT(fallback_rx_packets); STAT(fallback_tx_bytes);
-	STAT(fallback_rx_bytes); STAT(transport_up);
-	printf("stat transport_error %d\n", st.transport_error);
+	cli_print_counters(s->engine, stdout);
 	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
 	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64
 	       "\nstat cstp_data_rx %" PRIu64 "\n",
@@ -589,7 +581,7 @@ static void say_goodbye(struct session *s)
 	if (s->engine)
 		zcvpn_engine_stop(s->engine);	/* DTLS DISCONNECT and close_notify */
 	if (s->tls && !s->server_ended)
-		cstp_send(s->tls, CISCO_PKT_DISCONNECT, bye, sizeof(bye) - 1);
+		cstp_send(s->tls, CSTP_PKT_DISCONNECT, bye, sizeof(bye) - 1);
 }
 
 int cmd_anyconnect(int argc, char **argv)

@@ -101,8 +101,9 @@ static void demo_config(struct zcvpn_config *cfg, const struct demo_opts *o, boo
 	cfg->mem_flow_id = server ? 2 : 1;
 	cfg->mem_expect_flow_id = server ? 1 : 2;
 	cfg->mem_seed = server ? 2 : 1;
-	cfg->answer_probes = server;
-	cfg->keepalive_ms = server ? 0 : 10000;
+	cfg->esp.answer_probes = server;
+	cfg->esp.keepalive_ms = server ? 0 : 10000;
+	cfg->event_fn = cli_print_event;
 }
 
 /* Creates both engines (server first: the client needs its port), runs, reports. */
@@ -192,8 +193,6 @@ static int demo_anyconnect(const struct demo_opts *o)
 		cfg->anyconnect.server = !i;
 		cfg->anyconnect.psk = psk;
 		cfg->anyconnect.ciphers = o->cipher;
-		cfg->keepalive_ms = 0;
-		cfg->answer_probes = false;
 	}
 	ccfg.anyconnect.app_id = app_id;
 	ccfg.anyconnect.app_id_len = sizeof(app_id);

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/cli/hex.h"
+
 static volatile int interrupted;
 
 static void on_signal(int sig)
@@ -200,8 +202,8 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_KEYFILE: o->key_file = optarg; break;
 		case OPT_TUN: o->cfg.tun = ZCVPN_TUN_LINUX; o->cfg.tun_name = optarg; break;
 		case OPT_MTU: bad = parse_u64(optarg, 1, 65535, &v); o->cfg.mtu = (uint32_t)v; break;
-		case OPT_KEEPALIVE: bad = parse_u64(optarg, 0, 3600000, &v); o->cfg.keepalive_ms = (unsigned)v; break;
-		case OPT_WINDOW: bad = parse_u64(optarg, 1, 1 << 20, &v); o->cfg.replay_window = (unsigned)v; break;
+		case OPT_KEEPALIVE: bad = parse_u64(optarg, 0, 3600000, &v); o->cfg.esp.keepalive_ms = (uint32_t)v; break;
+		case OPT_WINDOW: bad = parse_u64(optarg, 1, 1 << 20, &v); o->cfg.esp.replay_window = o->cfg.anyconnect.replay_window = (unsigned)v; break;
 		case OPT_BATCH: bad = parse_u64(optarg, 1, 1024, &v); o->cfg.batch = (unsigned)v; break;
 		case OPT_RING: bad = parse_u64(optarg, 1, 1u << 30, &v); o->cfg.ring_size = (uint32_t)v; break;
 		case OPT_COUNT: bad = parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->cfg.mem_count = v; break;
@@ -265,7 +267,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 /* One key option into the right direction's field; the caller names it for errors. */
 static int set_hex(const char *hex, uint8_t *key, uint32_t *len, const char *opt)
 {
-	if (hex && cli_hex_decode(hex, key, 64, len)) {
+	if (hex && hex_decode(hex, key, 64, len)) {
 		fprintf(stderr, "zcvpn: --%s: want an even number of hex digits, at most 64 bytes\n",
 			opt);
 		return -EINVAL;
@@ -323,7 +325,7 @@ static int anyconnect_keys(struct run_opts *o, bool server)
 	uint32_t len;
 
 	if (o->psk_hex) {
-		if (cli_hex_decode(o->psk_hex, o->psk, sizeof(o->psk), &len) || len != 32) {
+		if (hex_decode(o->psk_hex, o->psk, sizeof(o->psk), &len) || len != 32) {
 			fprintf(stderr, "zcvpn: --psk: want the 32-byte PSK as 64 hex digits\n");
 			return -EINVAL;
 		}
@@ -334,11 +336,8 @@ static int anyconnect_keys(struct run_opts *o, bool server)
 	}
 	o->cfg.anyconnect.server = server;
 	o->cfg.anyconnect.psk = o->psk;
-	/* No ESP keepalives or probe answers: DTLS has its own (--dpd, --dtls-keepalive). */
-	o->cfg.keepalive_ms = 0;
-	o->cfg.answer_probes = false;
 	if (o->app_id) {
-		if (cli_hex_decode(o->app_id, o->app_id_bytes, sizeof(o->app_id_bytes), &len) ||
+		if (hex_decode(o->app_id, o->app_id_bytes, sizeof(o->app_id_bytes), &len) ||
 		    !len) {
 			fprintf(stderr, "zcvpn: --app-id: want 1..32 bytes as hex digits\n");
 			return -EINVAL;
@@ -355,8 +354,8 @@ static void defaults(struct run_opts *o, bool server)
 	zcvpn_config_init(&o->cfg);
 	o->cfg.mem_count = server ? 0 : 100000;
 	o->cfg.mem_ipv6_percent = 50;
-	o->cfg.keepalive_ms = server ? 0 : 10000;
-	o->cfg.answer_probes = server;
+	o->cfg.esp.keepalive_ms = server ? 0 : 10000;
+	o->cfg.esp.answer_probes = server;
 	/* The client stamps flow 1 and expects the server's flow 2, and the reverse. */
 	o->cfg.mem_flow_id = server ? 2 : 1;
 	o->cfg.mem_expect_flow_id = server ? 1 : 2;
@@ -405,6 +404,7 @@ int cmd_run(int argc, char **argv, bool server)
 		cli_keys_apply(&keys, &o.cfg, server);
 		cli_keys_suite(&keys, run.suite, sizeof(run.suite));
 	}
+	o.cfg.event_fn = cli_print_event;
 	ret = zcvpn_engine_new(&e, &o.cfg, err, sizeof(err));
 	cli_keys_wipe(&keys);
 	explicit_bzero(o.psk, sizeof(o.psk));

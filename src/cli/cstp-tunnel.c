@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "src/cli/cli.h"
+#include "src/cli/hex.h"
 
 /* Legacy suites we can take over: openconnect's names, strongest first. */
 #define LEGACY_DTLS09_SUITES "AES256-SHA:AES128-SHA"
@@ -101,7 +101,7 @@ static int parse_dtls(const struct http_response *r, struct cstp_session *o, cha
 	if (!o->dtls_port)
 		return 0;
 	if (!http_header(r, "X-DTLS-App-ID", 0, v, sizeof(v))) {
-		if (cli_hex_decode(v, o->app_id, sizeof(o->app_id), &n)) {
+		if (hex_decode(v, o->app_id, sizeof(o->app_id), &n)) {
 			snprintf(err, errlen, "bad X-DTLS-App-ID '%s' (at most 32 bytes of hex)", v);
 			return -EPROTO;
 		}
@@ -111,7 +111,7 @@ static int parse_dtls(const struct http_response *r, struct cstp_session *o, cha
 		return 0;
 	}
 	if (!http_header(r, "X-DTLS-Session-ID", 0, v, sizeof(v))) {
-		if (cli_hex_decode(v, o->session_id, sizeof(o->session_id), &n) || n != 32) {
+		if (hex_decode(v, o->session_id, sizeof(o->session_id), &n) || n != 32) {
 			snprintf(err, errlen, "bad X-DTLS-Session-ID (want 64 hex digits)");
 			return -EPROTO;
 		}

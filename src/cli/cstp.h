@@ -22,6 +22,20 @@
 
 #include "crypto/tls.h"
 
+/*
+ * The packet types of the STF framing: the same numbers as the DTLS channel's type byte
+ * (openconnect's AC_PKT_*), which is the library's business; the driver has its own.
+ */
+enum cstp_pkt_type {
+	CSTP_PKT_DATA = 0,
+	CSTP_PKT_DPD_REQ = 3,
+	CSTP_PKT_DPD_RESP = 4,
+	CSTP_PKT_DISCONNECT = 5,
+	CSTP_PKT_KEEPALIVE = 7,
+	CSTP_PKT_COMPRESSED = 8,
+	CSTP_PKT_TERM_SERVER = 9,
+};
+
 enum cstp_limits {
 	CSTP_MAX_HEADERS = 8192,	/* a response's header block */
 	CSTP_MAX_BODY = 65536,		/* an auth form */

@@ -16,6 +16,7 @@
 
 #include "ring/ring.h"
 #include "src/tun/tun.h"
+#include "src/util/errbuf.h"
 
 enum {
 	TUN_DRAIN_CHUNK = 64,	/* rx records peeked before they are delivered and released */
@@ -64,6 +65,8 @@ struct tun {
 	pthread_t thread;
 	struct tun_counters c;
 	char name[IFNAMSIZ];		/* linux: the interface; "" otherwise */
+	tun_report_fn report;		/* run-time trouble (tun_fail, tun_warn) */
+	void *report_ctx;
 };
 
 /* Single-writer bump: a relaxed load and store, no locked instruction on the fast path. */
@@ -83,8 +86,10 @@ static inline bool tun_stopping(struct tun *tun)
 /* Fills in the generic part (the backend has zeroed the struct).  Returns 0 or -errno. */
 int tun_init(struct tun *tun, const struct tun_ops *ops, struct ring *tx, struct ring *rx);
 
-/* Logs "zcvpn: tun <kind> <name>: <what>: <strerror(-err)>" to stderr; returns err. */
+/* Reports "tun <kind> <name>: <what> (<strerror(-err)>)"; returns err. */
 int tun_fail(struct tun *tun, const char *what, int err);
+/* Reports a warning: the backend carries on. */
+void tun_warn(struct tun *tun, const char *what);
 
 /*
  * Delivers up to max published rx records through ops->deliver, releases them and hands

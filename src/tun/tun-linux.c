@@ -49,6 +49,7 @@ enum linux_limits {
 struct tun_linux {
 	struct tun tun;
 	int fd;
+	bool own_fd;			/* opened here (else the host's: never closed) */
 	uint32_t mtu;
 	bool vnet_hdr;			/* IFF_VNET_HDR: every read and write has one */
 	bool coalesce;			/* cleared if the kernel ever refuses a GSO write */
@@ -500,8 +501,8 @@ static void linux_deliver_batch(struct tun *tun, const struct ring_rec *recs, un
 			tun_gro_undo(&t->gro);
 			t->coalesce = false;
 			t->gro.packets = 0;	/* the same packets again, one by one */
-			fprintf(stderr, "zcvpn: tun %s: the kernel refused a coalesced write; "
-				"writing packets one by one\n", tun->name);
+			tun_warn(tun, "the kernel refused a coalesced write; writing packets "
+				      "one by one");
 		} else if (ret) {
 			tun_count(&tun->c.rx_errors, t->gro.packets);
 		}
@@ -542,7 +543,7 @@ static void linux_destroy(struct tun *tun)
 {
 	struct tun_linux *t = (struct tun_linux *)tun;
 
-	if (t->fd >= 0)
+	if (t->own_fd && t->fd >= 0)
 		close(t->fd);
 	free(t->scratch);
 	free(t->spill);
@@ -577,61 +578,107 @@ static bool name_ok(const char *name)
 	return true;
 }
 
-static int check_config(const struct tun_linux_config *c, const struct ring *tx)
+static int check_config(const struct tun_linux_config *c, const struct ring *tx,
+			char *errbuf, size_t errlen)
 {
 	uint32_t max_payload = ring_params(tx)->max_payload;
-	char why[120] = "";
 
 	if (c->mtu < MTU_MIN || c->mtu > MTU_MAX)
-		snprintf(why, sizeof(why), "mtu %u is outside %u..%u", c->mtu, MTU_MIN, MTU_MAX);
-	else if (c->mtu > max_payload)
-		snprintf(why, sizeof(why), "mtu %u is above the tx ring's max_payload %u",
-			 c->mtu, max_payload);
-	else if (c->name && strlen(c->name) >= IFNAMSIZ)
-		snprintf(why, sizeof(why), "name \"%s\" is longer than %u characters", c->name,
-			 IFNAMSIZ - 1);
-	else if (c->name && !name_ok(c->name))
-		snprintf(why, sizeof(why), "name \"%s\" is not a valid interface name", c->name);
-	if (!why[0])
-		return 0;
-	fprintf(stderr, "zcvpn: tun: %s\n", why);
-	return -EINVAL;
+		return errbuf_fail(errbuf, errlen, -EINVAL, "tun: mtu %u is outside %u..%u",
+				   c->mtu, MTU_MIN, MTU_MAX);
+	if (c->mtu > max_payload)
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "tun: mtu %u is above the tx ring's max_payload %u",
+				   c->mtu, max_payload);
+	if (!c->has_fd && c->name && strlen(c->name) >= IFNAMSIZ)
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "tun: name \"%s\" is longer than %u characters", c->name,
+				   IFNAMSIZ - 1);
+	if (!c->has_fd && c->name && !name_ok(c->name))
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "tun: name \"%s\" is not a valid interface name", c->name);
+	return 0;
+}
+
+/* Our own device: created with the offloads we want, MTU set, link up. */
+static int open_own(struct tun_linux *t, const struct tun_linux_config *config, char *errbuf,
+		    size_t errlen)
+{
+	int ret;
+
+	t->vnet_hdr = !config->no_coalesce;
+	t->fd = open_device(config->name, t->vnet_hdr, t->tun.name);
+	if (t->fd < 0)
+		return errbuf_fail(errbuf, errlen, t->fd, "tun device%s%s: %s%s",
+				   config->name ? " " : "", config->name ? config->name : "",
+				   strerror(-t->fd),
+				   t->fd == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+	t->own_fd = true;
+	ret = configure_link(t->tun.name, t->mtu);
+	if (ret)
+		return errbuf_fail(errbuf, errlen, ret, "tun %s: setting MTU and link up: %s",
+				   t->tun.name, strerror(-ret));
+	return 0;
+}
+
+/*
+ * The host's device: whatever it opened it with (TUNGETIFF tells; a fd that is no tun at
+ * all, such as a socketpair, carries plain packets).  Its name, MTU and addresses are
+ * the host's business.
+ */
+static int adopt(struct tun_linux *t, int fd, char *errbuf, size_t errlen)
+{
+	struct ifreq ifr;
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errbuf_fail(errbuf, errlen, -errno, "host tun fd %d: %s", fd,
+				   strerror(errno));
+	t->fd = fd;
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) == 0) {
+		snprintf(t->tun.name, sizeof(t->tun.name), "%s", ifr.ifr_name);
+		t->vnet_hdr = (ifr.ifr_flags & IFF_VNET_HDR) != 0;
+		if ((ifr.ifr_flags & (IFF_TUN | IFF_NO_PI)) != (IFF_TUN | IFF_NO_PI))
+			return errbuf_fail(errbuf, errlen, -EINVAL,
+					   "host tun %s: want IFF_TUN | IFF_NO_PI",
+					   t->tun.name);
+	}
+	return 0;
 }
 
 int tun_linux_new(struct tun **out, const struct tun_linux_config *config, struct ring *tx,
-		  struct ring *rx)
+		  struct ring *rx, char *errbuf, size_t errlen)
 {
 	struct tun_linux *t;
 	int ret;
 
 	if (!out || !config || !tx || !rx)
 		return -EINVAL;
-	ret = check_config(config, tx);
+	ret = check_config(config, tx, errbuf, errlen);
 	if (ret)
 		return ret;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->fd = -1;
-	t->vnet_hdr = t->coalesce = !config->no_coalesce;
-	ret = tun_init(&t->tun, t->vnet_hdr ? &linux_vnet_ops : &linux_ops, tx, rx);
+	t->mtu = config->mtu;
+	ret = tun_init(&t->tun, &linux_ops, tx, rx);
+	if (!ret)
+		ret = config->has_fd ? adopt(t, config->fd, errbuf, errlen) :
+					open_own(t, config, errbuf, errlen);
 	if (ret)
 		goto err;
-	t->mtu = config->mtu;
+	if (t->vnet_hdr)
+		t->tun.ops = &linux_vnet_ops;
+	/* With a vnet header every write has one; coalescing is what no_coalesce turns off. */
+	t->coalesce = t->vnet_hdr && !config->no_coalesce;
 	t->scratch = malloc(SCRATCH_LEN);
 	if (!t->scratch) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	t->fd = open_device(config->name, t->vnet_hdr, t->tun.name);
-	if (t->fd < 0) {
-		ret = t->fd;
-		goto err;
-	}
-	ret = configure_link(t->tun.name, t->mtu);
-	if (ret)
-		goto err;
-	if (t->vnet_hdr)
+	if (t->coalesce)
 		ret = enable_tso(t);
 	if (ret)
 		goto err;

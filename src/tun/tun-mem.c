@@ -311,7 +311,8 @@ static const struct tun_ops mem_ops = {
 	.destroy = mem_destroy,
 };
 
-static int check_config(const struct tun_mem_config *c, const struct ring *tx)
+static int check_config(const struct tun_mem_config *c, const struct ring *tx, char *errbuf,
+			size_t errlen)
 {
 	uint32_t max_payload = ring_params(tx)->max_payload;
 	char why[120] = "";
@@ -332,19 +333,18 @@ static int check_config(const struct tun_mem_config *c, const struct ring *tx)
 			 c->max_size, TUN_PACKET_MIN_V6);
 	if (!why[0])
 		return 0;
-	fprintf(stderr, "zcvpn: in-memory tun: %s\n", why);
-	return -EINVAL;
+	return errbuf_fail(errbuf, errlen, -EINVAL, "in-memory tun: %s", why);
 }
 
 int tun_mem_new(struct tun **out, const struct tun_mem_config *config, struct ring *tx,
-		struct ring *rx)
+		struct ring *rx, char *errbuf, size_t errlen)
 {
 	struct tun_mem *m;
 	int ret;
 
 	if (!out || !config || !tx || !rx)
 		return -EINVAL;
-	ret = check_config(config, tx);
+	ret = check_config(config, tx, errbuf, errlen);
 	if (ret)
 		return ret;
 	m = calloc(1, sizeof(*m));

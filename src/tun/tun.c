@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -36,12 +37,35 @@ int tun_init(struct tun *tun, const struct tun_ops *ops, struct ring *tx, struct
 	return tun->stop_fd < 0 ? -errno : 0;
 }
 
+void tun_set_report(struct tun *tun, tun_report_fn fn, void *ctx)
+{
+	tun->report = fn;
+	tun->report_ctx = ctx;
+}
+
+static void report(struct tun *tun, int err, const char *what)
+{
+	char msg[200];
+
+	if (!tun->report)
+		return;
+	snprintf(msg, sizeof(msg), "tun %s%s%s: %s%s%s%s", tun->ops->kind,
+		 tun->name[0] ? " " : "", tun->name, what, err ? " (" : "",
+		 err ? strerror(-err) : "", err ? ")" : "");
+	tun->report(tun->report_ctx, err, msg);
+}
+
 int tun_fail(struct tun *tun, const char *what, int err)
 {
-	fprintf(stderr, "zcvpn: tun %s%s%s: %s (%s)\n", tun->ops->kind, tun->name[0] ? " " : "",
-		tun->name, what, strerror(-err));
+	report(tun, err, what);
 	return err;
 }
+
+void tun_warn(struct tun *tun, const char *what)
+{
+	report(tun, 0, what);
+}
+
 
 /* Hands recs[0..n) to the backend, one by one or as a batch. */
 static void deliver(struct tun *tun, const struct ring_rec *recs, unsigned int n)
@@ -121,8 +145,7 @@ static int drain_on_stop(struct tun *tun)
 			return tun_fail(tun, "rx ring is corrupt; stopped", n);
 	} while (n && now_ns() < deadline);
 	if (n)
-		fprintf(stderr, "zcvpn: tun %s%s%s: rx ring still busy after %d ms; stopped\n",
-			tun->ops->kind, tun->name[0] ? " " : "", tun->name, STOP_DRAIN_MS);
+		tun_warn(tun, "rx ring still busy after the stop's drain time; stopped");
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #define ZCVPN_SRC_TUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ring;
@@ -51,6 +52,15 @@ struct tun_linux_config {
 	uint32_t mtu;		/* 68..65535; the tx ring's max_payload must be >= mtu */
 	bool no_coalesce;	/* no IFF_VNET_HDR: one packet per read and write, no GRO
 				 * writes (tun-gro.h) nor TSO reads (tun-tso.h) */
+	/*
+	 * has_fd: fd is a device the host opened and configured (borrowed, never closed;
+	 * made non-blocking).  Its own flags decide: with IFF_VNET_HDR the offloads are used
+	 * (unless no_coalesce), without it (or for any other packet fd, such as a
+	 * socketpair) one packet per read and write.  name and mtu are then not applied.
+	 * Otherwise the backend creates the device.
+	 */
+	bool has_fd;
+	int fd;
 };
 
 struct tun_mem_config {
@@ -67,14 +77,21 @@ struct tun_mem_config {
 
 /*
  * Create a backend over the tunnel's rings.  The rings are borrowed and must outlive the
- * backend.  Returns 0, -EINVAL (bad config, with a message on stderr naming the field),
- * -ENOMEM, or -errno from opening the device (linux: -EPERM without CAP_NET_ADMIN,
- * -ENOENT without /dev/net/tun).
+ * backend.  Returns 0, -EINVAL (bad config), -ENOMEM, or -errno from opening the device
+ * (linux: -EPERM without CAP_NET_ADMIN, -ENOENT without /dev/net/tun); on error a
+ * message naming the problem goes into errbuf (if given).
  */
 int tun_linux_new(struct tun **out, const struct tun_linux_config *config,
-		  struct ring *tx, struct ring *rx);
+		  struct ring *tx, struct ring *rx, char *errbuf, size_t errlen);
 int tun_mem_new(struct tun **out, const struct tun_mem_config *config,
-		struct ring *tx, struct ring *rx);
+		struct ring *tx, struct ring *rx, char *errbuf, size_t errlen);
+
+/*
+ * Where the backend's thread reports what goes wrong at run time (err: the -errno it
+ * stopped on, or 0 for a warning).  Set before tun_start; none: nothing is reported.
+ */
+typedef void (*tun_report_fn)(void *ctx, int err, const char *msg);
+void tun_set_report(struct tun *tun, tun_report_fn fn, void *ctx);
 
 /* linux only: the interface name the kernel gave (valid until tun_free). */
 const char *tun_name(const struct tun *tun);

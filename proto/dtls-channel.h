@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A DTLS channel: one DTLS association's life, shared by every framing that rides on
+ * DTLS (Cisco AnyConnect's type byte, PPP for F5 and Fortinet).  The TLS library runs
+ * the handshake over the transport host's socket; once it is done, our in-place record
+ * layer (proto/dtls-record.c) takes the keys and sequence numbers over, and a suite
+ * without a fast path keeps going through the library's record calls, every byte counted
+ * as a copy.  Records our layer declines (alerts, handshake retransmissions) go back to
+ * the library, with the write sequence numbers kept in step.
+ *
+ * A channel that failed comes back, as openconnect's DTLS does: a client starts a new
+ * handshake (a fresh library session, same keys or credentials) redial_ms after the
+ * failure, and again after each failed attempt, each from a new path (host new_path); a
+ * server whose peer died listens again at once, so that handshake finds it.  Until the
+ * new session is up the channel reads as down; a goodbye (close_notify, or the framing's
+ * own) is final.
+ *
+ * The framing on top decides what a plaintext means and when the peer is dead (DPD,
+ * LCP echo): it calls dtls_channel_fail or dtls_channel_peer_closed.
+ */
+#ifndef ZCVPN_PROTO_DTLS_CHANNEL_H
+#define ZCVPN_PROTO_DTLS_CHANNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/dtls.h"
+#include "proto/dtls-record.h"
+#include "proto/transport.h"
+
+struct pkt;
+struct dtls_channel;
+
+enum dtls_channel_state {
+	DTLS_CHANNEL_HANDSHAKE,		/* the first one, or a redial (then error is set) */
+	DTLS_CHANNEL_UP,
+	DTLS_CHANNEL_CLOSED,		/* a goodbye went either way */
+	DTLS_CHANNEL_FAILED,		/* handshake failed or the peer is dead: see error */
+};
+
+struct dtls_channel_config {
+	/* Role, mode, keys or credentials, suites; send and send_ctx are the channel's. */
+	struct dtls_config dtls;
+	unsigned int replay_window;	/* 0: default */
+	uint32_t max_plain;		/* the largest record plaintext the framing uses */
+	uint32_t redial_ms;		/* client: new handshake this long after a failure;
+					 * 0: never (servers listen again at once anyway) */
+	/*
+	 * Use the library's record calls even where our layer has a fast path: the path a
+	 * suite without one takes (each byte copied and counted).  For tests.
+	 */
+	bool library_records;
+	/* Each time a session comes up: the framing restarts its liveness timers. */
+	void (*up)(void *ctx, uint64_t now);
+	void *up_ctx;
+};
+
+struct dtls_channel_stats {
+	uint64_t handshake_datagrams;	/* fed to the library before the handshake ended */
+	uint64_t handshake_failures;	/* server: failed attempts, listening again */
+	uint64_t redials;		/* new sessions after a failure (client: attempts;
+					 * server: listening again after a dead peer) */
+	uint64_t rx_not_handshake;	/* server: not a ClientHello while listening */
+	uint64_t lib_copied_bytes;	/* bytes moved through the library's record calls */
+};
+
+/*
+ * Creates the channel and its first library session; cfg is copied (its credentials
+ * pointer is borrowed for the channel's life), host is borrowed.  The handshake starts
+ * at the first dtls_channel_run_timers.  -EINVAL bad config, -ENOMEM, -EIO.
+ */
+int dtls_channel_new(struct dtls_channel **out, const struct dtls_channel_config *cfg,
+		     struct transport_host *host);
+/* Frees and wipes; accepts NULL.  Sends nothing (dtls_channel_close does). */
+void dtls_channel_free(struct dtls_channel *ch);
+
+/*
+ * One received datagram, in place (pkt is borrowed).  TRANSPORT_DATA: pkt now holds one
+ * authenticated application-data plaintext (at most max_plain bytes) for the framing;
+ * TRANSPORT_CONTROL: the handshake completed on it, so the peer is authenticated;
+ * TRANSPORT_DROP: handshake input, for the library, or dropped and counted.
+ */
+enum transport_verdict dtls_channel_decap(struct dtls_channel *ch, struct pkt *pkt,
+					  uint32_t max_plain);
+
+/*
+ * Data out: protects pkt's plaintext in place (header and nonce or IV into the head
+ * room, tag or MAC and padding into the tail room).  0; TRANSPORT_SENT on the library
+ * path (sent, and counted as copied); -ENOTCONN when not up; -errno (pkt unchanged).
+ */
+int dtls_channel_protect(struct dtls_channel *ch, struct pkt *pkt);
+
+/* Control out: protects pkt and sends it, on either record path.  0 or -errno. */
+int dtls_channel_send(struct dtls_channel *ch, struct pkt *pkt);
+
+/*
+ * The channel's timers at now: handshake retransmission and timeout, the redial.
+ * Returns its next deadline (TRANSPORT_NO_DEADLINE: none).
+ */
+uint64_t dtls_channel_run_timers(struct dtls_channel *ch, uint64_t now);
+
+/*
+ * The framing's verdicts: the peer is dead (err, e.g. -ETIMEDOUT; why for the event),
+ * so the channel fails and redials as configured; or the peer said goodbye: closed.
+ */
+void dtls_channel_fail(struct dtls_channel *ch, int err, const char *why);
+void dtls_channel_peer_closed(struct dtls_channel *ch);
+
+/*
+ * Our goodbye: close_notify (from the library with a synced sequence number, or our own
+ * alert record where the backend cannot sync), then closed.  The framing sends its own
+ * goodbye record first.  Nothing when not up.
+ */
+void dtls_channel_close(struct dtls_channel *ch);
+
+enum dtls_channel_state dtls_channel_state(const struct dtls_channel *ch);
+/* Why the state is FAILED (negative errno; 0 when not), and the library's words. */
+int dtls_channel_error(const struct dtls_channel *ch, const char **detail);
+/* The negotiated suite once up (enum dtls_suite), 0 before. */
+unsigned int dtls_channel_suite(const struct dtls_channel *ch);
+/* Bytes in front of the plaintext of the next datagram (0 before the takeover). */
+uint32_t dtls_channel_rx_head(const struct dtls_channel *ch);
+const struct dtls_channel_stats *dtls_channel_stats(const struct dtls_channel *ch);
+/* The record layer's counters over every session so far (redials included). */
+void dtls_channel_record_stats(const struct dtls_channel *ch, struct dtls_record_stats *out);
+/* The current record layer, for tests crafting records; NULL before the takeover. */
+struct dtls_record *dtls_channel_record(struct dtls_channel *ch);
+
+#endif /* ZCVPN_PROTO_DTLS_CHANNEL_H */
