@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The engine's UDP socket: the host's, or opened from the configuration, and opened again
- * when the transport starts a new session over a new path (a DTLS redial).
+ * when the transport starts a new session over a new path (a redial).
  */
 #include "config.h"
 
@@ -68,6 +68,20 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in *)ss)->sin_port = port;
 }
 
+/* A client's peer, from the configuration: the socket only talks to it from now on. */
+static int connect_peer(struct zcvpn_engine *e, const struct sockaddr_storage *remote,
+			socklen_t rlen, const char *name, char *errbuf, size_t errlen)
+{
+	if (connect(e->udp_fd, (const struct sockaddr *)remote, rlen))
+		return errbuf_fail(errbuf, errlen, -errno, "connect %s: %s", name,
+				   strerror(errno));
+	e->peer = *remote;
+	e->peer_len = rlen;
+	e->connected = true;
+	e->peer_configured = true;
+	return 0;
+}
+
 /*
  * The host's socket: borrowed, made non-blocking and tuned; connected if cfg names the
  * peer, and taken as connected if the host connected it.  A redial keeps it.
@@ -85,17 +99,11 @@ static int adopt_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
 	e->own_udp_fd = false;
 	e->local_port_fixed = true;
 	tune_socket(e->udp_fd, e->sock_buf, &e->gso.enabled);
-	if (rlen) {
-		if (connect(e->udp_fd, (const struct sockaddr *)remote, rlen))
-			return errbuf_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
-					   strerror(errno));
-		e->peer = *remote;
-		e->peer_len = rlen;
-	} else {
-		e->peer_len = sizeof(e->peer);
-		if (getpeername(e->udp_fd, (struct sockaddr *)&e->peer, &e->peer_len))
-			return 0;	/* not connected: a server learns its peer */
-	}
+	if (rlen)
+		return connect_peer(e, remote, rlen, cfg->remote, errbuf, errlen);
+	e->peer_len = sizeof(e->peer);
+	if (getpeername(e->udp_fd, (struct sockaddr *)&e->peer, &e->peer_len))
+		return 0;	/* not connected: a server learns its peer */
 	e->connected = true;
 	e->peer_configured = true;
 	return 0;
@@ -135,15 +143,8 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 		if (getsockname(e->udp_fd, (struct sockaddr *)&e->bound, &e->bound_len))
 			e->bound_len = 0;
 	}
-	if (cfg->remote) {
-		if (connect(e->udp_fd, (struct sockaddr *)&remote, rlen))
-			return errbuf_fail(errbuf, errlen, -errno, "connect %s: %s", cfg->remote,
-				    strerror(errno));
-		e->peer = remote;
-		e->peer_len = rlen;
-		e->connected = true;
-		e->peer_configured = true;
-	}
+	if (cfg->remote)
+		return connect_peer(e, &remote, rlen, cfg->remote, errbuf, errlen);
 	return 0;
 }
 

@@ -165,7 +165,7 @@ static unsigned prepare(struct zcvpn_engine *e)
 	int ret;
 
 	/*
-	 * Until the peer is known and the transport is up (DTLS handshake), packets wait in
+	 * Until the peer is known and the transport is up (its handshake done), packets wait in
 	 * the ring: back-pressure on the tun.
 	 */
 	if (!e->connected || !engine_transport_ready(e))

@@ -365,7 +365,7 @@ ZCVPN_EXPORT int zcvpn_engine_start(struct zcvpn_engine *e, unsigned flags)
 	 * The tun only signals a consumer that armed its wakeup, and process() is what arms
 	 * it.  Make the fd readable now, so the first process() runs before any sleep (in
 	 * either embedding mode) instead of after some unrelated event.  That first run also
-	 * runs the transport's timers: a client says hello (DTLS ClientHello, ESP probe) at
+	 * runs the transport's timers: a client says hello (a ClientHello, a probe) at
 	 * once, not one timer period later.
 	 */
 	kick(ring_event_fd(e->tx));
@@ -427,7 +427,7 @@ ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e)
 		pthread_join(e->thread, NULL);
 		e->thread_running = false;
 	}
-	/* Nothing runs the data path now: say goodbye (DTLS DISCONNECT, close_notify). */
+	/* Nothing runs the data path now: the transport says goodbye to its peer. */
 	if (e->tun_running && e->transport->ops->close && !e->transport_closed) {
 		pthread_mutex_lock(&e->path_lock);
 		e->transport->ops->close(e->transport);

@@ -178,7 +178,7 @@ static inline enum zcvpn_transport_state engine_transport_state(const struct zcv
 	return e->transport->ops->state(e->transport, &error);
 }
 
-/* Whether the transport may encapsulate now (a DTLS handshake may still run). */
+/* Whether the transport may encapsulate now (a handshake may still run). */
 static inline bool engine_transport_ready(const struct zcvpn_engine *e)
 {
 	return engine_transport_state(e) == ZCVPN_TRANSPORT_UP;
