@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # End to end through the driver: `zcvpn serve` and `zcvpn connect` as two processes on
 # loopback with the in-memory tun, 100,000 packets each way, for a GCM and a CBC suite.
-# Zero loss, zero corruption and copied_bytes 0 at both ends.
+# Zero corruption and copied_bytes 0 at both ends, and no loss but what the receiving
+# engine counted as the kernel's (a full socket buffer on a loaded machine): every packet
+# is accounted for, whatever the scheduling.  zcvpn exits 1 on any shortfall; that is
+# accepted only when those drops explain it exactly.
 set -u
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
@@ -30,7 +33,10 @@ for suite in aes128-gcm:none aes256-cbc:hmac-sha256-128; do
 	for side in client server; do
 		stat() { sed -n "s/^stat $1 //p" "$work/$side.out"; }
 		rc_var=${side}_rc
-		if [ "${!rc_var}" -ne 0 ] || [ "$(stat sink_good)" != "$count" ] ||
+		drops=$(stat rx_socket_drops)
+		want_rc=$([ "${drops:-0}" -gt 0 ] && echo 1 || echo 0)
+		if [ "${!rc_var}" -ne "$want_rc" ] ||
+		   [ "$(($(stat sink_good) + ${drops:-0}))" != "$count" ] ||
 		   [ "$(stat sink_corrupt)" != 0 ] || [ "$(stat copied_bytes)" != 0 ] ||
 		   [ "$(stat tx_packets)" != "$count" ]; then
 			echo "FAIL $suite $side (rc ${!rc_var})"
