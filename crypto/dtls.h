@@ -174,13 +174,13 @@ void dtls_session_free(struct dtls_session *s);
 int dtls_input(struct dtls_session *s, const void *buf, size_t len);
 
 /*
- * Runs the handshake as far as the queued datagrams allow.  0: done; -EAGAIN: call
- * again after the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT:
- * the handshake timeout ran out; -EACCES: the peer refused us or our PSK, or (RESUME)
- * did not resume; -EPROTO any other failure (dtls_last_error says which).
+ * Runs the handshake as far as the queued datagrams allow.  0: done (and 0 on every
+ * later call, so it doubles as the "is it done" question); -EAGAIN: call again after
+ * the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT: the handshake
+ * timeout ran out; -EACCES: the peer refused us or our PSK, or (RESUME) did not resume;
+ * -EPROTO any other failure (dtls_last_error says which).
  */
 int dtls_handshake(struct dtls_session *s);
-bool dtls_handshake_done(const struct dtls_session *s);
 /* Milliseconds until the library wants dtls_handshake called again (retransmission). */
 unsigned dtls_timeout_ms(const struct dtls_session *s);
 /* The library's text for the last failure, for logs; never NULL. */

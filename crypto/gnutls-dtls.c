@@ -360,11 +360,6 @@ int dtls_handshake(struct dtls_session *s)
 	return map_error(s, ret);
 }
 
-bool dtls_handshake_done(const struct dtls_session *s)
-{
-	return s && s->done;
-}
-
 unsigned dtls_timeout_ms(const struct dtls_session *s)
 {
 	return s ? gnutls_dtls_get_timeout(s->tls) : 0;

@@ -733,11 +733,6 @@ int dtls_handshake(struct dtls_session *s)
 	}
 }
 
-bool dtls_handshake_done(const struct dtls_session *s)
-{
-	return s && s->done;
-}
-
 /*
  * The sooner of the library's retransmission and the whole-handshake deadline, so the
  * caller also comes back in time to see -ETIMEDOUT; 0 when there is nothing to wait for.
