@@ -194,13 +194,6 @@ const char *dtls_last_error(const struct dtls_session *s);
 int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out);
 
 /*
- * Moves the library's write sequence number (epoch || seq, the record layer's next) so
- * it may write without reusing a number.  -EOPNOTSUPP when the backend cannot.
- */
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8);
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8);
-
-/*
  * Gives the library one datagram our record layer declined (alert, handshake
  * retransmission, CCS).  *write_seq8 is the record layer's next write number on entry
  * and the next one after anything the library sent on return.  Application data the

@@ -457,13 +457,12 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	return ret;
 }
 
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
+/* Moves the library's write number (epoch || seq) to the record layer's next one. */
+static int set_write_seq(struct dtls_session *s, uint64_t seq8)
 {
 	unsigned char seq[8];
 	int ret;
 
-	if (!s || !s->done)
-		return -EINVAL;
 	put_be64(seq, seq8);
 	ret = gnutls_record_set_state(s->tls, 0, seq);
 	if (ret) {
@@ -473,14 +472,13 @@ int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
 	return 0;
 }
 
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8)
+/* The library's next write number, after whatever it sent. */
+static int get_write_seq(struct dtls_session *s, uint64_t *seq8)
 {
 	gnutls_datum_t mac, iv, key;
 	unsigned char seq[8];
 	int ret;
 
-	if (!s || !seq8 || !s->done)
-		return -EINVAL;
 	ret = gnutls_record_get_state(s->tls, 0, &mac, &iv, &key, seq);
 	if (ret) {
 		s->last_err = ret;
@@ -495,11 +493,11 @@ static int synced(struct dtls_session *s, uint64_t *write_seq8, int (*fn)(struct
 {
 	int ret, sync;
 
-	ret = dtls_set_write_seq(s, *write_seq8);
+	ret = set_write_seq(s, *write_seq8);
 	if (ret)
 		return ret;
 	ret = fn(s);
-	sync = dtls_get_write_seq(s, write_seq8);
+	sync = get_write_seq(s, write_seq8);
 	return ret ? ret : sync;
 }
 

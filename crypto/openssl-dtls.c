@@ -10,10 +10,10 @@
  *  - the sequence numbers are learnt by watching every record header the library sends
  *    and accepts (SSL_set_msg_callback, SSL3_RT_HEADER);
  *  - encrypt-then-MAC is read from the ServerHello's extension 22;
- *  - the library's write number cannot be moved, so dtls_set_write_seq and dtls_close
- *    return -EOPNOTSUPP and the caller protects its alerts itself.  After the takeover a
- *    write guard in the BIO drops any epoch >= 1 record the library would send with a
- *    number our layer may already have used (see dtls_input_record).
+ *  - the library's write number cannot be moved, so dtls_close returns -EOPNOTSUPP
+ *    and the caller protects its alerts itself.  After the takeover a write guard
+ *    in the BIO drops any epoch >= 1 record the library would send with a number
+ *    our layer may already have used (see dtls_input_record).
  *
  * The library never touches a socket: a custom datagram BIO writes through the caller's
  * send callback and reads only datagrams queued by dtls_input, one per read.
@@ -918,23 +918,6 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	if (!s->guard_on || out->write.seq8 > s->guard_seq8)
 		s->guard_seq8 = out->write.seq8;
 	s->guard_on = true;
-	return 0;
-}
-
-/* OpenSSL has no setter for its write sequence number. */
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
-{
-	(void)seq8;
-	if (!s || !s->done)
-		return -EINVAL;
-	return -EOPNOTSUPP;
-}
-
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8)
-{
-	if (!s || !seq8 || !s->done)
-		return -EINVAL;
-	*seq8 = next_write_seq8(s);
 	return 0;
 }
 
