@@ -3,7 +3,14 @@
  * DTLS 1.2 sessions through GnuTLS: PSK handshake over the engine's datagrams, then the
  * record protection state for our own record layer (gnutls_record_get_state), and the
  * write-number sync (gnutls_record_set_state) that lets the library send an alert after
- * the takeover without reusing a GCM nonce.  See shared/reference/dtls-takeover.md.
+ * the takeover without reusing a GCM nonce.
+ *
+ * What the takeover relies on (checked by check_dtls_record against this library):
+ * gnutls_record_get_state hands out the final keys (after EtM and the extended master
+ * secret, both of which GnuTLS negotiates by default) and an 8-byte sequence number that
+ * already carries the epoch and is the *next* one to use, so our layer starts with it
+ * unchanged.  The library's own counter stands still while our layer sends; it moves
+ * only by gnutls_record_set_state or by the library writing.
  *
  * RESUME mode (AnyConnect legacy) uses gnutls_session_set_premaster, GnuTLS's hook for
  * exactly this (OpenConnect on the client side, ocserv on the server side): both roles
@@ -239,7 +246,7 @@ static int session_setup(struct dtls_session *s)
 	if (s->cfg.no_etm && strlen(prio) + sizeof(":%NO_ETM") > sizeof(prio))
 		return GNUTLS_E_INVALID_REQUEST;
 	if (s->cfg.no_etm)
-		strcat(prio, ":%NO_ETM");
+		strcat(prio, ":%NO_ETM");	/* else EtM, on by default for CBC */
 	ret = gnutls_priority_set_direct(s->tls, prio, NULL);
 	if (ret)
 		return ret;
@@ -417,7 +424,15 @@ static int suite_of(gnutls_session_t tls, struct dtls_keys *k)
 	return 0;
 }
 
-/* The datums point into the session: copy them, checking the sizes we rely on. */
+/*
+ * The datums point into the session: copy them, checking the sizes we rely on.  GCM
+ * gives a 4-byte salt and no MAC key; CBC-SHA1 a 20-byte MAC key and a 16-byte IV that
+ * DTLS 1.2 never uses (each record carries its own).
+ *
+ * The sequence number is the next to use, as is: one below it is a duplicate the peer
+ * drops.  It is 1 in epoch 1 after a plain full handshake (our Finished took 0), but
+ * more when the last flight was retransmitted, so it is always read, never assumed.
+ */
 static int export_dir(struct dtls_session *s, unsigned read, const struct dtls_keys *k,
 		      struct dtls_dir_keys *d)
 {
@@ -457,7 +472,12 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	return ret;
 }
 
-/* Moves the library's write number (epoch || seq) to the record layer's next one. */
+/*
+ * Moves the library's write number (epoch || seq) to the record layer's next one.
+ * Needed before the library writes anything after the takeover: GnuTLS makes the GCM
+ * explicit nonce from seq8, so an alert or close_notify under a number our layer
+ * already used would repeat a nonce under the same key, which breaks GCM outright.
+ */
 static int set_write_seq(struct dtls_session *s, uint64_t seq8)
 {
 	unsigned char seq[8];

@@ -2,14 +2,14 @@
 /*
  * DTLS 1.2 sessions through OpenSSL (libssl 3.0): PSK handshake over the engine's
  * datagrams, then the record protection state for our own record layer.  OpenSSL has no
- * getter for the record keys nor a getter or setter for the sequence numbers, so (see
- * shared/reference/dtls-takeover.md):
+ * getter for the record keys nor a getter or setter for the sequence numbers, so:
  *
  *  - the key block is derived here with the TLS 1.2 PRF from the master secret and the
  *    two randoms, exactly as the library derived it;
  *  - the sequence numbers are learnt by watching every record header the library sends
  *    and accepts (SSL_set_msg_callback, SSL3_RT_HEADER);
- *  - encrypt-then-MAC is read from the ServerHello's extension 22;
+ *  - encrypt-then-MAC (on by default for CBC suites, off with SSL_OP_NO_ENCRYPT_THEN_MAC)
+ *    has no public getter in 3.0, so it is read from the ServerHello's extension 22;
  *  - the library's write number cannot be moved, so dtls_close returns -EOPNOTSUPP
  *    and the caller protects its alerts itself.  After the takeover a write guard
  *    in the BIO drops any epoch >= 1 record the library would send with a number
@@ -765,6 +765,12 @@ const char *dtls_last_error(const struct dtls_session *s)
 
 /* ---- takeover --------------------------------------------------------------------- */
 
+/*
+ * The PRF hash is in the table rather than asked of the library: for suites older than
+ * TLS 1.2 (the CBC-SHA ones) SSL_CIPHER_get_handshake_digest answers MD5-SHA1, the
+ * TLS 1.0 PRF, while (D)TLS 1.2 runs their PRF on SHA-256.  Taking its answer gives a
+ * wrong key block.
+ */
 struct suite_info {
 	uint16_t id;			/* IANA cipher suite number */
 	enum dtls_suite suite;
@@ -806,7 +812,13 @@ static const struct suite_info *suite_of(SSL *ssl)
 	return NULL;
 }
 
-/* key_block = PRF(master_secret, "key expansion", server_random || client_random) */
+/*
+ * key_block = PRF(master_secret, "key expansion", server_random || client_random), RFC
+ * 5246 §6.3, with OpenSSL's TLS1-PRF KDF.  The session's master key already is the
+ * extended master secret when EMS was negotiated (OpenSSL's default), so EMS needs
+ * nothing here.  SSL_export_keying_material cannot stand in: it refuses the reserved
+ * "key expansion" label and puts the randoms in the other order.
+ */
 static int derive_key_block(struct dtls_session *s, const char *prf, uint8_t *out,
 			    size_t len)
 {
@@ -850,6 +862,11 @@ out:
 	return ret;
 }
 
+/*
+ * One above the last epoch-1 number the library wrote: the last one itself is a replay
+ * the peer drops.  That is 1 after a plain full handshake (our Finished took 0), but a
+ * retransmitted Finished takes more, so it comes from the headers seen, never assumed.
+ */
 static uint64_t next_write_seq8(const struct dtls_session *s)
 {
 	return s->sent_e1 ? s->last_sent + 1 : EPOCH1;
@@ -965,8 +982,10 @@ static int drain(struct dtls_session *s)
  * it writes in epoch 0 go out; an epoch-1 record goes out only if its number is at or
  * above *write_seq8 (nothing of ours used it yet), and *write_seq8 then moves past it.
  * Otherwise the BIO drops that datagram as if lost: a peer that really missed our final
- * flight then fails its handshake, so the side that sends the last flight should not
- * send its own records until the peer's first record arrived (reference doc, rule 2).
+ * flight then fails its handshake.  Hence the side that sends the last flight of the
+ * handshake (the server in a full one, the client in a resumption) is not safe to take
+ * over at once: it should hold its own records until the peer's first record arrived,
+ * which proves the peer is done.  The client of a full handshake is safe.
  */
 int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
 		      uint64_t *write_seq8)
@@ -993,7 +1012,11 @@ int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
 	return ret;
 }
 
-/* A close_notify from the library would reuse a number: the caller sends its own. */
+/*
+ * A close_notify from the library would reuse a number: the caller sends its own.
+ * (OpenSSL's GCM explicit nonce is a counter from a random start, not seq8, so the
+ * nonce would likely not repeat; but the peer drops the record as a replay.)
+ */
 int dtls_close(struct dtls_session *s, uint64_t *write_seq8)
 {
 	if (!s || !write_seq8 || !s->done)
@@ -1035,7 +1058,14 @@ ssize_t dtls_lib_recv(struct dtls_session *s, void *buf, size_t len)
 	if (s->closed)
 		return -ECONNRESET;
 	ERR_clear_error();
-	/* Bad records are dropped inside SSL_read, which goes on to the next datagram. */
+	/*
+	 * Bad GCM or MtE records are dropped inside SSL_read, which goes on to the next
+	 * datagram.  With EtM, OpenSSL 3.0 takes a bad MAC as fatal instead: it sends an
+	 * alert and the session is dead, so one forged datagram given to this path ends an
+	 * EtM session.  (After the takeover our layer checks application data itself, but
+	 * what it hands on through dtls_input_record, alerts and handshake records, meets
+	 * the same rule.)
+	 */
 	n = SSL_read(s->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 	if (n > 0) {
 		commit_recv(s, CT_APP_DATA);
