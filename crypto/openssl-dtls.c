@@ -574,6 +574,9 @@ static int session_setup(struct dtls_session *s)
 	 */
 	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 				    SSL_OP_NO_QUERY_MTU);
+	/* CBC records MAC-then-encrypt, as a peer without RFC 7366 sends them. */
+	if (s->cfg.no_etm)
+		SSL_CTX_set_options(s->ctx, SSL_OP_NO_ENCRYPT_THEN_MAC);
 	s->ssl = SSL_new(s->ctx);
 	if (!s->ssl)
 		return -ENOMEM;

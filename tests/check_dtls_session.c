@@ -280,6 +280,44 @@ START_TEST(test_library_and_ours)
 }
 END_TEST
 
+/*
+ * no_etm on both sides: CBC records are MAC-then-encrypt, the export says so, and our
+ * layer and the peer's library read each other's records in that format.
+ */
+START_TEST(test_no_etm)
+{
+	static const unsigned cbc[] = { DTLS_SUITE_AES128_CBC_SHA1, DTLS_SUITE_AES256_CBC_SHA1 };
+	uint8_t dgram[DGRAM_MAX], got[DGRAM_MAX], want[DGRAM_MAX];
+	struct dtls_config ccfg, scfg;
+	struct pair *p;
+
+	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, cbc[_i], NULL);
+	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, cbc[_i], NULL);
+	ccfg.no_etm = true;
+	scfg.no_etm = true;
+	p = pair_new_cfg(&ccfg, &scfg);
+	run_handshake(p);
+	ck_assert_int_eq(dtls_export_keys(p->dp.client, &p->ckeys), 0);
+	ck_assert_int_eq(dtls_export_keys(p->dp.server, &p->skeys), 0);
+	ck_assert(!p->ckeys.etm);
+	ck_assert(!p->skeys.etm);
+	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
+	for (unsigned k = 0; k < N_SIZES; k++) {
+		size_t n = our_send(p->crec, sizes[k], k, dgram);
+
+		/* MtE: IV, then whole blocks holding data, MAC and padding; no MAC after. */
+		ck_assert_uint_eq((n - DTLS_CBC_HEAD) % DTLS_CBC_BLOCK, 0);
+		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
+		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
+		fill(want, sizes[k], k);
+		ck_assert_mem_eq(got, want, sizes[k]);
+		n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k + 1, dgram);
+		our_recv_expect(p->crec, dgram, n, sizes[k], k + 1);
+	}
+	pair_free(p);
+}
+END_TEST
+
 /* The library-to-library path works on every suite, CBC included. */
 START_TEST(test_library_both_ways)
 {
@@ -822,6 +860,7 @@ static Suite *dtls_session_suite(void)
 	tcase_add_loop_test(tc, test_records_both_ways, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_library_and_ours, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_library_both_ways, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_no_etm, 0, 2);
 	tcase_add_loop_test(tc, test_session_id, 0, 2);
 	tcase_add_test(tc, test_session_id_too_long);
 	tcase_add_test(tc, test_bad_identity);
