@@ -18,6 +18,10 @@
  * The library never touches a socket: a custom datagram BIO writes through the caller's
  * send callback and reads only datagrams queued by dtls_input, one per read.
  *
+ * CERT mode: each session's SSL_CTX takes references to credentials parsed once by
+ * crypto/openssl-dtls-cert.c; a client judges the server's chain in the handshake
+ * (SSL_CTX_set_cert_verify_callback), so a refused server fails dtls_handshake.
+ *
  * RESUME mode (AnyConnect legacy): both roles hold a made-up SSL_SESSION with the master
  * secret and session ID from CSTP, the client as its session to offer (SSL_set_session,
  * as OpenConnect does), the server in its session cache (SSL_CTX_add_session), so the
@@ -46,6 +50,7 @@
 #include "crypto/crypto.h"
 #include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
+#include "crypto/openssl-dtls-cert.h"
 #include "src/util/byteorder.h"
 
 /* EVP_KDF and OSSL_PARAM are OpenSSL 3.0 APIs; 1.1.1 is out of support anyway. */
@@ -83,6 +88,7 @@ struct dtls_session {
 	bool done;
 	bool closed;			/* close_notify or a fatal alert received */
 	bool resume;			/* cfg.mode == DTLS_MODE_RESUME */
+	bool cert_refused;		/* CERT client: we refused the server's chain */
 	int failed;			/* sticky handshake failure, negative errno */
 	bool started;
 	struct timespec start;		/* CLOCK_MONOTONIC, first dtls_handshake call */
@@ -374,14 +380,28 @@ static unsigned int server_psk_cb(SSL *ssl, const char *identity, unsigned char 
 	return DTLS_PSK_LEN;
 }
 
-/* Only the suites our record layer takes over, strongest first. */
-static int build_cipher_list(unsigned suites, char *buf, size_t size)
+/*
+ * Only the suites our record layer takes over, strongest first.  CERT offers both
+ * signature kinds; the server's certificate picks one.
+ */
+static int build_cipher_list(enum dtls_mode mode, unsigned suites, char *buf, size_t size)
 {
+	static const char *const psk[] = {
+		":PSK-AES256-GCM-SHA384", ":PSK-AES128-GCM-SHA256",
+		":PSK-AES256-CBC-SHA", ":PSK-AES128-CBC-SHA",
+	};
+	static const char *const cert[] = {
+		":ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+		":ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+		":ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA",
+		":ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA",
+	};
+	const char *const *names = mode == DTLS_MODE_CERT ? cert : psk;
 	int n = snprintf(buf, size, "%s%s%s%s",
-			 suites & DTLS_SUITE_AES256_GCM ? ":PSK-AES256-GCM-SHA384" : "",
-			 suites & DTLS_SUITE_AES128_GCM ? ":PSK-AES128-GCM-SHA256" : "",
-			 suites & DTLS_SUITE_AES256_CBC_SHA1 ? ":PSK-AES256-CBC-SHA" : "",
-			 suites & DTLS_SUITE_AES128_CBC_SHA1 ? ":PSK-AES128-CBC-SHA" : "");
+			 suites & DTLS_SUITE_AES256_GCM ? names[0] : "",
+			 suites & DTLS_SUITE_AES128_GCM ? names[1] : "",
+			 suites & DTLS_SUITE_AES256_CBC_SHA1 ? names[2] : "",
+			 suites & DTLS_SUITE_AES128_CBC_SHA1 ? names[3] : "");
 
 	if (n <= 1 || (size_t)n >= size)
 		return -EINVAL;
@@ -542,10 +562,42 @@ static int set_fake_session(struct dtls_session *s)
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * A CERT client's check of the server, in place of OpenSSL's own chain verification
+ * (which would insist on a CA where a pin alone may be the check).  0 fails the
+ * handshake with an alert to the server, -EACCES from dtls_handshake.
+ */
+static int verify_cb(X509_STORE_CTX *xctx, void *arg)
+{
+	struct dtls_session *s = arg;
+	enum dtls_cert_verdict v = dtls_cert_verify(xctx, s->cfg.creds);
+	char why[128];
+
+	if (v == DTLS_CERT_OK)
+		return 1;
+	snprintf(why, sizeof(why), "DTLS server certificate refused: %s",
+		 dtls_cert_verdict_str(v));
+	set_err(s, why);
+	s->cert_refused = true;
+	return 0;
+}
+
+static int cert_setup(struct dtls_session *s)
+{
+	int ret = dtls_cert_ctx_setup(s->ctx, s->cfg.creds);
+
+	if (ret || s->cfg.role != DTLS_ROLE_CLIENT)
+		return ret;
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(s->ctx, verify_cb, s);
+	return 0;
+}
+
 static int session_setup(struct dtls_session *s)
 {
 	bool client = s->cfg.role == DTLS_ROLE_CLIENT;
-	char ciphers[128];
+	bool cert = s->cfg.mode == DTLS_MODE_CERT;
+	char ciphers[256];
 	int ret;
 
 	s->ctx = SSL_CTX_new(client ? DTLS_client_method() : DTLS_server_method());
@@ -559,14 +611,20 @@ static int session_setup(struct dtls_session *s)
 		if (!SSL_CTX_set_min_proto_version(s->ctx, DTLS1_2_VERSION) ||
 		    !SSL_CTX_set_max_proto_version(s->ctx, DTLS1_2_VERSION))
 			return -EIO;
-		if (build_cipher_list(s->cfg.suites, ciphers, sizeof(ciphers)) ||
+		if (build_cipher_list(s->cfg.mode, s->cfg.suites, ciphers, sizeof(ciphers)) ||
 		    !SSL_CTX_set_cipher_list(s->ctx, ciphers))
 			return -EIO;
 		/*
-		 * No resumption (a fresh PSK per tunnel), so no cache to keep.  RESUME
-		 * keeps just the one session it made up, in resume_ctx_setup.
+		 * No resumption (a fresh PSK per tunnel, a full handshake per CERT
+		 * session), so no cache to keep.  RESUME keeps just the one session it
+		 * made up, in resume_ctx_setup.
 		 */
 		SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (cert) {
+		ret = cert_setup(s);
+		if (ret)
+			return ret;
 	}
 	/*
 	 * No tickets; no renegotiation, which would need the library to write after the
@@ -585,6 +643,10 @@ static int session_setup(struct dtls_session *s)
 		ret = install_resume_session(s);
 		if (ret)
 			return ret;
+	} else if (cert) {
+		ret = dtls_cert_ssl_setup(s->ssl, s->cfg.creds);
+		if (ret)
+			return ret;
 	} else if (client) {
 		SSL_set_psk_client_callback(s->ssl, client_psk_cb);
 	} else {
@@ -598,7 +660,7 @@ static int session_setup(struct dtls_session *s)
 		return ret;
 	if (!SSL_set_mtu(s->ssl, s->cfg.mtu))
 		return -EINVAL;			/* below the library's minimum */
-	if (client && !s->resume && s->cfg.session_id_len) {
+	if (client && !s->resume && !cert && s->cfg.session_id_len) {
 		ret = set_fake_session(s);
 		if (ret)
 			return ret;
@@ -725,6 +787,12 @@ int dtls_handshake(struct dtls_session *s)
 		s->failed = -ECONNRESET;
 		return s->failed;
 	case SSL_ERROR_SSL:
+		if (s->cert_refused) {
+			/* verify_cb said why; OpenSSL only says that it failed. */
+			ERR_clear_error();
+			s->failed = -EACCES;
+			return s->failed;
+		}
 		s->failed = map_ssl_failure(s);
 		set_ssl_err(s, "DTLS handshake");
 		return s->failed;
@@ -793,6 +861,15 @@ static const struct suite_info suite_table[] = {
 	{ 0x00a9, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
 	{ 0x008c, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
 	{ 0x008d, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
+	/* CERT mode: ECDHE signed with RSA or ECDSA, the same record protection. */
+	{ 0xc02b, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
+	{ 0xc02f, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
+	{ 0xc02c, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
+	{ 0xc030, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
+	{ 0xc009, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
+	{ 0xc013, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
+	{ 0xc00a, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
+	{ 0xc014, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
 	/* RESUME mode's RSA-named suites: the same record protection. */
 	{ 0x009c, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
 	{ 0x009d, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
