@@ -108,9 +108,11 @@ issue() {
 		-out "$8" -notext -startdate "$5" -enddate "$6" -extensions "$7" 2>/dev/null
 }
 
+# openconnect's --servercert pin: SHA-256 over the leaf's DER SubjectPublicKeyInfo.
 pin() {
-	printf 'pin-sha256:%s\n' "$(openssl x509 -in "$1" -pubkey -noout |
-		openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | openssl base64 -A)"
+	openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER |
+		openssl dgst -sha256 -binary | openssl base64 -A >"$work/pin.b64"
+	printf 'pin-sha256:%s\n' "$(cat "$work/pin.b64")"
 }
 
 mkdir -p "$out"
