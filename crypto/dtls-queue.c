@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/dtls-cert.h"
 #include "crypto/dtls-queue.h"
 
 /* ---- the input queue -------------------------------------------------------------- */
@@ -87,6 +88,13 @@ int dtls_config_check(const struct dtls_config *cfg)
 		if (cfg->version == DTLS_VER_0_9 && cfg->suites & DTLS_SUITES_GCM)
 			return -EINVAL;
 		return cfg->version == DTLS_VER_1_2 || cfg->version == DTLS_VER_0_9 ? 0 : -EINVAL;
+	}
+	if (cfg->mode == DTLS_MODE_CERT) {
+		/* A session ID is for PSK (AnyConnect's App-ID) and RESUME only. */
+		if (!cfg->creds || dtls_credentials_params(cfg->creds)->role != cfg->role ||
+		    cfg->session_id_len)
+			return -EINVAL;
+		return 0;
 	}
 	if (cfg->mode != DTLS_MODE_PSK)
 		return -EINVAL;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The DTLS session contract: the TLS library runs the handshake (DTLS 1.2 PSK, or
- * AnyConnect's legacy resumption in DTLS 1.2 or Cisco's 0.9), our record layer
+ * The DTLS session contract: the TLS library runs the handshake (DTLS 1.2 PSK,
+ * AnyConnect's legacy resumption in DTLS 1.2 or Cisco's 0.9, or a DTLS 1.2 handshake
+ * authenticated by the server's X.509 certificate), our record layer
  * (proto/dtls-record.c) protects application data afterwards.  Each backend
- * (crypto/gnutls-dtls.c, later crypto/openssl-dtls.c) implements all of it; protocol
- * code includes only this header, never a TLS library's.
+ * (crypto/gnutls-dtls*.c, crypto/openssl-dtls*.c) implements all of it; protocol code
+ * includes only this header, never a TLS library's.
  *
  * The library never touches a socket.  It sends through the caller's send callback and
  * reads only what the caller fed it with dtls_input(), so the engine owns the UDP socket
@@ -39,9 +40,10 @@ enum dtls_role {
 
 /*
  * Cipher suites with a fast path in our record layer; bits, so a config can list several.
- * The same record protection under PSK and, in RESUME mode, under the RSA-named suites
+ * The same record protection under PSK; in RESUME mode under the RSA-named suites
  * (whose key exchange never runs): AES128-GCM-SHA256, AES256-GCM-SHA384, AES128-SHA and
- * AES256-SHA.
+ * AES256-SHA; in CERT mode under ECDHE-RSA- and ECDHE-ECDSA- of those four (the
+ * server's certificate decides which key exchange).
  */
 enum dtls_suite {
 	DTLS_SUITE_AES128_GCM = 1u << 0,	/* PSK-AES128-GCM-SHA256 */
@@ -64,11 +66,19 @@ enum dtls_suite {
 enum dtls_mode {
 	DTLS_MODE_PSK,
 	DTLS_MODE_RESUME,
+	/*
+	 * A full DTLS 1.2 handshake, ECDHE signed by the server's certificate (RSA or
+	 * ECDSA), as F5 and Fortinet servers run it: the server presents
+	 * dtls_config.creds, the client verifies it in the handshake (struct
+	 * dtls_cert_config says how).  No client certificate.
+	 */
+	DTLS_MODE_CERT,
 };
 
 /*
- * Protocol version of a RESUME session (PSK is always DTLS 1.2).  0.9 is Cisco's
- * pre-RFC DTLS, wire version 0x0100 (OpenSSL's DTLS1_BAD_VER), CBC-SHA1 suites only.
+ * Protocol version of a RESUME session (PSK and CERT are always DTLS 1.2).  0.9 is
+ * Cisco's pre-RFC DTLS, wire version 0x0100 (OpenSSL's DTLS1_BAD_VER), CBC-SHA1 suites
+ * only.
  */
 enum dtls_version {
 	DTLS_VER_1_2,
@@ -80,6 +90,8 @@ enum dtls_limits {
 	DTLS_MASTER_SECRET_LEN = 48,	/* RESUME: X-DTLS-Master-Secret, the TLS master secret */
 	DTLS_MAX_IDENTITY_LEN = 128,
 	DTLS_MAX_SESSION_ID_LEN = 32,	/* the ClientHello legacy_session_id field */
+	DTLS_MAX_HOSTNAME_LEN = 253,	/* a DNS name in text, without the final dot */
+	DTLS_PIN_LEN = 32,		/* pin-sha256: a SHA-256 digest */
 	DTLS_MAX_KEY_LEN = 32,
 	DTLS_MAX_IV_LEN = 16,
 	DTLS_MAX_MAC_KEY_LEN = 20,
@@ -95,6 +107,59 @@ enum dtls_limits {
  * later (it retransmits whole flights anyway).
  */
 typedef int (*dtls_send_fn)(void *ctx, const void *buf, size_t len);
+
+/*
+ * Where CERT-mode credentials come from.  Every string is borrowed for the call to
+ * dtls_credentials_new only; what is kept (the decoded pin, the host name, the parsed
+ * files) is copied.  Fields of the other role must be NULL.
+ */
+struct dtls_cert_config {
+	/*
+	 * Server: the PEM chain it presents, leaf first and each certificate followed by
+	 * its issuer, and the leaf's private key (PEM, unencrypted).
+	 */
+	const char *cert_file;
+	const char *key_file;
+	/*
+	 * Client: how the server is verified.  At least one of pin and ca_file (a client
+	 * that checks nothing would talk to anyone); with both, both must hold.
+	 *
+	 * pin: openconnect's --servercert convention, "pin-sha256:" followed by the base64
+	 * SHA-256 digest of the server leaf's DER SubjectPublicKeyInfo.  On its own it is
+	 * the whole check, as in openconnect: the key is the identity, and names, dates and
+	 * issuer are not looked at.
+	 *
+	 * ca_file: PEM trust anchors.  The server's chain must lead to one of them, every
+	 * certificate on it be within its dates, and the leaf be for hostname (a SAN
+	 * dNSName, or an IP address SAN when hostname is an IP literal) and, if it limits
+	 * its use, for TLS servers.
+	 */
+	const char *ca_file;
+	/* Needed with ca_file; sent as SNI unless it is an IP literal (no brackets). */
+	const char *hostname;
+	const char *pin;
+};
+
+/* One role's loaded CERT credentials, shared by every session made from them. */
+struct dtls_credentials;
+
+/*
+ * Loads and checks the credentials of one role, once per configuration: each redial
+ * makes a new session from the same credentials instead of reading the files again.
+ * *out is set only on success and is the caller's, to free with dtls_credentials_free
+ * after the last session using it.  errbuf (errlen bytes; NULL with 0 for none) gets a
+ * reason for logs on failure, and "" on success; it never holds key material.
+ * Returns 0; -EINVAL a missing, unreadable or malformed file, a key that does not match
+ * its certificate, a malformed pin, a client with neither pin nor ca_file, ca_file
+ * without hostname, an empty or too long host name, or a field of the other role;
+ * -ENOMEM; -EIO the library failed.
+ * Threading: any thread.  Once made, the credentials are only read, so sessions on
+ * several threads may share them.
+ */
+int dtls_credentials_new(struct dtls_credentials **out, enum dtls_role role,
+			 const struct dtls_cert_config *cfg, char *errbuf, size_t errlen);
+/* Frees and wipes; accepts NULL.  No session made with them may be left. */
+void dtls_credentials_free(struct dtls_credentials *creds);
 
 struct dtls_config {
 	enum dtls_role role;
@@ -115,9 +180,15 @@ struct dtls_config {
 	 * server's X-DTLS-App-ID here, which is how ocserv finds the CSTP session a
 	 * datagram belongs to.  0 length: none.
 	 * RESUME, both roles: the X-DTLS-Session-ID of the session to resume (1..32 bytes).
+	 * CERT: must be 0 length.
 	 */
 	uint8_t session_id[DTLS_MAX_SESSION_ID_LEN];
 	uint32_t session_id_len;
+	/*
+	 * CERT mode only: credentials of this session's role, borrowed.  They must outlive
+	 * the session.
+	 */
+	const struct dtls_credentials *creds;
 	uint32_t mtu;				/* path MTU for the library's flights; 0: default */
 	uint32_t retrans_ms;			/* first retransmission timeout; 0: default */
 	uint32_t handshake_timeout_ms;		/* whole handshake; 0: default */
@@ -157,8 +228,9 @@ struct dtls_session;
 
 /*
  * -EINVAL bad config (no PSK identity for a PSK client, no send callback, RESUME without
- * exactly one suite or session ID, GCM with 0.9), -EOPNOTSUPP a RESUME version/role the
- * backend's library cannot do, -ENOMEM, -EIO.
+ * exactly one suite or session ID, GCM with 0.9, CERT without credentials of its role
+ * or with a session ID), -EOPNOTSUPP a RESUME version/role the backend's library cannot
+ * do, -ENOMEM, -EIO.
  */
 int dtls_session_new(struct dtls_session **out, const struct dtls_config *cfg);
 /* Frees and wipes; accepts NULL.  Sends nothing (use dtls_close first to say goodbye). */
@@ -174,13 +246,16 @@ void dtls_session_free(struct dtls_session *s);
 int dtls_input(struct dtls_session *s, const void *buf, size_t len);
 
 /*
- * Runs the handshake as far as the queued datagrams allow.  0: done; -EAGAIN: call
- * again after the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT:
- * the handshake timeout ran out; -EACCES: the peer refused us or our PSK, or (RESUME)
- * did not resume; -EPROTO any other failure (dtls_last_error says which).
+ * Runs the handshake as far as the queued datagrams allow.  0: done (and 0 on every
+ * later call, so it doubles as the "is it done" question); -EAGAIN: call again after
+ * the next dtls_input or when dtls_timeout_ms() has passed; -ETIMEDOUT: the handshake
+ * timeout ran out; -EACCES: the peer refused us or our PSK, or (RESUME) did not resume,
+ * or (CERT client) we refused the server's certificate, and then dtls_last_error says
+ * why ("server key pin mismatch", "certificate expired", "certificate name mismatch",
+ * "untrusted issuer", ...); -EPROTO any other failure (dtls_last_error says which).
+ * A failure is final: a later call never returns 0.
  */
 int dtls_handshake(struct dtls_session *s);
-bool dtls_handshake_done(const struct dtls_session *s);
 /* Milliseconds until the library wants dtls_handshake called again (retransmission). */
 unsigned dtls_timeout_ms(const struct dtls_session *s);
 /* The library's text for the last failure, for logs; never NULL. */
@@ -192,13 +267,6 @@ const char *dtls_last_error(const struct dtls_session *s);
  * (the caller falls back to dtls_lib_send/recv).  Wipe *out with crypto_wipe after use.
  */
 int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out);
-
-/*
- * Moves the library's write sequence number (epoch || seq, the record layer's next) so
- * it may write without reusing a number.  -EOPNOTSUPP when the backend cannot.
- */
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8);
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8);
 
 /*
  * Gives the library one datagram our record layer declined (alert, handshake

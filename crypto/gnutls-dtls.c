@@ -3,7 +3,18 @@
  * DTLS 1.2 sessions through GnuTLS: PSK handshake over the engine's datagrams, then the
  * record protection state for our own record layer (gnutls_record_get_state), and the
  * write-number sync (gnutls_record_set_state) that lets the library send an alert after
- * the takeover without reusing a GCM nonce.  See shared/reference/dtls-takeover.md.
+ * the takeover without reusing a GCM nonce.
+ *
+ * What the takeover relies on (checked by check_dtls_record against this library):
+ * gnutls_record_get_state hands out the final keys (after EtM and the extended master
+ * secret, both of which GnuTLS negotiates by default) and an 8-byte sequence number that
+ * already carries the epoch and is the *next* one to use, so our layer starts with it
+ * unchanged.  The library's own counter stands still while our layer sends; it moves
+ * only by gnutls_record_set_state or by the library writing.
+ *
+ * CERT mode takes its certificate credentials, shared by every session of a config,
+ * from crypto/gnutls-dtls-cert.c; a client judges the server's chain in the handshake
+ * (gnutls_session_set_verify_function), so a refused server fails dtls_handshake.
  *
  * RESUME mode (AnyConnect legacy) uses gnutls_session_set_premaster, GnuTLS's hook for
  * exactly this (OpenConnect on the client side, ocserv on the server side): both roles
@@ -26,6 +37,7 @@
 #include "crypto/crypto.h"
 #include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
+#include "crypto/gnutls-dtls-cert.h"
 #include "src/util/byteorder.h"
 
 struct dtls_session {
@@ -36,9 +48,10 @@ struct dtls_session {
 	char identity[DTLS_MAX_IDENTITY_LEN + 1];
 	bool done;
 	bool closed;
-	bool failed;			/* refused a handshake GnuTLS thought was fine */
+	bool failed;			/* we refused a handshake (resumption, certificate) */
 	int last_err;			/* GnuTLS error code of the last failure */
-	const char *err_msg;		/* our own reason, when GnuTLS saw no error */
+	const char *err_msg;		/* our own reason, before GnuTLS's */
+	char err_buf[128];		/* for err_msg, when it is made up */
 	struct dtls_queue in;		/* datagrams fed by dtls_input */
 };
 
@@ -88,16 +101,20 @@ int dtls_input(struct dtls_session *s, const void *buf, size_t len)
 /* ---- setup ------------------------------------------------------------------------ */
 
 /*
- * PSK only, DTLS 1.2 only, and only the ciphers our record layer can take over, so the
- * library never negotiates something we would have to leave to its copying path.
+ * One key exchange (PSK, or ECDHE signed by an X.509 certificate), DTLS 1.2 only, and
+ * only the ciphers our record layer can take over, so the library never negotiates
+ * something we would have to leave to its copying path.
  */
-static int build_priority(unsigned suites, char *buf, size_t size)
+static int build_priority(enum dtls_mode mode, unsigned suites, char *buf, size_t size)
 {
 	bool cbc = suites & (DTLS_SUITE_AES128_CBC_SHA1 | DTLS_SUITE_AES256_CBC_SHA1);
+	const char *kx = mode == DTLS_MODE_CERT ?
+			 "+ECDHE-RSA:+ECDHE-ECDSA:+CTYPE-X509:+GROUP-EC-ALL" :
+			 "+PSK:+GROUP-ALL";
 	int n;
 
 	n = snprintf(buf, size,
-		     "NONE:+VERS-DTLS1.2:+PSK:+SIGN-ALL:+COMP-NULL:+GROUP-ALL:+AEAD%s%s%s%s%s",
+		     "NONE:+VERS-DTLS1.2:%s:+SIGN-ALL:+COMP-NULL:+AEAD%s%s%s%s%s", kx,
 		     cbc ? ":+SHA1" : "",
 		     suites & DTLS_SUITE_AES256_GCM ? ":+AES-256-GCM" : "",
 		     suites & DTLS_SUITE_AES128_GCM ? ":+AES-128-GCM" : "",
@@ -194,6 +211,34 @@ static int set_credentials(struct dtls_session *s)
 }
 
 /*
+ * A client's check of the server, run by GnuTLS once the server's Certificate is in and
+ * before the handshake may finish.  Non-zero fails the handshake with a certificate
+ * error; dtls_handshake then sends the alert that tells the server.
+ */
+static int verify_cb(gnutls_session_t tls)
+{
+	struct dtls_session *s = gnutls_session_get_ptr(tls);
+	enum dtls_cert_verdict v = dtls_cert_verify(tls, s->cfg.creds);
+
+	if (v == DTLS_CERT_OK)
+		return 0;
+	snprintf(s->err_buf, sizeof(s->err_buf), "DTLS server certificate refused: %s",
+		 dtls_cert_verdict_str(v));
+	s->err_msg = s->err_buf;
+	s->failed = true;
+	return GNUTLS_E_CERTIFICATE_ERROR;
+}
+
+static int cert_setup(struct dtls_session *s)
+{
+	int ret = dtls_cert_session_setup(s->tls, s->cfg.creds);
+
+	if (!ret && s->cfg.role == DTLS_ROLE_CLIENT)
+		gnutls_session_set_verify_function(s->tls, verify_cb);
+	return ret;
+}
+
+/*
  * RESUME: no extensions, as OpenConnect: Cisco's DTLS 0.9 has none, and without them
  * neither EtM nor the extended master secret can change the keys the master secret
  * implies.
@@ -233,17 +278,20 @@ static int session_setup(struct dtls_session *s)
 			return ret;
 		goto transport;
 	}
-	if (build_priority(s->cfg.suites, prio, sizeof(prio)))
+	if (build_priority(s->cfg.mode, s->cfg.suites, prio, sizeof(prio)))
 		return GNUTLS_E_INVALID_REQUEST;
 	/* GnuTLS 3.7 has no init flag for it, only the priority keyword. */
 	if (s->cfg.no_etm && strlen(prio) + sizeof(":%NO_ETM") > sizeof(prio))
 		return GNUTLS_E_INVALID_REQUEST;
 	if (s->cfg.no_etm)
-		strcat(prio, ":%NO_ETM");
+		strcat(prio, ":%NO_ETM");	/* else EtM, on by default for CBC */
 	ret = gnutls_priority_set_direct(s->tls, prio, NULL);
 	if (ret)
 		return ret;
-	ret = set_credentials(s);
+	if (s->cfg.mode == DTLS_MODE_CERT)
+		ret = cert_setup(s);
+	else
+		ret = set_credentials(s);
 	if (ret)
 		return ret;
 	if (s->cfg.role == DTLS_ROLE_CLIENT && s->cfg.session_id_len) {
@@ -317,6 +365,8 @@ static int map_error(struct dtls_session *s, int err)
 	case GNUTLS_E_DECRYPTION_FAILED:
 	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
 	case GNUTLS_E_NO_CIPHER_SUITES:
+	case GNUTLS_E_CERTIFICATE_ERROR:
+	case GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR:
 		s->last_err = err;
 		return -EACCES;
 	default:
@@ -358,11 +408,6 @@ int dtls_handshake(struct dtls_session *s)
 	if (gnutls_error_is_fatal(ret) && ret != GNUTLS_E_FATAL_ALERT_RECEIVED)
 		gnutls_alert_send_appropriate(s->tls, ret);
 	return map_error(s, ret);
-}
-
-bool dtls_handshake_done(const struct dtls_session *s)
-{
-	return s && s->done;
 }
 
 unsigned dtls_timeout_ms(const struct dtls_session *s)
@@ -422,7 +467,15 @@ static int suite_of(gnutls_session_t tls, struct dtls_keys *k)
 	return 0;
 }
 
-/* The datums point into the session: copy them, checking the sizes we rely on. */
+/*
+ * The datums point into the session: copy them, checking the sizes we rely on.  GCM
+ * gives a 4-byte salt and no MAC key; CBC-SHA1 a 20-byte MAC key and a 16-byte IV that
+ * DTLS 1.2 never uses (each record carries its own).
+ *
+ * The sequence number is the next to use, as is: one below it is a duplicate the peer
+ * drops.  It is 1 in epoch 1 after a plain full handshake (our Finished took 0), but
+ * more when the last flight was retransmitted, so it is always read, never assumed.
+ */
 static int export_dir(struct dtls_session *s, unsigned read, const struct dtls_keys *k,
 		      struct dtls_dir_keys *d)
 {
@@ -462,13 +515,17 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	return ret;
 }
 
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
+/*
+ * Moves the library's write number (epoch || seq) to the record layer's next one.
+ * Needed before the library writes anything after the takeover: GnuTLS makes the GCM
+ * explicit nonce from seq8, so an alert or close_notify under a number our layer
+ * already used would repeat a nonce under the same key, which breaks GCM outright.
+ */
+static int set_write_seq(struct dtls_session *s, uint64_t seq8)
 {
 	unsigned char seq[8];
 	int ret;
 
-	if (!s || !s->done)
-		return -EINVAL;
 	put_be64(seq, seq8);
 	ret = gnutls_record_set_state(s->tls, 0, seq);
 	if (ret) {
@@ -478,14 +535,13 @@ int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
 	return 0;
 }
 
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8)
+/* The library's next write number, after whatever it sent. */
+static int get_write_seq(struct dtls_session *s, uint64_t *seq8)
 {
 	gnutls_datum_t mac, iv, key;
 	unsigned char seq[8];
 	int ret;
 
-	if (!s || !seq8 || !s->done)
-		return -EINVAL;
 	ret = gnutls_record_get_state(s->tls, 0, &mac, &iv, &key, seq);
 	if (ret) {
 		s->last_err = ret;
@@ -500,11 +556,11 @@ static int synced(struct dtls_session *s, uint64_t *write_seq8, int (*fn)(struct
 {
 	int ret, sync;
 
-	ret = dtls_set_write_seq(s, *write_seq8);
+	ret = set_write_seq(s, *write_seq8);
 	if (ret)
 		return ret;
 	ret = fn(s);
-	sync = dtls_get_write_seq(s, write_seq8);
+	sync = get_write_seq(s, write_seq8);
 	return ret ? ret : sync;
 }
 

@@ -2,21 +2,25 @@
 /*
  * DTLS 1.2 sessions through OpenSSL (libssl 3.0): PSK handshake over the engine's
  * datagrams, then the record protection state for our own record layer.  OpenSSL has no
- * getter for the record keys nor a getter or setter for the sequence numbers, so (see
- * shared/reference/dtls-takeover.md):
+ * getter for the record keys nor a getter or setter for the sequence numbers, so:
  *
  *  - the key block is derived here with the TLS 1.2 PRF from the master secret and the
  *    two randoms, exactly as the library derived it;
  *  - the sequence numbers are learnt by watching every record header the library sends
  *    and accepts (SSL_set_msg_callback, SSL3_RT_HEADER);
- *  - encrypt-then-MAC is read from the ServerHello's extension 22;
- *  - the library's write number cannot be moved, so dtls_set_write_seq and dtls_close
- *    return -EOPNOTSUPP and the caller protects its alerts itself.  After the takeover a
- *    write guard in the BIO drops any epoch >= 1 record the library would send with a
- *    number our layer may already have used (see dtls_input_record).
+ *  - encrypt-then-MAC (on by default for CBC suites, off with SSL_OP_NO_ENCRYPT_THEN_MAC)
+ *    has no public getter in 3.0, so it is read from the ServerHello's extension 22;
+ *  - the library's write number cannot be moved, so dtls_close returns -EOPNOTSUPP
+ *    and the caller protects its alerts itself.  After the takeover a write guard
+ *    in the BIO drops any epoch >= 1 record the library would send with a number
+ *    our layer may already have used (see dtls_input_record).
  *
  * The library never touches a socket: a custom datagram BIO writes through the caller's
  * send callback and reads only datagrams queued by dtls_input, one per read.
+ *
+ * CERT mode: each session's SSL_CTX takes references to credentials parsed once by
+ * crypto/openssl-dtls-cert.c; a client judges the server's chain in the handshake
+ * (SSL_CTX_set_cert_verify_callback), so a refused server fails dtls_handshake.
  *
  * RESUME mode (AnyConnect legacy): both roles hold a made-up SSL_SESSION with the master
  * secret and session ID from CSTP, the client as its session to offer (SSL_set_session,
@@ -46,6 +50,7 @@
 #include "crypto/crypto.h"
 #include "crypto/dtls-queue.h"
 #include "crypto/dtls.h"
+#include "crypto/openssl-dtls-cert.h"
 #include "src/util/byteorder.h"
 
 /* EVP_KDF and OSSL_PARAM are OpenSSL 3.0 APIs; 1.1.1 is out of support anyway. */
@@ -83,6 +88,7 @@ struct dtls_session {
 	bool done;
 	bool closed;			/* close_notify or a fatal alert received */
 	bool resume;			/* cfg.mode == DTLS_MODE_RESUME */
+	bool cert_refused;		/* CERT client: we refused the server's chain */
 	int failed;			/* sticky handshake failure, negative errno */
 	bool started;
 	struct timespec start;		/* CLOCK_MONOTONIC, first dtls_handshake call */
@@ -374,14 +380,28 @@ static unsigned int server_psk_cb(SSL *ssl, const char *identity, unsigned char 
 	return DTLS_PSK_LEN;
 }
 
-/* Only the suites our record layer takes over, strongest first. */
-static int build_cipher_list(unsigned suites, char *buf, size_t size)
+/*
+ * Only the suites our record layer takes over, strongest first.  CERT offers both
+ * signature kinds; the server's certificate picks one.
+ */
+static int build_cipher_list(enum dtls_mode mode, unsigned suites, char *buf, size_t size)
 {
+	static const char *const psk[] = {
+		":PSK-AES256-GCM-SHA384", ":PSK-AES128-GCM-SHA256",
+		":PSK-AES256-CBC-SHA", ":PSK-AES128-CBC-SHA",
+	};
+	static const char *const cert[] = {
+		":ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+		":ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+		":ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA",
+		":ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA",
+	};
+	const char *const *names = mode == DTLS_MODE_CERT ? cert : psk;
 	int n = snprintf(buf, size, "%s%s%s%s",
-			 suites & DTLS_SUITE_AES256_GCM ? ":PSK-AES256-GCM-SHA384" : "",
-			 suites & DTLS_SUITE_AES128_GCM ? ":PSK-AES128-GCM-SHA256" : "",
-			 suites & DTLS_SUITE_AES256_CBC_SHA1 ? ":PSK-AES256-CBC-SHA" : "",
-			 suites & DTLS_SUITE_AES128_CBC_SHA1 ? ":PSK-AES128-CBC-SHA" : "");
+			 suites & DTLS_SUITE_AES256_GCM ? names[0] : "",
+			 suites & DTLS_SUITE_AES128_GCM ? names[1] : "",
+			 suites & DTLS_SUITE_AES256_CBC_SHA1 ? names[2] : "",
+			 suites & DTLS_SUITE_AES128_CBC_SHA1 ? names[3] : "");
 
 	if (n <= 1 || (size_t)n >= size)
 		return -EINVAL;
@@ -542,10 +562,42 @@ static int set_fake_session(struct dtls_session *s)
 	return ok ? 0 : -EIO;
 }
 
+/*
+ * A CERT client's check of the server, in place of OpenSSL's own chain verification
+ * (which would insist on a CA where a pin alone may be the check).  0 fails the
+ * handshake with an alert to the server, -EACCES from dtls_handshake.
+ */
+static int verify_cb(X509_STORE_CTX *xctx, void *arg)
+{
+	struct dtls_session *s = arg;
+	enum dtls_cert_verdict v = dtls_cert_verify(xctx, s->cfg.creds);
+	char why[128];
+
+	if (v == DTLS_CERT_OK)
+		return 1;
+	snprintf(why, sizeof(why), "DTLS server certificate refused: %s",
+		 dtls_cert_verdict_str(v));
+	set_err(s, why);
+	s->cert_refused = true;
+	return 0;
+}
+
+static int cert_setup(struct dtls_session *s)
+{
+	int ret = dtls_cert_ctx_setup(s->ctx, s->cfg.creds);
+
+	if (ret || s->cfg.role != DTLS_ROLE_CLIENT)
+		return ret;
+	SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_cert_verify_callback(s->ctx, verify_cb, s);
+	return 0;
+}
+
 static int session_setup(struct dtls_session *s)
 {
 	bool client = s->cfg.role == DTLS_ROLE_CLIENT;
-	char ciphers[128];
+	bool cert = s->cfg.mode == DTLS_MODE_CERT;
+	char ciphers[256];
 	int ret;
 
 	s->ctx = SSL_CTX_new(client ? DTLS_client_method() : DTLS_server_method());
@@ -559,14 +611,20 @@ static int session_setup(struct dtls_session *s)
 		if (!SSL_CTX_set_min_proto_version(s->ctx, DTLS1_2_VERSION) ||
 		    !SSL_CTX_set_max_proto_version(s->ctx, DTLS1_2_VERSION))
 			return -EIO;
-		if (build_cipher_list(s->cfg.suites, ciphers, sizeof(ciphers)) ||
+		if (build_cipher_list(s->cfg.mode, s->cfg.suites, ciphers, sizeof(ciphers)) ||
 		    !SSL_CTX_set_cipher_list(s->ctx, ciphers))
 			return -EIO;
 		/*
-		 * No resumption (a fresh PSK per tunnel), so no cache to keep.  RESUME
-		 * keeps just the one session it made up, in resume_ctx_setup.
+		 * No resumption (a fresh PSK per tunnel, a full handshake per CERT
+		 * session), so no cache to keep.  RESUME keeps just the one session it
+		 * made up, in resume_ctx_setup.
 		 */
 		SSL_CTX_set_session_cache_mode(s->ctx, SSL_SESS_CACHE_OFF);
+	}
+	if (cert) {
+		ret = cert_setup(s);
+		if (ret)
+			return ret;
 	}
 	/*
 	 * No tickets; no renegotiation, which would need the library to write after the
@@ -574,12 +632,19 @@ static int session_setup(struct dtls_session *s)
 	 */
 	SSL_CTX_set_options(s->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 				    SSL_OP_NO_QUERY_MTU);
+	/* CBC records MAC-then-encrypt, as a peer without RFC 7366 sends them. */
+	if (s->cfg.no_etm)
+		SSL_CTX_set_options(s->ctx, SSL_OP_NO_ENCRYPT_THEN_MAC);
 	s->ssl = SSL_new(s->ctx);
 	if (!s->ssl)
 		return -ENOMEM;
 	SSL_set_app_data(s->ssl, s);
 	if (s->resume) {
 		ret = install_resume_session(s);
+		if (ret)
+			return ret;
+	} else if (cert) {
+		ret = dtls_cert_ssl_setup(s->ssl, s->cfg.creds);
 		if (ret)
 			return ret;
 	} else if (client) {
@@ -595,7 +660,7 @@ static int session_setup(struct dtls_session *s)
 		return ret;
 	if (!SSL_set_mtu(s->ssl, s->cfg.mtu))
 		return -EINVAL;			/* below the library's minimum */
-	if (client && !s->resume && s->cfg.session_id_len) {
+	if (client && !s->resume && !cert && s->cfg.session_id_len) {
 		ret = set_fake_session(s);
 		if (ret)
 			return ret;
@@ -722,6 +787,12 @@ int dtls_handshake(struct dtls_session *s)
 		s->failed = -ECONNRESET;
 		return s->failed;
 	case SSL_ERROR_SSL:
+		if (s->cert_refused) {
+			/* verify_cb said why; OpenSSL only says that it failed. */
+			ERR_clear_error();
+			s->failed = -EACCES;
+			return s->failed;
+		}
 		s->failed = map_ssl_failure(s);
 		set_ssl_err(s, "DTLS handshake");
 		return s->failed;
@@ -731,11 +802,6 @@ int dtls_handshake(struct dtls_session *s)
 							   "DTLS handshake");
 		return s->failed;
 	}
-}
-
-bool dtls_handshake_done(const struct dtls_session *s)
-{
-	return s && s->done;
 }
 
 /*
@@ -770,6 +836,12 @@ const char *dtls_last_error(const struct dtls_session *s)
 
 /* ---- takeover --------------------------------------------------------------------- */
 
+/*
+ * The PRF hash is in the table rather than asked of the library: for suites older than
+ * TLS 1.2 (the CBC-SHA ones) SSL_CIPHER_get_handshake_digest answers MD5-SHA1, the
+ * TLS 1.0 PRF, while (D)TLS 1.2 runs their PRF on SHA-256.  Taking its answer gives a
+ * wrong key block.
+ */
 struct suite_info {
 	uint16_t id;			/* IANA cipher suite number */
 	enum dtls_suite suite;
@@ -789,6 +861,15 @@ static const struct suite_info suite_table[] = {
 	{ 0x00a9, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
 	{ 0x008c, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
 	{ 0x008d, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
+	/* CERT mode: ECDHE signed with RSA or ECDSA, the same record protection. */
+	{ 0xc02b, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
+	{ 0xc02f, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
+	{ 0xc02c, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
+	{ 0xc030, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
+	{ 0xc009, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
+	{ 0xc013, DTLS_SUITE_AES128_CBC_SHA1, "SHA256", 16, 16, 20 },
+	{ 0xc00a, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
+	{ 0xc014, DTLS_SUITE_AES256_CBC_SHA1, "SHA256", 32, 16, 20 },
 	/* RESUME mode's RSA-named suites: the same record protection. */
 	{ 0x009c, DTLS_SUITE_AES128_GCM, "SHA256", 16, 4, 0 },
 	{ 0x009d, DTLS_SUITE_AES256_GCM, "SHA384", 32, 4, 0 },
@@ -811,7 +892,13 @@ static const struct suite_info *suite_of(SSL *ssl)
 	return NULL;
 }
 
-/* key_block = PRF(master_secret, "key expansion", server_random || client_random) */
+/*
+ * key_block = PRF(master_secret, "key expansion", server_random || client_random), RFC
+ * 5246 §6.3, with OpenSSL's TLS1-PRF KDF.  The session's master key already is the
+ * extended master secret when EMS was negotiated (OpenSSL's default), so EMS needs
+ * nothing here.  SSL_export_keying_material cannot stand in: it refuses the reserved
+ * "key expansion" label and puts the randoms in the other order.
+ */
 static int derive_key_block(struct dtls_session *s, const char *prf, uint8_t *out,
 			    size_t len)
 {
@@ -855,6 +942,11 @@ out:
 	return ret;
 }
 
+/*
+ * One above the last epoch-1 number the library wrote: the last one itself is a replay
+ * the peer drops.  That is 1 after a plain full handshake (our Finished took 0), but a
+ * retransmitted Finished takes more, so it comes from the headers seen, never assumed.
+ */
 static uint64_t next_write_seq8(const struct dtls_session *s)
 {
 	return s->sent_e1 ? s->last_sent + 1 : EPOCH1;
@@ -926,23 +1018,6 @@ int dtls_export_keys(struct dtls_session *s, struct dtls_keys *out)
 	return 0;
 }
 
-/* OpenSSL has no setter for its write sequence number. */
-int dtls_set_write_seq(struct dtls_session *s, uint64_t seq8)
-{
-	(void)seq8;
-	if (!s || !s->done)
-		return -EINVAL;
-	return -EOPNOTSUPP;
-}
-
-int dtls_get_write_seq(struct dtls_session *s, uint64_t *seq8)
-{
-	if (!s || !seq8 || !s->done)
-		return -EINVAL;
-	*seq8 = next_write_seq8(s);
-	return 0;
-}
-
 /*
  * Lets the library read everything queued.  Application data it decrypts is dropped:
  * once our layer took over, only it may deliver data.
@@ -987,8 +1062,10 @@ static int drain(struct dtls_session *s)
  * it writes in epoch 0 go out; an epoch-1 record goes out only if its number is at or
  * above *write_seq8 (nothing of ours used it yet), and *write_seq8 then moves past it.
  * Otherwise the BIO drops that datagram as if lost: a peer that really missed our final
- * flight then fails its handshake, so the side that sends the last flight should not
- * send its own records until the peer's first record arrived (reference doc, rule 2).
+ * flight then fails its handshake.  Hence the side that sends the last flight of the
+ * handshake (the server in a full one, the client in a resumption) is not safe to take
+ * over at once: it should hold its own records until the peer's first record arrived,
+ * which proves the peer is done.  The client of a full handshake is safe.
  */
 int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
 		      uint64_t *write_seq8)
@@ -1015,7 +1092,11 @@ int dtls_input_record(struct dtls_session *s, const void *buf, size_t len,
 	return ret;
 }
 
-/* A close_notify from the library would reuse a number: the caller sends its own. */
+/*
+ * A close_notify from the library would reuse a number: the caller sends its own.
+ * (OpenSSL's GCM explicit nonce is a counter from a random start, not seq8, so the
+ * nonce would likely not repeat; but the peer drops the record as a replay.)
+ */
 int dtls_close(struct dtls_session *s, uint64_t *write_seq8)
 {
 	if (!s || !write_seq8 || !s->done)
@@ -1057,7 +1138,14 @@ ssize_t dtls_lib_recv(struct dtls_session *s, void *buf, size_t len)
 	if (s->closed)
 		return -ECONNRESET;
 	ERR_clear_error();
-	/* Bad records are dropped inside SSL_read, which goes on to the next datagram. */
+	/*
+	 * Bad GCM or MtE records are dropped inside SSL_read, which goes on to the next
+	 * datagram.  With EtM, OpenSSL 3.0 takes a bad MAC as fatal instead: it sends an
+	 * alert and the session is dead, so one forged datagram given to this path ends an
+	 * EtM session.  (After the takeover our layer checks application data itself, but
+	 * what it hands on through dtls_input_record, alerts and handshake records, meets
+	 * the same rule.)
+	 */
 	n = SSL_read(s->ssl, buf, len > INT_MAX ? INT_MAX : (int)len);
 	if (n > 0) {
 		commit_recv(s, CT_APP_DATA);

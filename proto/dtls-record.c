@@ -6,9 +6,14 @@
  * 0x0100), with our own write numbers and replay window after the
  * library's handshake.  Every datagram is hostile until its tag or MAC verifies:
  * nothing changes state before that, and each reason to drop has a counter.
- * The sequence rules follow shared/reference/dtls-takeover.md: the exported write
- * number is used as is, and the window starts with everything below the library's next
- * expected read number counted as seen.
+ *
+ * Sequence numbers at the takeover: both backends export the *next* write number
+ * (GnuTLS's own, OpenSSL's one above the last record it wrote), so the first record
+ * goes out under it as is; one below would be a replay to the peer, and gaps are fine.
+ * On receive the window starts with everything below the library's next expected read
+ * number counted as seen.  The peer libraries accept any GCM explicit nonce; ours is
+ * seq8, which cannot repeat as long as the library never writes under a number we
+ * used (crypto/dtls.h: dtls_input_record and dtls_close sync it).
  */
 #include "config.h"
 
@@ -155,7 +160,10 @@ int dtls_record_new(struct dtls_record **out, const struct dtls_keys *keys,
 	}
 	r->tx_seq = keys->write.seq8 & DTLS_SEQ_MAX;
 	replay_window_init(&r->replay, replay_window);
-	/* The library read 0 .. next - 1: window numbers 1 .. next. */
+	/*
+	 * The library read 0 .. next - 1: window numbers 1 .. next.  (Whether it read all
+	 * of them or not, they are its numbers, not ours to accept again.)
+	 */
 	rx_next = keys->read.seq8 & DTLS_SEQ_MAX;
 	replay_window_seed(&r->replay, rx_next);
 	*out = r;

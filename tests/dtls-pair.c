@@ -71,6 +71,16 @@ void dtls_pair_config(struct dtls_config *cfg, enum dtls_role role, unsigned sui
 	cfg->send_ctx = out;
 }
 
+void dtls_pair_cert_config(struct dtls_config *cfg, enum dtls_role role, unsigned suites,
+			   const struct dtls_credentials *creds, struct mem_wire *out)
+{
+	dtls_pair_config(cfg, role, suites, out);
+	cfg->mode = DTLS_MODE_CERT;
+	cfg->psk_identity = NULL;
+	memset(cfg->psk, 0, sizeof(cfg->psk));
+	cfg->creds = creds;
+}
+
 int dtls_pair_open(struct dtls_pair *p, const struct dtls_config *ccfg,
 		   const struct dtls_config *scfg)
 {

@@ -50,6 +50,13 @@ void dtls_pair_config(struct dtls_config *cfg, enum dtls_role role, unsigned sui
 		      struct mem_wire *out);
 
 /*
+ * A CERT config: dtls_pair_config's MTU, timers and wire, but DTLS_MODE_CERT with creds
+ * (borrowed, as dtls_config.creds) instead of the PSK.
+ */
+void dtls_pair_cert_config(struct dtls_config *cfg, enum dtls_role role, unsigned suites,
+			   const struct dtls_credentials *creds, struct mem_wire *out);
+
+/*
  * Creates both sessions on p (zeroed by the caller) from the two configs, with send
  * and send_ctx pointed at p's wires.  Returns 0, or dtls_session_new's error with
  * nothing left open.
