@@ -19,6 +19,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +169,8 @@ static void deliver_all(struct side *from, struct side *to)
 
 static bool library_records;	/* side_init: take the library's record path */
 static uint32_t client_redial_ms;	/* side_init: the client's redial_ms */
+/* side_init: certificate mode with these credentials (by role) instead of the PSK */
+static const struct dtls_credentials *cert_creds[2];
 
 static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms,
 		      uint32_t keepalive_ms)
@@ -178,10 +181,16 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	memset(&cfg, 0, sizeof(cfg));
 	d->role = role;
 	d->suites = suite;
-	d->psk_identity = "zcvpn-test";
-	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-		d->psk[i] = (uint8_t)(0x3c ^ i * 11);
-	if (role == DTLS_ROLE_CLIENT) {
+	if (cert_creds[role]) {
+		/* F5 and Fortinet: a server certificate, the client checks it. */
+		d->mode = DTLS_MODE_CERT;
+		d->creds = cert_creds[role];
+	} else {
+		d->psk_identity = "zcvpn-test";
+		for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
+			d->psk[i] = (uint8_t)(0x3c ^ i * 11);
+	}
+	if (role == DTLS_ROLE_CLIENT && !cert_creds[role]) {
 		memcpy(d->session_id, "app-id-16-bytes!", 16);
 		d->session_id_len = 16;
 	}
@@ -1119,6 +1128,88 @@ START_TEST(test_garbage_listening)
 }
 END_TEST
 
+/* ---- certificate mode ------------------------------------------------------------- */
+
+static const char *vector(const char *name)
+{
+	static char path[4][512];
+	static unsigned next;
+	const char *srcdir = getenv("srcdir");
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/tests/vectors/certs/%s", srcdir ? srcdir : ".", name);
+	return p;
+}
+
+static void read_pin(char *pin, size_t len)
+{
+	FILE *f = fopen(vector("rsa.pin"), "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(fgets(pin, (int)len, f));
+	pin[strcspn(pin, "\n")] = 0;
+	fclose(f);
+}
+
+/*
+ * The channel in certificate mode, as F5 and Fortinet run DTLS: the server presents
+ * its certificate, the client checks it by an openconnect pin (row 0) or a CA and host
+ * name (row 1), and then our record layer takes over and data passes in place.  A wrong
+ * pin (row 2) fails the client's handshake with -EACCES and says why in the event.
+ */
+START_TEST(test_cert_mode)
+{
+	struct dtls_cert_config server = { .cert_file = vector("rsa.pem"),
+					   .key_file = vector("rsa-key.pem") };
+	struct dtls_cert_config client = { 0 };
+	struct dtls_credentials *screds = NULL, *ccreds = NULL;
+	char pin[128], err[256];
+	struct link *l = calloc(1, sizeof(*l));
+
+	ck_assert_ptr_nonnull(l);
+	read_pin(pin, sizeof(pin));
+	if (_i == 0) {
+		client.pin = pin;
+	} else if (_i == 1) {
+		client.ca_file = vector("ca.pem");
+		client.hostname = "vpn.zcvpn.test";
+	} else {
+		pin[strlen(pin) - 2] = pin[strlen(pin) - 2] == 'A' ? 'B' : 'A';
+		client.pin = pin;
+	}
+	ck_assert_msg(dtls_credentials_new(&screds, DTLS_ROLE_SERVER, &server, err,
+					   sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(dtls_credentials_new(&ccreds, DTLS_ROLE_CLIENT, &client, err,
+					   sizeof(err)) == 0, "%s", err);
+	cert_creds[DTLS_ROLE_SERVER] = screds;
+	cert_creds[DTLS_ROLE_CLIENT] = ccreds;
+	side_init(&l->cli, DTLS_ROLE_CLIENT, DTLS_SUITE_AES256_GCM, 0, 0);
+	side_init(&l->srv, DTLS_ROLE_SERVER, DTLS_SUITE_AES256_GCM, 0, 0);
+	cert_creds[DTLS_ROLE_SERVER] = cert_creds[DTLS_ROLE_CLIENT] = NULL;
+	if (_i < 2) {
+		link_handshake(l, DTLS_SUITE_AES256_GCM);
+		expect_data_passes(l, MAX_INNER, 3);
+		ck_assert_uint_eq(chan_stats(l->cli.c)->lib_copied_bytes, 0);
+	} else {
+		for (int k = 0; k < HANDSHAKE_ROUNDS && chan_state(l->cli.c) ==
+		     DTLS_CHANNEL_HANDSHAKE; k++) {
+			tick(&l->cli, real_now_ns());
+			deliver_all(&l->cli, &l->srv);
+			tick(&l->srv, real_now_ns());
+			deliver_all(&l->srv, &l->cli);
+		}
+		ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_FAILED);
+		ck_assert_int_eq(chan_error(l->cli.c, NULL), -EACCES);
+		ck_assert_uint_eq(l->cli.host.events[ZCVPN_EVENT_TRANSPORT_DOWN], 1);
+		ck_assert_msg(strstr(l->cli.host.last_message, "pin mismatch"), "'%s'",
+			      l->cli.host.last_message);
+	}
+	link_free(l);
+	dtls_credentials_free(screds);
+	dtls_credentials_free(ccreds);
+}
+END_TEST
+
 /* cisco_dtls_new refuses what it cannot work with. */
 START_TEST(test_bad_config)
 {
@@ -1168,6 +1259,7 @@ static Suite *transport_suite(void)
 	tcase_add_loop_test(tc, test_garbage_up, 0, N_GARBAGE * N_SUITES);
 	tcase_add_test(tc, test_garbage_listening);
 	tcase_add_test(tc, test_bad_config);
+	tcase_add_loop_test(tc, test_cert_mode, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
