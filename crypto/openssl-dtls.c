@@ -52,6 +52,7 @@
 #include "crypto/dtls.h"
 #include "crypto/openssl-dtls-cert.h"
 #include "src/util/byteorder.h"
+#include "src/util/clock.h"
 
 /* EVP_KDF and OSSL_PARAM are OpenSSL 3.0 APIs; 1.1.1 is out of support anyway. */
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -91,7 +92,7 @@ struct dtls_session {
 	bool cert_refused;		/* CERT client: we refused the server's chain */
 	int failed;			/* sticky handshake failure, negative errno */
 	bool started;
-	struct timespec start;		/* CLOCK_MONOTONIC, first dtls_handshake call */
+	uint64_t start_ns;		/* now_ns() of the first dtls_handshake call */
 
 	/* Sequence numbers, learnt from the record headers (epoch 1 only). */
 	bool sent_e1, recv_e1, pending_valid;
@@ -712,11 +713,7 @@ void dtls_session_free(struct dtls_session *s)
 
 static uint64_t elapsed_ms(const struct dtls_session *s)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)(now.tv_sec - s->start.tv_sec) * 1000 +
-	       (uint64_t)((now.tv_nsec - s->start.tv_nsec) / 1000000);
+	return (now_ns() - s->start_ns) / NSEC_PER_MSEC;
 }
 
 /* A refusal by the peer or of our credentials is -EACCES, anything else -EPROTO. */
@@ -749,7 +746,7 @@ int dtls_handshake(struct dtls_session *s)
 	if (s->failed)
 		return s->failed;
 	if (!s->started) {
-		clock_gettime(CLOCK_MONOTONIC, &s->start);
+		s->start_ns = now_ns();
 		s->started = true;
 	}
 	if (elapsed_ms(s) >= s->cfg.handshake_timeout_ms) {

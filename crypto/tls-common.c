@@ -18,15 +18,13 @@
 #include <unistd.h>
 
 #include "crypto/tls-internal.h"
+#include "src/util/clock.h"
 
 /* ---- time ------------------------------------------------------------------------- */
 
 int64_t tls_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(now_ns() / NSEC_PER_MSEC);
 }
 
 /* Milliseconds left before deadline, for poll(): never negative, never above INT_MAX. */

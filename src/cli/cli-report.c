@@ -137,14 +137,14 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 		       st.sink_good, st.sink_corrupt,
 		       run->expect > st.sink_good ? run->expect - st.sink_good : 0,
 		       st.sink_reordered, st.sink_duplicate);
-	printf("  copied_bytes %" PRIu64 " (payload bytes copied in user space)\n", st.copied_bytes);
+	printf("  copied_bytes %" PRIu64 " (payload bytes copied in user space)\n",
+	       st.copied_bytes);
 	printf("  dropped   invalid %" PRIu64 " (bad ICV %" PRIu64 ", replay %" PRIu64
 	       ")  truncated %" PRIu64 "  ring_full %" PRIu64 "  socket %" PRIu64 "\n",
 	       st.rx_invalid, counter(e, "rx_bad_icv"), counter(e, "rx_replay"), st.rx_truncated,
 	       st.rx_ring_full, st.rx_socket_drops);
-	printf("  transport %s%s%s\n", st.transport_state == ZCVPN_TRANSPORT_UP ? "up" :
-	       st.transport_state == ZCVPN_TRANSPORT_CLOSED ? "closed" : "down",
-	       st.transport_error ? ": " : "", st.transport_error ? strerror(-st.transport_error) : "");
+	printf("  transport %s%s%s\n", state_name(st.transport_state), st.transport_error ? ": " : "",
+	       st.transport_error ? strerror(-st.transport_error) : "");
 	cli_print_counters(e, stdout);
 	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;
 	return clean ? 0 : 1;
