@@ -37,9 +37,11 @@ pc=$(find "$work/root" -name zcvpn.pc | head -n 1)
 export PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$work/root
 flags=$(pkg-config --cflags --libs zcvpn) || fail "pkg-config zcvpn"
 echo "pkg-config --cflags --libs zcvpn: $flags" | sed "s|$work/root||g"
+# A sanitizer build installs an instrumented library: its clients are built the same way.
 # shellcheck disable=SC2086
-"$cc" -std=gnu11 -Wall -Wextra -Werror -o "$work/embed-client" "$srcdir/tests/embed-client.c" \
-	$flags >"$work/cc.out" 2>&1 || fail "building against the installed library"
+"$cc" -std=gnu11 -Wall -Wextra -Werror ${ZCVPN_SAN_CFLAGS:-} -o "$work/embed-client" \
+	"$srcdir/tests/embed-client.c" $flags >"$work/cc.out" 2>&1 ||
+	fail "building against the installed library"
 # Where the staged library is: -L carries the sysroot with every pkg-config flavour.
 libpath=$(pkg-config --libs-only-L zcvpn | sed 's/^ *-L//; s/ .*//')
 
