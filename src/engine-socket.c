@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sock_diag.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -174,13 +175,18 @@ static int reopen_to_peer(struct zcvpn_engine *e)
 		close(fd);
 		return ret;
 	}
+	/*
+	 * Its drop count starts again at 0: keep the old one's.  Other threads read the
+	 * live count from udp_fd (engine_socket_drops), so the swap is under their lock.
+	 */
+	pthread_mutex_lock(&e->snapshot_lock);
+	e->socket_drops_base += engine_socket_drops(e->udp_fd, e->socket_drops);
+	e->socket_drops = 0;
 	/* Closing the old socket takes it out of the epoll set too. */
 	close(e->udp_fd);
 	e->udp_fd = fd;
+	pthread_mutex_unlock(&e->snapshot_lock);
 	e->want_pollout = false;
-	/* Its drop count starts again at 0: keep the old one's. */
-	e->socket_drops_base += e->socket_drops;
-	e->socket_drops = 0;
 	return 0;
 }
 
@@ -210,6 +216,17 @@ static int forget_peer(struct zcvpn_engine *e)
 int engine_new_path(struct zcvpn_engine *e)
 {
 	return e->peer_configured ? reopen_to_peer(e) : forget_peer(e);
+}
+
+uint32_t engine_socket_drops(int fd, uint32_t seen)
+{
+	uint32_t meminfo[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(meminfo);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, meminfo, &len) ||
+	    len < (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t))
+		return seen;
+	return meminfo[SK_MEMINFO_DROPS] > seen ? meminfo[SK_MEMINFO_DROPS] : seen;
 }
 
 void engine_close_socket(struct zcvpn_engine *e)

@@ -227,9 +227,18 @@ void engine_take_snapshot(struct zcvpn_engine *e, uint64_t now)
 static void full_stats(struct zcvpn_engine *e, struct zcvpn_stats *st)
 {
 	struct tun_stats ts;
+	uint64_t live;
 
 	pthread_mutex_lock(&e->snapshot_lock);
 	*st = e->snapshot;
+	/*
+	 * A drop at the very end of a burst shows on the next datagram only; the socket
+	 * itself knows at once.  Loss is then explained whether or not more traffic comes.
+	 * (A redial swaps the socket and its base under this lock.)
+	 */
+	live = e->socket_drops_base + engine_socket_drops(e->udp_fd, 0);
+	if (live > st->rx_socket_drops)
+		st->rx_socket_drops = live;
 	pthread_mutex_unlock(&e->snapshot_lock);
 	if (!e->tun)
 		return;

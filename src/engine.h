@@ -214,6 +214,12 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 		       size_t errlen);
 /* engine-socket.c: the host's new_path (proto/transport.h says what it does). */
 int engine_new_path(struct zcvpn_engine *e);
+/*
+ * engine-socket.c: the kernel's count of datagrams fd's full buffer dropped, now (not
+ * only as of the last datagram received, which is when SO_RXQ_OVFL tells); seen if the
+ * kernel cannot say.  Any thread.
+ */
+uint32_t engine_socket_drops(int fd, uint32_t seen);
 /* engine-socket.c: closes udp_fd if the engine opened it. */
 void engine_close_socket(struct zcvpn_engine *e);
 
