@@ -142,9 +142,9 @@ struct esp_counter_block {
 };
 
 #define ESP_COUNTER(field, flags, help) \
-	{ #field, help, flags, offsetof(struct esp_counter_block, esp.field) }
+	TRANSPORT_COUNTER(#field, struct esp_counter_block, esp.field, flags, help)
 #define OWN_COUNTER(field, help) \
-	{ #field, help, 0, offsetof(struct esp_counter_block, own.field) }
+	TRANSPORT_COUNTER(#field, struct esp_counter_block, own.field, 0, help)
 
 static const struct transport_counter esp_counters[] = {
 	ESP_COUNTER(rx_short, TRANSPORT_COUNTER_DROP, "shorter than header, IV, block and ICV"),
@@ -176,48 +176,42 @@ static void esp_t_read_counters(const struct transport *t, uint64_t *values)
 	transport_counters_read(esp_counters, ARRAY_SIZE(esp_counters), &block, values);
 }
 
-/* Installs one direction's SA from the public form; the keys are wiped either way. */
-static int install_sa(struct esp_transport *et, const struct zcvpn_esp_sa *sa, bool inbound,
-		      char *errbuf, size_t errlen)
+/*
+ * Installs new SAs from the public form, either of them NULL to keep that direction.
+ * Both are checked before either is installed, so a bad outbound SA leaves the inbound
+ * ones as they were.  The keys are wiped either way.
+ */
+static int install_sas(struct esp_transport *et, const struct zcvpn_esp_sa *in,
+		       const struct zcvpn_esp_sa *out, char *errbuf, size_t errlen)
 {
-	const char *which = inbound ? "inbound" : "outbound";
-	struct esp_sa_config c;
-	int ret;
+	struct esp_sa_config ic, oc;
+	int ret = 0;
 
-	ret = esp_sa_from_public(sa, et->replay_window, &c, which, errbuf, errlen);
-	if (!ret)
-		ret = inbound ? esp_set_inbound(et->esp, &c, NULL) :
-				esp_set_outbound(et->esp, &c, NULL);
+	memset(&ic, 0, sizeof(ic));
+	memset(&oc, 0, sizeof(oc));
+	if (in)
+		ret = esp_sa_from_public(in, et->replay_window, &ic, "inbound", errbuf, errlen);
+	if (!ret && out)
+		ret = esp_sa_from_public(out, et->replay_window, &oc, "outbound", errbuf,
+					 errlen);
+	if (!ret && in)
+		ret = esp_set_inbound(et->esp, &ic, NULL);
+	if (!ret && out)
+		ret = esp_set_outbound(et->esp, &oc, NULL);
 	if (ret == -ENOMEM || ret == -EIO)
-		errbuf_fail(errbuf, errlen, ret, "setting up the %s SA: %s", which,
-			    strerror(-ret));
-	crypto_wipe(&c, sizeof(c));
+		errbuf_fail(errbuf, errlen, ret, "setting up the SAs: %s", strerror(-ret));
+	crypto_wipe(&ic, sizeof(ic));
+	crypto_wipe(&oc, sizeof(oc));
 	return ret;
 }
 
-/*
- * Both SAs are checked before either is installed, so a bad outbound SA leaves the
- * inbound ones as they were.
- */
 static int esp_t_rekey(struct transport *t, const struct zcvpn_rekey *rk, char *errbuf,
 		       size_t errlen)
 {
-	struct esp_transport *et = esp_of(t);
-	struct esp_sa_config check;
-	int ret = 0;
-
 	if (!rk || (!rk->esp.in && !rk->esp.out))
 		return errbuf_fail(errbuf, errlen, -EINVAL,
 				   "rekey: ESP needs a new inbound or outbound SA");
-	if (rk->esp.out)
-		ret = esp_sa_from_public(rk->esp.out, et->replay_window, &check, "outbound",
-					 errbuf, errlen);
-	crypto_wipe(&check, sizeof(check));
-	if (!ret && rk->esp.in)
-		ret = install_sa(et, rk->esp.in, true, errbuf, errlen);
-	if (!ret && rk->esp.out)
-		ret = install_sa(et, rk->esp.out, false, errbuf, errlen);
-	return ret;
+	return install_sas(esp_of(t), rk->esp.in, rk->esp.out, errbuf, errlen);
 }
 
 static void esp_t_free(struct transport *t)
@@ -264,9 +258,7 @@ static int esp_t_create(struct transport **out, const void *config,
 		errbuf_fail(errbuf, errlen, ret, "out of memory");
 		goto err;
 	}
-	ret = install_sa(et, &cfg->in, true, errbuf, errlen);
-	if (!ret)
-		ret = install_sa(et, &cfg->out, false, errbuf, errlen);
+	ret = install_sas(et, &cfg->in, &cfg->out, errbuf, errlen);
 	if (ret)
 		goto err;
 	*out = &et->t;
