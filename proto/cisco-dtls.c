@@ -291,7 +291,7 @@ struct counter_block {
 };
 
 #define COUNTER(name, part, field, flags, help) \
-	{ name, help, flags, offsetof(struct counter_block, part.field) }
+	TRANSPORT_COUNTER(name, struct counter_block, part.field, flags, help)
 #define DROP TRANSPORT_COUNTER_DROP
 
 const struct transport_counter cisco_dtls_counters[CISCO_DTLS_N_COUNTERS] = {

@@ -123,8 +123,9 @@ struct transport_counter {
 	size_t offset;		/* of its uint64_t in the transport's counter struct */
 };
 
-#define TRANSPORT_COUNTER(type, field, flags, help) \
-	{ #field, help, flags, offsetof(type, field) }
+/* A table row: the counter called name is the uint64_t at member of type. */
+#define TRANSPORT_COUNTER(name, type, member, flags, help) \
+	{ name, help, flags, offsetof(type, member) }
 
 /* read_counters from one struct of uint64_t fields that the table's offsets describe. */
 void transport_counters_read(const struct transport_counter *table, unsigned int n,

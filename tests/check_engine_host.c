@@ -172,13 +172,15 @@ static enum zcvpn_transport_state stuff_state(const struct transport *t, int *er
 	return ZCVPN_TRANSPORT_UP;
 }
 
+#define STUFF_COUNTER(field, flags, help) \
+	TRANSPORT_COUNTER(#field, struct stuff_counters, field, flags, help)
+
 static const struct transport_counter stuff_counters[] = {
-	TRANSPORT_COUNTER(struct stuff_counters, in_place, 0, "framed in place"),
-	TRANSPORT_COUNTER(struct stuff_counters, out_of_place, 0, "framed out of place"),
-	TRANSPORT_COUNTER(struct stuff_counters, spare_bytes, 0, "bytes written out of place"),
-	TRANSPORT_COUNTER(struct stuff_counters, hellos_rx, 0, "hellos received"),
-	TRANSPORT_COUNTER(struct stuff_counters, rx_bad_frame, TRANSPORT_COUNTER_DROP,
-			  "not a frame"),
+	STUFF_COUNTER(in_place, 0, "framed in place"),
+	STUFF_COUNTER(out_of_place, 0, "framed out of place"),
+	STUFF_COUNTER(spare_bytes, 0, "bytes written out of place"),
+	STUFF_COUNTER(hellos_rx, 0, "hellos received"),
+	STUFF_COUNTER(rx_bad_frame, TRANSPORT_COUNTER_DROP, "not a frame"),
 };
 
 static void stuff_read_counters(const struct transport *t, uint64_t *values)
