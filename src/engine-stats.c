@@ -129,33 +129,37 @@ static void fold_transport(struct zcvpn_engine *e, struct zcvpn_stats *st)
 	}
 }
 
-/* Appends " name N" for each reason that moved since the last report; returns the sum. */
-static uint64_t describe_drops(struct zcvpn_engine *e, const struct zcvpn_stats *st,
-			       char *buf, size_t len)
+/* Every datagram dropped so far, for any reason: the transport's and the engine's. */
+static uint64_t all_drops(const struct zcvpn_stats *st)
+{
+	uint64_t total = st->rx_invalid;
+
+	for (size_t i = 0; i < ARRAY_SIZE(engine_drops); i++)
+		total += stat_at(st, engine_drops[i].offset);
+	return total;
+}
+
+static void append_reason(char *buf, size_t len, size_t *used, const char *name,
+			  uint64_t delta)
+{
+	if (delta && *used < len)
+		*used += (size_t)snprintf(buf + *used, len - *used, " %s %" PRIu64, name, delta);
+}
+
+/* " name N" for each reason that moved since the last report. */
+static void describe_drops(struct zcvpn_engine *e, const struct zcvpn_stats *st, char *buf,
+			   size_t len)
 {
 	const struct transport_counter *c = e->transport->cls->counters;
-	uint64_t total = 0;
 	size_t used = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(engine_drops); i++) {
-		uint64_t delta = stat_at(st, engine_drops[i].offset) - e->drops.engine_reported[i];
-
-		if (delta && used < len)
-			used += (size_t)snprintf(buf + used, len - used, " %s %" PRIu64,
-						 engine_drops[i].name, delta);
-		total += delta;
-	}
-	for (unsigned int i = 0; i < n_transport_counters(e); i++) {
-		uint64_t delta = e->tcounters[i] - e->drops.reported[i];
-
-		if (!(c[i].flags & TRANSPORT_COUNTER_DROP))
-			continue;
-		if (delta && used < len)
-			used += (size_t)snprintf(buf + used, len - used, " %s %" PRIu64, c[i].name,
-						 delta);
-		total += delta;
-	}
-	return total;
+	for (size_t i = 0; i < ARRAY_SIZE(engine_drops); i++)
+		append_reason(buf, len, &used, engine_drops[i].name,
+			      stat_at(st, engine_drops[i].offset) - e->drops.engine_reported[i]);
+	for (unsigned int i = 0; i < n_transport_counters(e); i++)
+		if (c[i].flags & TRANSPORT_COUNTER_DROP)
+			append_reason(buf, len, &used, c[i].name,
+				      e->tcounters[i] - e->drops.reported[i]);
 }
 
 static void mark_reported(struct zcvpn_engine *e, const struct zcvpn_stats *st, uint64_t now)
@@ -163,6 +167,7 @@ static void mark_reported(struct zcvpn_engine *e, const struct zcvpn_stats *st, 
 	for (size_t i = 0; i < ARRAY_SIZE(engine_drops); i++)
 		e->drops.engine_reported[i] = stat_at(st, engine_drops[i].offset);
 	memcpy(e->drops.reported, e->tcounters, n_transport_counters(e) * sizeof(uint64_t));
+	e->drops.reported_total = all_drops(st);
 	e->drops.last_ns = now;
 	e->drops.pending = false;
 }
@@ -180,7 +185,8 @@ static void report_drops(struct zcvpn_engine *e, const struct zcvpn_stats *st, u
 		.source = "engine",
 	};
 	char message[DROP_REPORT_LEN + 64];
-	uint64_t total = describe_drops(e, st, reasons, sizeof(reasons));
+	/* Every round comes here: nothing new dropped costs one sum, not a walk by reason. */
+	uint64_t total = all_drops(st) - e->drops.reported_total;
 
 	if (!total)
 		return;
@@ -188,6 +194,7 @@ static void report_drops(struct zcvpn_engine *e, const struct zcvpn_stats *st, u
 		e->drops.pending = true;
 		return;
 	}
+	describe_drops(e, st, reasons, sizeof(reasons));
 	snprintf(message, sizeof(message), "%" PRIu64 " datagram%s dropped:%s", total,
 		 total == 1 ? "" : "s", reasons);
 	ev.message = message;
@@ -305,18 +312,34 @@ ZCVPN_EXPORT int zcvpn_engine_counter(struct zcvpn_engine *e, unsigned index,
 	return 0;
 }
 
+/* The index zcvpn_engine_counter knows a counter by, or -ENOENT. */
+static int counter_index(const struct zcvpn_engine *e, const char *name)
+{
+	const struct transport_counter *tc = e->transport->cls->counters;
+
+	for (size_t i = 0; i < ARRAY_SIZE(core_counters); i++)
+		if (!strcmp(core_counters[i].name, name))
+			return (int)i;
+	for (unsigned int i = 0; i < n_transport_counters(e); i++)
+		if (!strcmp(tc[i].name, name))
+			return (int)(ARRAY_SIZE(core_counters) + i);
+	return -ENOENT;
+}
+
+/* By name first, then one value: reading them all on the way would read the stats N times. */
 ZCVPN_EXPORT int zcvpn_engine_counter_value(struct zcvpn_engine *e, const char *name,
 					    uint64_t *value)
 {
 	struct zcvpn_counter c;
+	int index, ret;
 
 	if (!e || !name || !value)
 		return -EINVAL;
-	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++) {
-		if (!strcmp(c.name, name)) {
-			*value = c.value;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	index = counter_index(e, name);
+	if (index < 0)
+		return index;
+	ret = zcvpn_engine_counter(e, (unsigned int)index, &c);
+	if (!ret)
+		*value = c.value;
+	return ret;
 }

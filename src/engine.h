@@ -77,6 +77,7 @@ struct engine_tx_batch {
 struct engine_drop_report {
 	uint64_t *reported;		/* each transport counter as of the last report */
 	uint64_t engine_reported[3];	/* rx_truncated, rx_ring_full, rx_socket_drops */
+	uint64_t reported_total;	/* all of them, as of the last report */
 	uint64_t last_ns;		/* when the last report went out */
 	bool pending;			/* drops counted since, not reported yet */
 };
