@@ -226,16 +226,18 @@ static uint64_t run_dpd(struct cisco_dtls *c, uint64_t now)
 
 static uint64_t run_keepalive(struct cisco_dtls *c, uint64_t now)
 {
+	uint64_t due = after_ms(c->last_tx_ns, c->keepalive_ms);
+
 	if (!c->keepalive_ms)
 		return TRANSPORT_NO_DEADLINE;
-	if (now >= after_ms(c->last_tx_ns, c->keepalive_ms) &&
-	    send_ctrl(c, CISCO_PKT_KEEPALIVE, NULL, 0) == 0) {
+	if (now < due)
+		return due;
+	if (send_ctrl(c, CISCO_PKT_KEEPALIVE, NULL, 0) == 0) {
 		c->stats.keepalive_tx++;
 		c->last_tx_ns = now;
 		c->seen_tx_records = c->tx_records;
 	}
-	return after_ms(now >= after_ms(c->last_tx_ns, c->keepalive_ms) ? now : c->last_tx_ns,
-			c->keepalive_ms);
+	return after_ms(now, c->keepalive_ms);	/* the next one, or this one again */
 }
 
 static void note_activity(struct cisco_dtls *c, uint64_t now)
