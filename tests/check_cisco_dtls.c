@@ -30,6 +30,7 @@
 #include "proto/dtls-wire.h"
 #include "proto/transport.h"
 #include "ring/pkt.h"
+#include "src/util/clock.h"
 #include "src/util/macros.h"
 #include "src/zcvpn.h"
 #include "tests/dtls-pair.h"
@@ -65,11 +66,6 @@ static const unsigned suites[] = {
 };
 
 #define N_SUITES ARRAY_SIZE(suites)
-
-static uint64_t real_now_ns(void)
-{
-	return fake_host_real_now();
-}
 
 static struct dtls_channel *chan(const struct cisco_dtls *c)
 {
@@ -202,7 +198,7 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	cfg.max_inner = MAX_INNER;
 	cfg.channel.library_records = library_records;
 	cfg.channel.redial_ms = role == DTLS_ROLE_CLIENT ? client_redial_ms : 0;
-	fake_host_init(&s->host, &s->out, real_now_ns());
+	fake_host_init(&s->host, &s->out, now_ns());
 	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg, &s->host.host), 0);
 	s->t = cisco_dtls_transport(s->c);
 	ck_assert(!ready(s));
@@ -231,7 +227,7 @@ static void drive_until_ready(struct link *l)
 	int i;
 
 	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
-		uint64_t now = real_now_ns();
+		uint64_t now = now_ns();
 
 		tick(&l->cli, now);
 		deliver_all(&l->cli, &l->srv);
@@ -249,7 +245,7 @@ static void link_handshake(struct link *l, unsigned suite)
 	int i;
 
 	for (i = 0; i < HANDSHAKE_ROUNDS; i++) {
-		uint64_t now = real_now_ns();
+		uint64_t now = now_ns();
 
 		ck_assert_int_eq(tick(&l->cli, now), 0);
 		deliver_all(&l->cli, &l->srv);
@@ -272,7 +268,7 @@ static void link_handshake(struct link *l, unsigned suite)
 	ck_assert_uint_gt(chan_stats(l->cli.c)->handshake_datagrams, 0);
 	ck_assert_uint_eq(l->cli.t->ops->rx_head(l->cli.t),
 			  dtls_record_rx_head_len(chan_record(l->cli.c)) + 1);
-	l->t0 = real_now_ns();
+	l->t0 = now_ns();
 }
 
 static struct link *link_up(unsigned suite, uint32_t dpd_ms, uint32_t keepalive_ms)
@@ -649,7 +645,7 @@ END_TEST
 START_TEST(test_deadlines)
 {
 	struct link *l = link_new(suites[_i], 0, 0);
-	uint64_t now = real_now_ns();
+	uint64_t now = now_ns();
 
 	tick(&l->srv, now);
 	ck_assert_uint_eq(l->srv.deadline, TRANSPORT_NO_DEADLINE);
@@ -803,8 +799,8 @@ static void side_restart(struct side *s, enum dtls_role role, unsigned suite, ui
 static void handshake_again(struct link *l)
 {
 	drive_until_ready(l);
-	ck_assert_int_eq(tick(&l->cli, real_now_ns()), 0);
-	ck_assert_int_eq(tick(&l->srv, real_now_ns()), 0);
+	ck_assert_int_eq(tick(&l->cli, now_ns()), 0);
+	ck_assert_int_eq(tick(&l->srv, now_ns()), 0);
 	ck_assert_int_eq(chan_error(l->cli.c, NULL), 0);
 	ck_assert_int_eq(chan_error(l->srv.c, NULL), 0);
 	ck_assert_ptr_nonnull(chan_record(l->cli.c));
@@ -1118,7 +1114,7 @@ START_TEST(test_garbage_listening)
 	ck_assert_uint_eq(chan_stats(srv->c)->rx_not_handshake, 50);
 	ck_assert_uint_eq(chan_stats(srv->c)->handshake_datagrams, 0);
 	ck_assert_int_eq(chan_state(srv->c), DTLS_CHANNEL_HANDSHAKE);
-	ck_assert_int_eq(tick(srv, real_now_ns()), 0);
+	ck_assert_int_eq(tick(srv, now_ns()), 0);
 	ck_assert_uint_eq(srv->out.count, 0);
 
 	link_handshake(l, DTLS_SUITE_AES256_GCM);
@@ -1193,9 +1189,9 @@ START_TEST(test_cert_mode)
 	} else {
 		for (int k = 0; k < HANDSHAKE_ROUNDS && chan_state(l->cli.c) ==
 		     DTLS_CHANNEL_HANDSHAKE; k++) {
-			tick(&l->cli, real_now_ns());
+			tick(&l->cli, now_ns());
 			deliver_all(&l->cli, &l->srv);
-			tick(&l->srv, real_now_ns());
+			tick(&l->srv, now_ns());
 			deliver_all(&l->srv, &l->cli);
 		}
 		ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_FAILED);

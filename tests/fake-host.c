@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/util/clock.h"
 #include "src/util/macros.h"
 
 static struct fake_host *fake_of(struct transport_host *h)
@@ -63,9 +62,4 @@ void fake_host_init(struct fake_host *h, struct mem_wire *wire, uint64_t now)
 	h->host.ops = &fake_host_ops;
 	h->wire = wire;
 	h->now = now;
-}
-
-uint64_t fake_host_real_now(void)
-{
-	return now_ns();
 }

@@ -28,7 +28,4 @@ struct fake_host {
 /* Sets h up to send onto wire with the clock at now. */
 void fake_host_init(struct fake_host *h, struct mem_wire *wire, uint64_t now);
 
-/* CLOCK_MONOTONIC, for tests that start a fake clock at the real time. */
-uint64_t fake_host_real_now(void);
-
 #endif /* ZCVPN_TESTS_FAKE_HOST_H */
