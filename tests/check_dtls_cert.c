@@ -26,6 +26,7 @@
 #include "src/util/byteorder.h"
 #include "src/util/macros.h"
 #include "tests/dtls-pair.h"
+#include "tests/record-io.h"
 
 enum {
 	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
@@ -310,40 +311,6 @@ static const struct record_case {
 	{ "ecdsa.pem", "ecdsa-key.pem", "ecdsa.pin", DTLS_SUITE_AES256_CBC_SHA1, true },
 };
 
-static void fill(uint8_t *b, uint32_t len, uint32_t salt)
-{
-	for (uint32_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(i * 31 + salt);
-}
-
-/* Our layer protects one data record; returns the datagram's length. */
-static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uint8_t *dgram)
-{
-	uint8_t room[HEADROOM + DGRAM_MAX];
-	struct pkt pkt;
-
-	test_pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
-	fill(pkt.data, len, salt);
-	ck_assert_int_eq(dtls_record_protect(rec, &pkt, DTLS_CT_APPLICATION_DATA), 0);
-	memcpy(dgram, pkt.data, pkt.len);
-	return pkt.len;
-}
-
-/* Our layer opens a datagram the library sent, where recvmmsg would have put it. */
-static void our_recv_expect(struct dtls_record *rec, const uint8_t *dgram, size_t len,
-			    uint32_t plain_len, uint32_t salt)
-{
-	uint8_t room[HEADROOM + DGRAM_MAX], want[DGRAM_MAX];
-	struct pkt pkt;
-
-	test_pkt_over(&pkt, room, sizeof(room), HEADROOM - dtls_record_rx_head_len(rec), 0);
-	memcpy(pkt_put(&pkt, (uint32_t)len), dgram, len);
-	ck_assert_int_eq(dtls_record_unprotect(rec, &pkt, MAX_PLAIN), DTLS_RECORD_DATA);
-	fill(want, plain_len, salt);
-	ck_assert_uint_eq(pkt.len, plain_len);
-	ck_assert_mem_eq(pkt.data, want, plain_len);
-}
-
 START_TEST(test_takeover)
 {
 	const struct record_case *rc = &record_cases[_i];
@@ -368,19 +335,19 @@ START_TEST(test_takeover)
 	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
 	for (unsigned k = 0; k < ARRAY_SIZE(sizes); k++) {
 		/* Ours (client) -> the server's library. */
-		size_t n = our_send(p->crec, sizes[k], k, dgram);
+		size_t n = record_protect_fill(p->crec, sizes[k], k, dgram);
 
 		if (!k)
 			ck_assert_uint_eq(get_be64(dgram + 3), p->ckeys.write.seq8);
 		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k);
+		record_fill(want, sizes[k], k);
 		ck_assert_mem_eq(got, want, sizes[k]);
 		/* The server's library -> ours. */
 		ck_assert_int_eq(dtls_lib_send(p->dp.server, want, sizes[k]), 0);
 		ck_assert_uint_eq(p->dp.s2c.count, 1);
 		n = mem_wire_pop(&p->dp.s2c, dgram);
-		our_recv_expect(p->crec, dgram, n, sizes[k], k);
+		record_expect_open(p->crec, dgram, n, sizes[k], k, MAX_PLAIN);
 	}
 	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);
 	ck_assert_uint_eq(dtls_record_stats(p->crec)->rx_packets, ARRAY_SIZE(sizes));

@@ -24,6 +24,7 @@
 #include "ring/pkt.h"
 #include "src/util/byteorder.h"
 #include "tests/dtls-pair.h"
+#include "tests/record-io.h"
 
 enum {
 	DGRAM_MAX = MEM_WIRE_DGRAM_MAX,
@@ -105,57 +106,13 @@ static void pair_free(struct pair *p)
 	free(p);
 }
 
-static void fill(uint8_t *b, uint32_t len, uint32_t salt)
-{
-	for (uint32_t i = 0; i < len; i++)
-		b[i] = (uint8_t)(i * 29 + salt);
-}
-
-/* Our layer protects one record of the given type; returns the datagram length. */
-static size_t our_send_type(struct dtls_record *rec, const uint8_t *plain, uint32_t len,
-			    uint8_t type, uint8_t *dgram)
-{
-	uint8_t room[HEADROOM + DGRAM_MAX];
-	struct pkt pkt;
-
-	test_pkt_over(&pkt, room, sizeof(room), HEADROOM, len);
-	memcpy(pkt.data, plain, len);
-	ck_assert_int_eq(dtls_record_protect(rec, &pkt, type), 0);
-	memcpy(dgram, pkt.data, pkt.len);
-	return pkt.len;
-}
-
-static size_t our_send(struct dtls_record *rec, uint32_t len, uint32_t salt, uint8_t *dgram)
-{
-	uint8_t plain[DGRAM_MAX];
-
-	fill(plain, len, salt);
-	return our_send_type(rec, plain, len, DTLS_CT_APPLICATION_DATA, dgram);
-}
-
-/* Unprotects a datagram the way recvmmsg would deliver it and checks the plaintext. */
-static void our_recv_expect(struct dtls_record *rec, const uint8_t *dgram, size_t len,
-			    uint32_t plain_len, uint32_t salt)
-{
-	uint8_t room[HEADROOM + DGRAM_MAX], want[DGRAM_MAX];
-	uint32_t head = dtls_record_rx_head_len(rec);
-	struct pkt pkt;
-
-	test_pkt_over(&pkt, room, sizeof(room), HEADROOM - head, 0);
-	memcpy(pkt_put(&pkt, (uint32_t)len), dgram, len);
-	ck_assert_int_eq(dtls_record_unprotect(rec, &pkt, MAX_PLAIN), DTLS_RECORD_DATA);
-	fill(want, plain_len, salt);
-	ck_assert_uint_eq(pkt.len, plain_len);
-	ck_assert_mem_eq(pkt.data, want, plain_len);
-}
-
 /* The library sends one record; returns the single datagram it produced. */
 static size_t lib_send(struct dtls_session *s, struct mem_wire *w, uint32_t len, uint32_t salt,
 		       uint8_t *dgram)
 {
 	uint8_t plain[DGRAM_MAX];
 
-	fill(plain, len, salt);
+	record_fill(plain, len, salt);
 	ck_assert_int_eq(dtls_lib_send(s, plain, len), 0);
 	ck_assert_uint_eq(w->count, 1);
 	return mem_wire_pop(w, dgram);
@@ -231,13 +188,13 @@ START_TEST(test_records_both_ways)
 	for (unsigned round = 0; round < 3; round++) {
 		for (unsigned k = 0; k < N_SIZES; k++) {
 			uint32_t salt = round * 100 + k;
-			size_t n = our_send(p->crec, sizes[k], salt, dgram);
+			size_t n = record_protect_fill(p->crec, sizes[k], salt, dgram);
 
 			if (suites[_i] & DTLS_SUITES_GCM)
 				ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
-			our_recv_expect(p->srec, dgram, n, sizes[k], salt);
-			n = our_send(p->srec, sizes[k], salt + 50, dgram);
-			our_recv_expect(p->crec, dgram, n, sizes[k], salt + 50);
+			record_expect_open(p->srec, dgram, n, sizes[k], salt, MAX_PLAIN);
+			n = record_protect_fill(p->srec, sizes[k], salt + 50, dgram);
+			record_expect_open(p->crec, dgram, n, sizes[k], salt + 50, MAX_PLAIN);
 		}
 	}
 	ck_assert_uint_eq(dtls_record_stats(p->crec)->rx_packets, 3 * N_SIZES);
@@ -264,15 +221,15 @@ START_TEST(test_library_and_ours)
 
 		if (suites[_i] & DTLS_SUITES_GCM)
 			ck_assert_uint_eq(n, sizes[k] + DTLS_GCM_OVERHEAD);
-		our_recv_expect(p->crec, dgram, n, sizes[k], k);
+		record_expect_open(p->crec, dgram, n, sizes[k], k, MAX_PLAIN);
 	}
 	/* The client writes with our layer; the server's library reads. */
 	for (unsigned k = 0; k < N_SIZES; k++) {
-		size_t n = our_send(p->crec, sizes[k], k + 9, dgram);
+		size_t n = record_protect_fill(p->crec, sizes[k], k + 9, dgram);
 
 		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k + 9);
+		record_fill(want, sizes[k], k + 9);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
 	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);
@@ -303,16 +260,16 @@ START_TEST(test_no_etm)
 	ck_assert(!p->skeys.etm);
 	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
 	for (unsigned k = 0; k < N_SIZES; k++) {
-		size_t n = our_send(p->crec, sizes[k], k, dgram);
+		size_t n = record_protect_fill(p->crec, sizes[k], k, dgram);
 
 		/* MtE: IV, then whole blocks holding data, MAC and padding; no MAC after. */
 		ck_assert_uint_eq((n - DTLS_CBC_HEAD) % DTLS_CBC_BLOCK, 0);
 		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k);
+		record_fill(want, sizes[k], k);
 		ck_assert_mem_eq(got, want, sizes[k]);
 		n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k + 1, dgram);
-		our_recv_expect(p->crec, dgram, n, sizes[k], k + 1);
+		record_expect_open(p->crec, dgram, n, sizes[k], k + 1, MAX_PLAIN);
 	}
 	pair_free(p);
 }
@@ -330,12 +287,12 @@ START_TEST(test_library_both_ways)
 
 		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k);
+		record_fill(want, sizes[k], k);
 		ck_assert_mem_eq(got, want, sizes[k]);
 		n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k + 1, dgram);
 		ck_assert_int_eq(dtls_input(p->dp.client, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k + 1);
+		record_fill(want, sizes[k], k + 1);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
 	pair_free(p);
@@ -474,12 +431,12 @@ START_TEST(test_close_notify_via_input_record)
 
 	ck_assert_int_eq(dtls_record_new(&p->crec, &p->ckeys, 0), 0);
 	/* A data record first, which the library discards: it belongs to our layer. */
-	n = our_send(p->crec, 100, 3, dgram);
+	n = record_protect_fill(p->crec, 100, 3, dgram);
 	wseq = p->skeys.write.seq8;
 	ck_assert_int_eq(dtls_input_record(p->dp.server, dgram, n, &wseq), 0);
 	ck_assert_uint_ge(wseq, p->skeys.write.seq8);
 	ck_assert_uint_eq(p->dp.s2c.count, 0);
-	n = our_send_type(p->crec, close_notify, sizeof(close_notify), DTLS_CT_ALERT, dgram);
+	n = record_protect(p->crec, close_notify, sizeof(close_notify), DTLS_CT_ALERT, dgram);
 	ck_assert_int_eq(dtls_input_record(p->dp.server, dgram, n, &wseq), -ECONNRESET);
 	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -ECONNRESET);
 	pair_free(p);
@@ -496,7 +453,7 @@ START_TEST(test_fatal_alert_via_input_record)
 	size_t n;
 
 	ck_assert_int_eq(dtls_record_new(&p->srec, &p->skeys, 0), 0);
-	n = our_send_type(p->srec, fatal, sizeof(fatal), DTLS_CT_ALERT, dgram);
+	n = record_protect(p->srec, fatal, sizeof(fatal), DTLS_CT_ALERT, dgram);
 	wseq = p->ckeys.write.seq8;
 	ck_assert_int_eq(dtls_input_record(p->dp.client, dgram, n, &wseq), -ECONNRESET);
 	pair_free(p);
@@ -702,22 +659,22 @@ START_TEST(test_resume_records)
 		size_t n = lib_send(p->dp.server, &p->dp.s2c, sizes[k], k, dgram);
 
 		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
-		our_recv_expect(p->crec, dgram, n, sizes[k], k);
+		record_expect_open(p->crec, dgram, n, sizes[k], k, MAX_PLAIN);
 		/* Client, ours -> server library. */
-		n = our_send(p->crec, sizes[k], k + 9, dgram);
+		n = record_protect_fill(p->crec, sizes[k], k + 9, dgram);
 		ck_assert_uint_eq((unsigned)dgram[1] << 8 | dgram[2], rc->wire);
 		ck_assert_int_eq(dtls_input(p->dp.server, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k + 9);
+		record_fill(want, sizes[k], k + 9);
 		ck_assert_mem_eq(got, want, sizes[k]);
 		/* Client library -> server, ours. */
 		n = lib_send(p->dp.client, &p->dp.c2s, sizes[k], k + 3, dgram);
-		our_recv_expect(p->srec, dgram, n, sizes[k], k + 3);
+		record_expect_open(p->srec, dgram, n, sizes[k], k + 3, MAX_PLAIN);
 		/* Server, ours -> client library. */
-		n = our_send(p->srec, sizes[k], k + 5, dgram);
+		n = record_protect_fill(p->srec, sizes[k], k + 5, dgram);
 		ck_assert_int_eq(dtls_input(p->dp.client, dgram, n), 0);
 		ck_assert_int_eq(dtls_lib_recv(p->dp.client, got, sizeof(got)), sizes[k]);
-		fill(want, sizes[k], k + 5);
+		record_fill(want, sizes[k], k + 5);
 		ck_assert_mem_eq(got, want, sizes[k]);
 	}
 	ck_assert_int_eq(dtls_lib_recv(p->dp.server, got, sizeof(got)), -EAGAIN);

@@ -328,7 +328,6 @@ START_TEST(test_out_of_place_framing)
 
 	for (int k = 0; k < 2; k++) {
 		struct zcvpn_engine *e = k ? server : client;
-		struct stuff *s = stuff_of(e->transport);
 
 		get_stats(e, &st);
 		ck_assert_uint_eq(st.sink_good + st.rx_socket_drops, COUNT);
