@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +70,21 @@ int addr_parse(const char *text, struct sockaddr_storage *ss, socklen_t *len)
 		*len = sizeof(*sin6);
 	}
 	return 0;
+}
+
+void addr_format(const struct sockaddr_storage *ss, char text[ADDR_TEXT_LEN])
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(text, ADDR_TEXT_LEN, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(text, ADDR_TEXT_LEN, "%s:%u", ip, ntohs(a->sin_port));
+	}
 }

@@ -11,12 +11,11 @@
 
 #include "src/engine.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "ring/pkt.h"
+#include "src/addr.h"
 
 /* Receives and discards one datagram when the rx ring is full: back-pressure is a drop. */
 static int drop_one(struct zcvpn_engine *e)
@@ -64,26 +63,17 @@ static unsigned prepare(struct zcvpn_engine *e, uint32_t head)
 
 static void peer_event(struct zcvpn_engine *e)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
-	const void *addr = &((const struct sockaddr_in *)&e->peer)->sin_addr;
-	uint16_t port = ntohs(((const struct sockaddr_in *)&e->peer)->sin_port);
+	char message[ADDR_TEXT_LEN + 8] = "peer ";
 	struct zcvpn_event ev = {
 		.type = ZCVPN_EVENT_PEER,
 		.level = ZCVPN_LOG_INFO,
 		.source = "engine",
+		.message = message,
 		.peer = &e->peer,
 		.peer_len = e->peer_len,
 	};
-	char message[96];
 
-	if (e->peer.ss_family == AF_INET6) {
-		addr = &((const struct sockaddr_in6 *)&e->peer)->sin6_addr;
-		port = ntohs(((const struct sockaddr_in6 *)&e->peer)->sin6_port);
-	}
-	inet_ntop(e->peer.ss_family, addr, ip, sizeof(ip));
-	snprintf(message, sizeof(message), "peer %s%s%s:%u", e->peer.ss_family == AF_INET6 ?
-		 "[" : "", ip, e->peer.ss_family == AF_INET6 ? "]" : "", port);
-	ev.message = message;
+	addr_format(&e->peer, message + strlen(message));
 	engine_emit(e, &ev);
 }
 

@@ -281,6 +281,7 @@ struct event_log {
 	unsigned int by_type[ZCVPN_EVENT_DROPS + 1];
 	uint64_t dropped;		/* sum of the DROPS events' counts */
 	char last_drops[256];
+	char last_peer[64];
 	bool bad_event;			/* no source, or no message */
 };
 
@@ -293,6 +294,8 @@ static void log_event(void *ctx, const struct zcvpn_event *ev)
 		l->by_type[ev->type]++;
 	if (!ev->source || !ev->message)
 		l->bad_event = true;
+	if (ev->type == ZCVPN_EVENT_PEER)
+		snprintf(l->last_peer, sizeof(l->last_peer), "%s", ev->message);
 	if (ev->type == ZCVPN_EVENT_DROPS) {
 		l->dropped += ev->count;
 		snprintf(l->last_drops, sizeof(l->last_drops), "%s", ev->message);
@@ -539,9 +542,10 @@ START_TEST(test_host_fds_light_traffic)
 	struct zcvpn_engine *server, *client;
 	struct sockaddr_in bound = { .sin_family = AF_INET };
 	socklen_t blen = sizeof(bound);
+	struct event_log *log = event_log_new();
 	struct zcvpn_stats st;
 	int ctun[2], stun[2], udp;
-	char err[256], remote[64];
+	char err[256], remote[64], peer[64];
 	uint8_t p[PING_LEN];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ctun), 0);
@@ -559,6 +563,8 @@ START_TEST(test_host_fds_light_traffic)
 	scfg.tun_fd = stun[1];
 	ccfg.tun_fd = ctun[1];
 	ccfg.protect_socket = protect;
+	scfg.event_fn = log_event;
+	scfg.event_ctx = log;
 	snprintf(remote, sizeof(remote), "127.0.0.1:%u", ntohs(bound.sin_port));
 	ccfg.remote = remote;
 	protect_calls = 0;
@@ -577,8 +583,12 @@ START_TEST(test_host_fds_light_traffic)
 		expect_ping(ctun[0], 2 * seq + 1);
 		usleep(2000);
 	}
+	/* The server learnt its peer from the first authenticated datagram, and said so. */
+	snprintf(peer, sizeof(peer), "peer 127.0.0.1:%d", zcvpn_engine_local_port(client));
 	zcvpn_engine_stop(client);
 	zcvpn_engine_stop(server);
+	ck_assert_uint_eq(log->by_type[ZCVPN_EVENT_PEER], 1);
+	ck_assert_str_eq(log->last_peer, peer);
 	for (int k = 0; k < 2; k++) {
 		get_stats(k ? server : client, &st);
 		ck_assert_uint_eq(st.tx_packets, PINGS);
@@ -597,6 +607,7 @@ START_TEST(test_host_fds_light_traffic)
 		close(ctun[k]);
 		close(stun[k]);
 	}
+	free(log);
 }
 END_TEST
 
