@@ -64,14 +64,14 @@ void engine_emit(struct zcvpn_engine *e, const struct zcvpn_event *ev)
 	pthread_mutex_unlock(&e->event_lock);
 }
 
-void engine_log(struct zcvpn_engine *e, enum zcvpn_event_type type, enum zcvpn_log_level level,
+void engine_log(struct zcvpn_engine *e, const char *source, enum zcvpn_log_level level,
 		int err, const char *fmt, ...)
 {
 	char message[256];
 	struct zcvpn_event ev = {
-		.type = type,
+		.type = ZCVPN_EVENT_LOG,
 		.level = level,
-		.source = "engine",
+		.source = source,
 		.error = err,
 		.message = message,
 	};

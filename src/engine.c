@@ -89,15 +89,7 @@ static int make_transport(struct zcvpn_engine *e, const struct zcvpn_config *cfg
 /* The tun backend's run-time troubles become events from the "tun" source. */
 static void tun_report(void *ctx, int err, const char *msg)
 {
-	struct zcvpn_event ev = {
-		.type = ZCVPN_EVENT_LOG,
-		.level = err ? ZCVPN_LOG_ERR : ZCVPN_LOG_WARNING,
-		.source = "tun",
-		.error = err,
-		.message = msg,
-	};
-
-	engine_emit(ctx, &ev);
+	engine_log(ctx, "tun", err ? ZCVPN_LOG_ERR : ZCVPN_LOG_WARNING, err, "%s", msg);
 }
 
 static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char *errbuf,
@@ -302,7 +294,7 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 		kick(ring_event_fd(e->tx));
 	pthread_mutex_unlock(&e->path_lock);
 	if (ret == -EBADMSG)
-		engine_log(e, ZCVPN_EVENT_LOG, ZCVPN_LOG_ERR, ret,
+		engine_log(e, "engine", ZCVPN_LOG_ERR, ret,
 			   "a ring is corrupt: the data path stops");
 	return ret;
 }

@@ -165,10 +165,11 @@ int engine_check_config(const struct zcvpn_config *cfg, char *errbuf, size_t err
 int engine_new_with_class(struct zcvpn_engine **out, const struct zcvpn_config *cfg,
 			  const struct transport_class *cls, char *errbuf, size_t errlen);
 
-/* engine-host.c: the host ops, and the engine's own events (source "engine"). */
+/* engine-host.c: the host ops, and the engine's own events (its, and the tun's). */
 void engine_host_init(struct zcvpn_engine *e);
 void engine_emit(struct zcvpn_engine *e, const struct zcvpn_event *ev);
-void engine_log(struct zcvpn_engine *e, enum zcvpn_event_type type, enum zcvpn_log_level level,
+/* engine-host.c: a LOG event from source ("engine", "tun") with a formatted message. */
+void engine_log(struct zcvpn_engine *e, const char *source, enum zcvpn_log_level level,
 		int err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Where the transport is; the ops are the truth, this only names the cases. */

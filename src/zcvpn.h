@@ -422,7 +422,8 @@ struct zcvpn_stats {
 ZCVPN_EXPORT int zcvpn_engine_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
 
 enum zcvpn_counter_flags {
-	ZCVPN_COUNTER_DROP = 1u << 0,	/* a reason a datagram was dropped (in rx_invalid) */
+	ZCVPN_COUNTER_DROP = 1u << 0,	/* a reason a datagram was dropped (the transport's add
+					 * up to rx_invalid) */
 	ZCVPN_COUNTER_COPY = 1u << 1,	/* bytes copied (in copied_bytes) */
 };
 
