@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The CSTP TLS client (crypto/tls.h) through GnuTLS.  The server certificate is checked
- * in one verify callback for both modes: with a pin, the SHA-256 of the leaf's
- * SubjectPublicKeyInfo must match and no CA is consulted; without one, the chain goes
- * through the system trust store and the server name.  Either way the callback records
- * the server's pin first, so every failure message can name it.
+ * The CSTP TLS client and server (crypto/tls.h) through GnuTLS.  The client checks the
+ * server certificate in one verify callback for both modes: with a pin, the SHA-256 of
+ * the leaf's SubjectPublicKeyInfo must match and no CA is consulted; without one, the
+ * chain goes through the system trust store and the server name.  Either way the
+ * callback records the server's pin first, so every failure message can name it.
  *
  * The socket is switched to non-blocking and every blocking step (handshake, read,
  * write) is a loop of GnuTLS calls and poll() against one deadline, so no step can hang
  * past its timeout however the peer behaves.
+ *
+ * The server's credentials (certificate chain, key and priority cache) are made once and
+ * only read afterwards, so every connection, in any thread, shares them; a server's
+ * connection is a client's with no verify callback and no credentials of its own.
  */
 #include "config.h"
 
@@ -28,9 +32,24 @@
 #include "crypto/tls-internal.h"
 #include "crypto/tls.h"
 
+/*
+ * ocserv's choice: the library's secure defaults in the server's order of preference,
+ * %COMPAT for clients that split records oddly, and nothing older than TLS 1.2.
+ */
+static const char server_priority[] =
+	"NORMAL:%SERVER_PRECEDENCE:%COMPAT:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
+
+struct tls_server_creds {
+	gnutls_certificate_credentials_t cred;
+	gnutls_priority_t prio;
+	unsigned timeout_ms;
+	char pin[TLS_PIN_MAX];
+};
+
 struct tls_conn {
 	gnutls_session_t tls;
-	gnutls_certificate_credentials_t cred;
+	gnutls_certificate_credentials_t cred;	/* the client's own; NULL on a server's */
+	bool server;
 	int fd;
 	unsigned timeout_ms;
 	const char *pin;		/* the caller's, valid only during tls_client_new */
@@ -57,19 +76,16 @@ static int wait_io(struct tls_conn *c, int64_t deadline)
 
 /* ---- the pin ---------------------------------------------------------------------- */
 
-/* "pin-sha256:" + base64(SHA-256(DER SubjectPublicKeyInfo)) of a DER certificate. */
-static int cert_pin(const gnutls_datum_t *der, char *out, size_t outlen)
+/* "pin-sha256:" + base64(SHA-256(DER SubjectPublicKeyInfo)) of a certificate. */
+static int crt_pin(gnutls_x509_crt_t crt, char *out, size_t outlen)
 {
-	gnutls_x509_crt_t crt = NULL;
 	gnutls_pubkey_t key = NULL;
 	gnutls_datum_t spki = { NULL, 0 }, b64 = { NULL, 0 };
 	uint8_t digest[TLS_SHA256_LEN];
 	gnutls_datum_t dd = { digest, sizeof(digest) };
 	int ret = -EIO;
 
-	if (gnutls_x509_crt_init(&crt) || gnutls_pubkey_init(&key))
-		goto cleanup;
-	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER))
+	if (gnutls_pubkey_init(&key))
 		goto cleanup;
 	if (gnutls_pubkey_import_x509(key, crt, 0))
 		goto cleanup;
@@ -87,6 +103,21 @@ cleanup:
 	gnutls_free(b64.data);
 	gnutls_free(spki.data);
 	gnutls_pubkey_deinit(key);
+	return ret;
+}
+
+/* The same of a DER certificate. */
+static int cert_pin(const gnutls_datum_t *der, char *out, size_t outlen)
+{
+	gnutls_x509_crt_t crt = NULL;
+	int ret = -EIO;
+
+	if (gnutls_x509_crt_init(&crt))
+		goto cleanup;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER))
+		goto cleanup;
+	ret = crt_pin(crt, out, outlen);
+cleanup:
 	gnutls_x509_crt_deinit(crt);
 	return ret;
 }
@@ -288,7 +319,8 @@ void tls_free(struct tls_conn *c)
 	} while ((ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) &&
 		 wait_io(c, deadline) > 0);
 	gnutls_deinit(c->tls);
-	gnutls_certificate_free_credentials(c->cred);
+	if (c->cred)
+		gnutls_certificate_free_credentials(c->cred);
 	close(c->fd);
 	free(c);
 }
@@ -384,10 +416,189 @@ int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 
 int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
 {
+	if (c && c->server)
+		return -ENOTSUP;
 	return c ? tls_copy_pin(c->peer_pin, buf, len) : -EIO;
 }
 
 const char *tls_description(const struct tls_conn *c)
 {
 	return c ? c->desc : "";
+}
+
+/* ---- the server role -------------------------------------------------------------- */
+
+/* The chain, leaf first, from cert_file's text.  0 or a tls_server_creds_new errno. */
+static int load_chain(gnutls_x509_crt_t **crts, unsigned *n, const struct tls_file *f,
+		      const char *path, char *errbuf, size_t errlen)
+{
+	gnutls_datum_t d = { (unsigned char *)f->data, (unsigned)f->len };
+	char why[160];
+	int ret;
+
+	*crts = NULL;
+	*n = 0;
+	/* Each certificate must be issued by the next: the order a server presents. */
+	ret = gnutls_x509_crt_list_import2(crts, n, &d, GNUTLS_X509_FMT_PEM,
+					   GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+	if (ret == GNUTLS_E_MEMORY_ERROR) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (ret == GNUTLS_E_CERTIFICATE_LIST_UNSORTED)
+		return tls_err_file(errbuf, errlen, path,
+				    "certificates not in order (the leaf first, then its issuers)");
+	if (ret < 0 || !*n) {
+		snprintf(why, sizeof(why), "no PEM certificate (%s)",
+			 ret < 0 ? gnutls_strerror(ret) : "none found");
+		return tls_err_file(errbuf, errlen, path, why);
+	}
+	return 0;
+}
+
+/* Whether key is the private half of crt's public key. */
+static bool key_matches(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key)
+{
+	uint8_t a[TLS_SHA256_LEN], b[TLS_SHA256_LEN];
+	size_t alen = sizeof(a), blen = sizeof(b);
+
+	if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, a, &alen) ||
+	    gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, b, &blen))
+		return false;
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+int tls_backend_creds(struct tls_server_creds **out, const struct tls_server_config *cfg,
+		      const struct tls_file *cert, const struct tls_file *key,
+		      unsigned timeout_ms, char *errbuf, size_t errlen)
+{
+	struct tls_server_creds *c = NULL;
+	gnutls_x509_crt_t *crts = NULL;
+	gnutls_x509_privkey_t pk = NULL;
+	gnutls_datum_t kd = { (unsigned char *)key->data, (unsigned)key->len };
+	unsigned n = 0;
+	char why[160];
+	int ret;
+
+	ret = load_chain(&crts, &n, cert, cfg->cert_file, errbuf, errlen);
+	if (ret)
+		goto cleanup;
+	ret = gnutls_x509_privkey_init(&pk);
+	if (ret)
+		goto lib_fail;
+	/* No password: an encrypted key fails here rather than asking for one. */
+	ret = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (ret == GNUTLS_E_MEMORY_ERROR)
+		goto lib_fail;
+	if (ret) {
+		snprintf(why, sizeof(why), "not an unencrypted PEM private key (%s)",
+			 gnutls_strerror(ret));
+		ret = tls_err_file(errbuf, errlen, cfg->key_file, why);
+		goto cleanup;
+	}
+	if (!key_matches(crts[0], pk)) {
+		ret = tls_err_key_mismatch(errbuf, errlen, cfg);
+		goto cleanup;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		ret = GNUTLS_E_MEMORY_ERROR;
+		goto lib_fail;
+	}
+	c->timeout_ms = timeout_ms;
+	ret = gnutls_certificate_allocate_credentials(&c->cred);
+	if (ret)
+		goto lib_fail;
+	/* Copies the chain and the key: ours go at cleanup. */
+	ret = gnutls_certificate_set_x509_key(c->cred, crts, (int)n, pk);
+	if (ret < 0) {
+		snprintf(why, sizeof(why), "unusable as a server certificate (%s)",
+			 gnutls_strerror(ret));
+		ret = tls_err_file(errbuf, errlen, cfg->cert_file, why);
+		goto cleanup;
+	}
+	ret = gnutls_priority_init(&c->prio, server_priority, NULL);
+	if (ret)
+		goto lib_fail;
+	if (crt_pin(crts[0], c->pin, sizeof(c->pin))) {
+		ret = tls_err_file(errbuf, errlen, cfg->cert_file, "cannot hash its public key");
+		goto cleanup;
+	}
+	*out = c;
+	c = NULL;
+	ret = 0;
+	goto cleanup;
+lib_fail:
+	snprintf(errbuf, errlen, "TLS server setup: %s", gnutls_strerror(ret));
+	ret = ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EIO;
+cleanup:
+	tls_server_creds_free(c);
+	gnutls_x509_privkey_deinit(pk);
+	for (unsigned i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	return ret;
+}
+
+void tls_server_creds_free(struct tls_server_creds *c)
+{
+	if (!c)
+		return;
+	if (c->prio)
+		gnutls_priority_deinit(c->prio);
+	if (c->cred)
+		gnutls_certificate_free_credentials(c->cred);
+	free(c);
+}
+
+int tls_server_creds_pin(const struct tls_server_creds *c, char *buf, size_t len)
+{
+	return c ? tls_copy_pin(c->pin, buf, len) : -EIO;
+}
+
+int tls_backend_accept(struct tls_conn **out, int fd, const struct tls_server_creds *creds,
+		       char *errbuf, size_t errlen)
+{
+	struct tls_conn *c;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->server = true;
+	c->timeout_ms = creds->timeout_ms;
+	/*
+	 * GNUTLS_NO_TICKETS: no resumption, so no ticket key to keep; GNUTLS_NO_SIGNAL as
+	 * for the client.
+	 */
+	ret = gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL |
+				   GNUTLS_NO_TICKETS);
+	if (ret)
+		goto setup_fail;
+	ret = gnutls_priority_set(c->tls, creds->prio);
+	if (ret)
+		goto setup_fail;
+	ret = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE, creds->cred);
+	if (ret)
+		goto setup_fail;
+	gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_IGNORE);
+	gnutls_transport_set_int(c->tls, c->fd);
+	ret = handshake(c, errbuf, errlen);
+	if (ret)
+		goto fail;
+	describe(c);
+	*out = c;
+	return 0;
+setup_fail:
+	snprintf(errbuf, errlen, "TLS setup: %s", gnutls_strerror(ret));
+	ret = ret == GNUTLS_E_MEMORY_ERROR ? -ENOMEM : -EIO;
+fail:
+	/* fd is not ours to close here: tls_server_new does that. */
+	if (c->tls)
+		gnutls_deinit(c->tls);
+	free(c);
+	return ret;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The CSTP TLS client (crypto/tls.h) through OpenSSL (libssl 3.0).  The server
+ * The CSTP TLS client and server (crypto/tls.h) through OpenSSL (libssl 3.0).  The server
  * certificate is checked in one certificate verify callback for both modes: with a pin,
  * the SHA-256 of the leaf's SubjectPublicKeyInfo must match and no CA is consulted;
  * without one, X509_verify_cert runs against the default trust store with the host (or
@@ -11,6 +11,10 @@
  * write) is a loop of SSL calls and poll() against one deadline.  The library talks to
  * the socket through a small BIO of our own, because the stock socket BIO uses write(),
  * and a peer that resets would then kill the process with SIGPIPE.
+ *
+ * The server's credentials are an SSL_CTX (certificate chain, key, protocol settings)
+ * and that BIO method, made once and only read afterwards, so every connection, in any
+ * thread, shares them; SSL_new takes its own reference to the context.
  */
 #include "config.h"
 
@@ -28,9 +32,11 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "crypto/tls-internal.h"
 #include "crypto/tls.h"
@@ -39,10 +45,18 @@
 #error "crypto/openssl-tls.c needs OpenSSL >= 3.0"
 #endif
 
-struct tls_conn {
+struct tls_server_creds {
 	SSL_CTX *ctx;
-	SSL *ssl;
 	BIO_METHOD *meth;
+	unsigned timeout_ms;
+	char pin[TLS_PIN_MAX];
+};
+
+struct tls_conn {
+	SSL_CTX *ctx;			/* NULL on a server's: the credentials' */
+	SSL *ssl;
+	BIO_METHOD *meth;		/* likewise */
+	bool server;
 	int fd;
 	unsigned timeout_ms;
 	const char *pin;		/* the caller's, valid only during tls_client_new */
@@ -206,9 +220,10 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
 
 /*
  * The last queued OpenSSL error as text, and the queue cleared.  An empty queue means the
- * failure was the socket's (SSL_ERROR_SYSCALL), which errno or an EOF explains.
+ * failure was the socket's (SSL_ERROR_SYSCALL), which errno or an EOF explains; server
+ * says which end an EOF came from.
  */
-static const char *ssl_err_text(char *buf, size_t len, int sys_errno)
+static const char *ssl_err_text(char *buf, size_t len, int sys_errno, bool server)
 {
 	unsigned long e = ERR_peek_last_error();
 
@@ -217,7 +232,7 @@ static const char *ssl_err_text(char *buf, size_t len, int sys_errno)
 	else if (sys_errno)
 		snprintf(buf, len, "%s", strerror(sys_errno));
 	else
-		snprintf(buf, len, "the server closed the connection");
+		snprintf(buf, len, "the %s closed the connection", server ? "client" : "server");
 	ERR_clear_error();
 	return buf;
 }
@@ -237,7 +252,7 @@ static int session_setup(struct tls_conn *c, const struct tls_client_config *cfg
 		goto fail;
 	if (!cfg->pin && !SSL_CTX_set_default_verify_paths(c->ctx)) {
 		snprintf(errbuf, errlen, "no system trust store: %s",
-			 ssl_err_text(etxt, sizeof(etxt), 0));
+			 ssl_err_text(etxt, sizeof(etxt), 0, false));
 		return -EACCES;
 	}
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
@@ -265,7 +280,7 @@ nomem:
 	snprintf(errbuf, errlen, "TLS setup: out of memory");
 	return -ENOMEM;
 fail:
-	snprintf(errbuf, errlen, "TLS setup: %s", ssl_err_text(etxt, sizeof(etxt), 0));
+	snprintf(errbuf, errlen, "TLS setup: %s", ssl_err_text(etxt, sizeof(etxt), 0, false));
 	return -EIO;
 }
 
@@ -284,7 +299,7 @@ static int handshake_error(struct tls_conn *c, int sys_errno, char *errbuf, size
 					 X509_verify_cert_error_string(c->verify_err), c->peer_pin);
 	}
 	snprintf(errbuf, errlen, "TLS handshake: %s",
-		 ssl_err_text(etxt, sizeof(etxt), sys_errno));
+		 ssl_err_text(etxt, sizeof(etxt), sys_errno, c->server));
 	return -ECONNREFUSED;
 }
 
@@ -296,7 +311,7 @@ static int handshake(struct tls_conn *c, char *errbuf, size_t errlen)
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
-		ret = SSL_connect(c->ssl);
+		ret = c->server ? SSL_accept(c->ssl) : SSL_connect(c->ssl);
 		if (ret == 1)
 			return 0;
 		err = errno;
@@ -467,10 +482,250 @@ int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 
 int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len)
 {
+	if (c && c->server)
+		return -ENOTSUP;
 	return c ? tls_copy_pin(c->peer_pin, buf, len) : -EIO;
 }
 
 const char *tls_description(const struct tls_conn *c)
 {
 	return c ? c->desc : "";
+}
+
+/* ---- the server role -------------------------------------------------------------- */
+
+/* For PEM reads: an encrypted key fails instead of OpenSSL asking on the terminal. */
+static int no_password_cb(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* Whether the PEM read that just returned NULL did so only because the text ended. */
+static bool pem_at_end(void)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+/*
+ * The chain, leaf first, from cert_file's text into ctx; *leaf is the leaf (the
+ * context's reference).  0 or a tls_server_creds_new errno.
+ */
+static int load_chain(SSL_CTX *ctx, X509 **leaf, const struct tls_file *f, const char *path,
+		      char *errbuf, size_t errlen)
+{
+	char etxt[256], why[320];
+	BIO *bio;
+	X509 *x, *prev;
+	int ret;
+
+	*leaf = NULL;
+	bio = BIO_new_mem_buf(f->data, (int)f->len);
+	if (!bio)
+		goto nomem;
+	x = PEM_read_bio_X509(bio, NULL, no_password_cb, NULL);
+	if (!x) {
+		snprintf(why, sizeof(why), "no PEM certificate (%s)",
+			 pem_at_end() ? "none found" : ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = tls_err_file(errbuf, errlen, path, why);
+		goto cleanup;
+	}
+	/* SSL_CTX_use_certificate takes a reference of its own. */
+	ret = SSL_CTX_use_certificate(ctx, x);
+	X509_free(x);
+	if (ret != 1) {
+		snprintf(why, sizeof(why), "unusable as a server certificate (%s)",
+			 ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = tls_err_file(errbuf, errlen, path, why);
+		goto cleanup;
+	}
+	*leaf = prev = SSL_CTX_get0_certificate(ctx);
+	while ((x = PEM_read_bio_X509(bio, NULL, no_password_cb, NULL))) {
+		/* Each certificate must be issued by the next: the order a server presents. */
+		if (X509_check_issued(x, prev) != X509_V_OK) {
+			X509_free(x);
+			ret = tls_err_file(errbuf, errlen, path, "certificates not in order "
+					   "(the leaf first, then its issuers)");
+			goto cleanup;
+		}
+		/* add0: the context owns x from here, also when this fails. */
+		if (!SSL_CTX_add0_chain_cert(ctx, x)) {
+			X509_free(x);
+			goto nomem;
+		}
+		prev = x;
+	}
+	if (!pem_at_end()) {
+		snprintf(why, sizeof(why), "a broken certificate after the first (%s)",
+			 ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = tls_err_file(errbuf, errlen, path, why);
+		goto cleanup;
+	}
+	ERR_clear_error();
+	ret = 0;
+	goto cleanup;
+nomem:
+	ERR_clear_error();
+	snprintf(errbuf, errlen, "out of memory");
+	ret = -ENOMEM;
+cleanup:
+	BIO_free(bio);
+	return ret;
+}
+
+/* The key from key_file's text into ctx, checked against leaf.  0 or an errno. */
+static int load_key(SSL_CTX *ctx, X509 *leaf, const struct tls_file *f,
+		    const struct tls_server_config *cfg, char *errbuf, size_t errlen)
+{
+	char etxt[256], why[320];
+	EVP_PKEY *pk = NULL;
+	BIO *bio;
+	int ret;
+
+	/* Read in place: no copy of the key's bytes but OpenSSL's own. */
+	bio = BIO_new_mem_buf(f->data, (int)f->len);
+	if (!bio) {
+		ERR_clear_error();
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	pk = PEM_read_bio_PrivateKey(bio, NULL, no_password_cb, NULL);
+	if (!pk) {
+		snprintf(why, sizeof(why), "not an unencrypted PEM private key (%s)",
+			 ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = tls_err_file(errbuf, errlen, cfg->key_file, why);
+		goto cleanup;
+	}
+	if (X509_check_private_key(leaf, pk) != 1) {
+		ERR_clear_error();
+		ret = tls_err_key_mismatch(errbuf, errlen, cfg);
+		goto cleanup;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, pk) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(why, sizeof(why), "unusable as a server key (%s)",
+			 ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = tls_err_file(errbuf, errlen, cfg->key_file, why);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	return ret;
+}
+
+int tls_backend_creds(struct tls_server_creds **out, const struct tls_server_config *cfg,
+		      const struct tls_file *cert, const struct tls_file *key,
+		      unsigned timeout_ms, char *errbuf, size_t errlen)
+{
+	struct tls_server_creds *c;
+	char etxt[256];
+	X509 *leaf;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->timeout_ms = timeout_ms;
+	c->meth = bio_method_new();
+	c->ctx = SSL_CTX_new(TLS_server_method());
+	if (!c->meth || !c->ctx) {
+		ERR_clear_error();
+		snprintf(errbuf, errlen, "TLS server setup: out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	/*
+	 * The library's default ciphers and groups in the server's order, nothing older
+	 * than TLS 1.2, no renegotiation, and no resumption: no tickets (so no ticket key
+	 * to keep) and no session cache.  DHE with the library's built-in groups, for the
+	 * rare TLS 1.2 client without ECDHE.
+	 */
+	if (!SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_num_tickets(c->ctx, 0) || !SSL_CTX_set_dh_auto(c->ctx, 1)) {
+		snprintf(errbuf, errlen, "TLS server setup: %s",
+			 ssl_err_text(etxt, sizeof(etxt), 0, true));
+		ret = -EIO;
+		goto fail;
+	}
+	SSL_CTX_set_options(c->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET |
+				    SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+	ret = load_chain(c->ctx, &leaf, cert, cfg->cert_file, errbuf, errlen);
+	if (ret)
+		goto fail;
+	ret = load_key(c->ctx, leaf, key, cfg, errbuf, errlen);
+	if (ret)
+		goto fail;
+	if (cert_pin(leaf, c->pin, sizeof(c->pin))) {
+		ERR_clear_error();
+		ret = tls_err_file(errbuf, errlen, cfg->cert_file, "cannot hash its public key");
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	tls_server_creds_free(c);
+	return ret;
+}
+
+void tls_server_creds_free(struct tls_server_creds *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->ctx);
+	BIO_meth_free(c->meth);
+	free(c);
+}
+
+int tls_server_creds_pin(const struct tls_server_creds *c, char *buf, size_t len)
+{
+	return c ? tls_copy_pin(c->pin, buf, len) : -EIO;
+}
+
+int tls_backend_accept(struct tls_conn **out, int fd, const struct tls_server_creds *creds,
+		       char *errbuf, size_t errlen)
+{
+	struct tls_conn *c;
+	BIO *bio;
+	int ret;
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	c->server = true;
+	c->timeout_ms = creds->timeout_ms;
+	c->verify_err = X509_V_OK;
+	c->ssl = SSL_new(creds->ctx);
+	bio = c->ssl ? BIO_new(creds->meth) : NULL;
+	if (!bio) {
+		ERR_clear_error();
+		snprintf(errbuf, errlen, "TLS setup: out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	BIO_set_data(bio, (void *)(intptr_t)c->fd);
+	SSL_set_bio(c->ssl, bio, bio);
+	ret = handshake(c, errbuf, errlen);
+	if (ret)
+		goto fail;
+	describe(c);
+	*out = c;
+	return 0;
+fail:
+	/* fd is not ours to close here: tls_server_new does that. */
+	SSL_free(c->ssl);
+	free(c);
+	return ret;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The library-independent half of the CSTP TLS client (crypto/tls-internal.h):
- * tls_client_new's checks and socket setup before the backend takes over, the deadline
- * arithmetic and poll() loop every blocking step uses, and the failure messages.
+ * The library-independent half of the CSTP TLS client and server (crypto/tls-internal.h):
+ * tls_client_new's and tls_server_new's checks and socket setup before the backend takes
+ * over, reading the server's certificate and key files (so "cannot read" names the file
+ * the same way for both backends, and the key's bytes are wiped in one place), the
+ * deadline arithmetic and poll() loop every blocking step uses, and the failure messages.
  */
 #include "config.h"
 
@@ -12,8 +14,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,11 +64,24 @@ bool tls_is_ip_literal(const char *name)
 	return inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1;
 }
 
+/* Every blocking step is a poll() loop against a deadline, never a blocking call. */
+static int set_nonblock(int fd, char *errbuf, size_t errlen)
+{
+	int flags = fcntl(fd, F_GETFL), ret;
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		ret = -errno;
+		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+		return ret;
+	}
+	return 0;
+}
+
 int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
 		   char *errbuf, size_t errlen)
 {
 	char dummy[1];
-	int flags, ret;
+	int ret;
 
 	if (!errbuf || !errlen) {
 		errbuf = dummy;
@@ -88,13 +105,9 @@ int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config
 		ret = -EINVAL;
 		goto fail;
 	}
-	/* Every blocking step is a poll() loop against a deadline, never a blocking call. */
-	flags = fcntl(fd, F_GETFL);
-	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		ret = -errno;
-		snprintf(errbuf, errlen, "socket: %s", strerror(errno));
+	ret = set_nonblock(fd, errbuf, errlen);
+	if (ret)
 		goto fail;
-	}
 	ret = tls_backend_connect(out, fd, cfg,
 				  cfg->timeout_ms ? cfg->timeout_ms : TLS_DEFAULT_TIMEOUT_MS,
 				  errbuf, errlen);
@@ -102,6 +115,139 @@ int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config
 		return 0;
 fail:
 	/* The connection owns fd from the call on, failure included. */
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* ---- the server role -------------------------------------------------------------- */
+
+static void file_free(struct tls_file *f)
+{
+	if (f->data) {
+		/* It may be the private key. */
+		explicit_bzero(f->data, f->len);
+		free(f->data);
+	}
+	f->data = NULL;
+	f->len = 0;
+}
+
+/* The whole of a (small) file, NUL-terminated.  0, or -EINVAL/-ENOMEM with a message. */
+static int file_read(struct tls_file *f, const char *path, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	size_t size;
+	ssize_t n;
+	int fd, ret;
+
+	f->data = NULL;
+	f->len = 0;
+	/* O_NONBLOCK: opening a FIFO would wait for a writer; a regular file ignores it. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return tls_err_file(errbuf, errlen, path, strerror(errno));
+	/* A FIFO or a device could have read() block, or never end. */
+	if (fstat(fd, &st)) {
+		ret = tls_err_file(errbuf, errlen, path, strerror(errno));
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = tls_err_file(errbuf, errlen, path,
+				   S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+		goto cleanup;
+	}
+	if (st.st_size > TLS_FILE_MAX) {
+		ret = tls_err_file(errbuf, errlen, path, "too large for a PEM file");
+		goto cleanup;
+	}
+	size = (size_t)st.st_size;
+	f->data = malloc(size + 1);
+	if (!f->data) {
+		snprintf(errbuf, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto cleanup;
+	}
+	/* What fstat saw; a file that grows meanwhile is read as it was. */
+	while (f->len < size) {
+		n = read(fd, f->data + f->len, size - f->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = tls_err_file(errbuf, errlen, path, strerror(errno));
+			goto cleanup;
+		}
+		if (!n)
+			break;
+		f->len += (size_t)n;
+	}
+	f->data[f->len] = '\0';
+	ret = 0;
+cleanup:
+	close(fd);
+	if (ret)
+		file_free(f);
+	return ret;
+}
+
+int tls_server_creds_new(struct tls_server_creds **out, const struct tls_server_config *cfg,
+			 char *errbuf, size_t errlen)
+{
+	struct tls_file cert = { NULL, 0 }, key = { NULL, 0 };
+	char dummy[1];
+	int ret;
+
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof(dummy);
+	}
+	errbuf[0] = '\0';
+	if (!out || !cfg || !cfg->cert_file || !cfg->key_file) {
+		snprintf(errbuf, errlen,
+			 "invalid arguments: a certificate and a key file are needed");
+		return -EINVAL;
+	}
+	*out = NULL;
+	ret = file_read(&cert, cfg->cert_file, errbuf, errlen);
+	if (ret)
+		goto cleanup;
+	ret = file_read(&key, cfg->key_file, errbuf, errlen);
+	if (ret)
+		goto cleanup;
+	ret = tls_backend_creds(out, cfg, &cert, &key,
+				cfg->timeout_ms ? cfg->timeout_ms : TLS_DEFAULT_TIMEOUT_MS,
+				errbuf, errlen);
+cleanup:
+	file_free(&key);
+	file_free(&cert);
+	return ret;
+}
+
+int tls_server_new(struct tls_conn **out, int fd, const struct tls_server_creds *creds,
+		   char *errbuf, size_t errlen)
+{
+	char dummy[1];
+	int ret;
+
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof(dummy);
+	}
+	errbuf[0] = '\0';
+	if (!out || fd < 0 || !creds) {
+		snprintf(errbuf, errlen, "invalid arguments");
+		ret = -EINVAL;
+		goto fail;
+	}
+	*out = NULL;
+	ret = set_nonblock(fd, errbuf, errlen);
+	if (ret)
+		goto fail;
+	ret = tls_backend_accept(out, fd, creds, errbuf, errlen);
+	if (!ret)
+		return 0;
+fail:
+	/* As for the client: fd is the connection's from the call on, failure included. */
 	if (fd >= 0)
 		close(fd);
 	return ret;
@@ -127,6 +273,19 @@ int tls_err_timeout(char *errbuf, size_t errlen, unsigned timeout_ms)
 {
 	snprintf(errbuf, errlen, "TLS handshake timed out after %u ms", timeout_ms);
 	return -ETIMEDOUT;
+}
+
+int tls_err_file(char *errbuf, size_t errlen, const char *path, const char *why)
+{
+	snprintf(errbuf, errlen, "%s: %s", path, why);
+	return -EINVAL;
+}
+
+int tls_err_key_mismatch(char *errbuf, size_t errlen, const struct tls_server_config *cfg)
+{
+	snprintf(errbuf, errlen, "%s: not the private key of the certificate in %s",
+		 cfg->key_file, cfg->cert_file);
+	return -EINVAL;
 }
 
 int tls_copy_pin(const char *peer_pin, char *buf, size_t len)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Between crypto/tls-common.c and the two backends of the CSTP TLS client
+ * Between crypto/tls-common.c and the two backends of the CSTP TLS client and server
  * (crypto/gnutls-tls.c, crypto/openssl-tls.c); not for callers, who use crypto/tls.h.
- * tls-common.c holds what does not depend on the library: tls_client_new's argument
- * checks and socket setup, deadlines and poll(), and the wording of the messages both
- * backends give, so the two cannot drift apart.
+ * tls-common.c holds what does not depend on the library: tls_client_new's and
+ * tls_server_new's argument checks and socket setup, reading the server's certificate
+ * and key files, deadlines and poll(), and the wording of the messages both backends
+ * give, so the two cannot drift apart.
  */
 #ifndef ZCVPN_CRYPTO_TLS_INTERNAL_H
 #define ZCVPN_CRYPTO_TLS_INTERNAL_H
@@ -24,6 +25,13 @@ enum {
 	TLS_PIN_MAX = 96,		/* "pin-sha256:" + 44 base64 characters, and room */
 	TLS_DESC_MAX = 96,
 	TLS_CLOSE_NOTIFY_MS = 1000,	/* best effort: a dead peer must not stall tls_free */
+	TLS_FILE_MAX = 1 << 20,		/* a PEM certificate chain or key; more is a mistake */
+};
+
+/* A certificate or key file's contents, NUL-terminated (len does not count the NUL). */
+struct tls_file {
+	char *data;
+	size_t len;
 };
 
 /*
@@ -34,6 +42,23 @@ enum {
  */
 int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
 			unsigned timeout_ms, char *errbuf, size_t errlen);
+
+/*
+ * The backend's half of tls_server_creds_new, called with both files read (cfg's names
+ * are for messages): parses the chain and the key, checks that they belong together,
+ * records the leaf's pin and the timeout (never 0 here) and sets *out.  Returns
+ * tls_server_creds_new's errno and has written errbuf (never NULL here) on failure.
+ */
+int tls_backend_creds(struct tls_server_creds **out, const struct tls_server_config *cfg,
+		      const struct tls_file *cert, const struct tls_file *key,
+		      unsigned timeout_ms, char *errbuf, size_t errlen);
+
+/*
+ * The backend's half of tls_server_new, like tls_backend_connect: fd is non-blocking and
+ * stays the caller's to close on failure.
+ */
+int tls_backend_accept(struct tls_conn **out, int fd, const struct tls_server_creds *creds,
+		       char *errbuf, size_t errlen);
 
 /* CLOCK_MONOTONIC in milliseconds, for deadlines. */
 int64_t tls_now_ms(void);
@@ -48,6 +73,10 @@ bool tls_is_ip_literal(const char *name);
 int tls_err_pin_mismatch(char *errbuf, size_t errlen, const char *peer_pin);
 int tls_err_untrusted(char *errbuf, size_t errlen, const char *why, const char *peer_pin);
 int tls_err_timeout(char *errbuf, size_t errlen, unsigned timeout_ms);
+
+/* Messages for tls_server_creds_new's refusals, naming the file; each returns -EINVAL. */
+int tls_err_file(char *errbuf, size_t errlen, const char *path, const char *why);
+int tls_err_key_mismatch(char *errbuf, size_t errlen, const struct tls_server_config *cfg);
 
 /* tls_peer_pin given the connection's recorded pin (empty: none seen). */
 int tls_copy_pin(const char *peer_pin, char *buf, size_t len);

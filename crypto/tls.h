@@ -6,6 +6,11 @@
  * PSK.  Each backend (crypto/gnutls-tls.c, crypto/openssl-tls.c) implements it, with
  * the library-independent parts in crypto/tls-common.c; callers include only this header.
  *
+ * The server role (`zcvpn serve`, which real clients such as openconnect log in to) is
+ * the same connection from the other end: a certificate and key loaded once into
+ * credentials every accepted connection shares, then the same reads, writes and
+ * exporter, so both ends of a DTLS PSK come from one implementation.
+ *
  * Not on any fast path: CSTP carries the login, the CONNECT exchange and control
  * messages (and data only when DTLS cannot come up).
  */
@@ -60,10 +65,52 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len);
 /* RFC 5705 keying material with no context.  0 or -EIO. */
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len);
 
-/* "pin-sha256:BASE64" of the server's certificate, for messages.  0 or -EIO. */
+/*
+ * "pin-sha256:BASE64" of the server's certificate, for messages.  0 or -EIO; -ENOTSUP on
+ * a server's own connection (tls_server_creds_pin has its pin).
+ */
 int tls_peer_pin(const struct tls_conn *c, char *buf, size_t len);
 
 /* The negotiated protocol and cipher, e.g. "TLS1.3 AES-256-GCM", for logs. */
 const char *tls_description(const struct tls_conn *c);
+
+/* ---- the server role -------------------------------------------------------------- */
+
+struct tls_server_config {
+	const char *cert_file;	/* PEM chain, leaf first */
+	const char *key_file;	/* PEM private key (unencrypted) */
+	unsigned timeout_ms;	/* per blocking step (handshake, read, write); 0: 30 s */
+};
+
+/* Loaded once, shared by every connection (read-only after, so by threads too). */
+struct tls_server_creds;
+
+/*
+ * Reads and checks the certificate chain and key.  -EINVAL when a file is unreadable,
+ * holds no usable certificate or unencrypted key, or the key is not the certificate's
+ * (the message names the file; never the key's contents), -ENOMEM, -EIO.
+ */
+int tls_server_creds_new(struct tls_server_creds **out, const struct tls_server_config *cfg,
+			 char *errbuf, size_t errlen);
+
+/* Accepts NULL.  Only once every connection made with them is freed. */
+void tls_server_creds_free(struct tls_server_creds *c);
+
+/*
+ * "pin-sha256:BASE64" of the server's own certificate, what a client passes to
+ * openconnect's --servercert.  0, or -EIO (buf too small).
+ */
+int tls_server_creds_pin(const struct tls_server_creds *c, char *buf, size_t len);
+
+/*
+ * Runs the server handshake on an accepted fd (blocking or not; the connection owns it
+ * from now on and closes it, also on failure), TLS 1.2 or 1.3 with the library's default
+ * secure choices, no client certificate and no session resumption.  On failure returns
+ * -ECONNREFUSED (not TLS, or TLS failed), -ETIMEDOUT (the client stalled), -ENOMEM,
+ * -EINVAL, -EIO (the library's setup), and writes a message into errbuf.  The connection then works with every
+ * tls_conn function above; tls_peer_pin gives -ENOTSUP (a client has no certificate).
+ */
+int tls_server_new(struct tls_conn **out, int fd, const struct tls_server_creds *creds,
+		   char *errbuf, size_t errlen);
 
 #endif /* ZCVPN_CRYPTO_TLS_H */
