@@ -13,11 +13,13 @@
 
 #include "proto/anyconnect.h"
 #include "proto/esp-transport.h"
+#include "proto/ppp.h"
 #include "src/util/macros.h"
 
 static const struct transport_class *const classes[] = {
 	&esp_transport_class,
 	&anyconnect_transport_class,
+	&ppp_transport_class,
 };
 
 const struct transport_class *transport_class_find(enum zcvpn_protocol protocol)

@@ -81,6 +81,18 @@ struct transport_host_ops {
 	uint64_t (*now)(struct transport_host *h);
 	/* Reports an event (zcvpn.h); ev->source is filled in by the host. */
 	void (*event)(struct transport_host *h, const struct zcvpn_event *ev);
+	/*
+	 * The host's byte stream (zcvpn_engine_set_stream: PPP over TLS), for a transport
+	 * with stream ops: writes len bytes of buf (borrowed) to it.  0, -ENOTCONN (no
+	 * stream), or the host's -errno.  Optional (NULL: no stream).
+	 */
+	int (*stream_write)(struct transport_host *h, const void *buf, size_t len);
+	/*
+	 * Hands one inner packet that arrived outside the socket (over the stream) to the
+	 * tun: copied and counted as such.  0, -EMSGSIZE, -ENOBUFS.  Optional with
+	 * stream_write.
+	 */
+	int (*deliver)(struct transport_host *h, const void *pkt, size_t len);
 };
 
 struct transport_host {
@@ -166,6 +178,16 @@ struct transport_ops {
 	 */
 	int (*rekey)(struct transport *t, const struct zcvpn_rekey *rk, char *errbuf,
 		     size_t errlen);
+	/*
+	 * Optional, all three or none: the host carries a byte stream for the transport
+	 * (PPP over TLS).  stream_open: it has one now (the transport starts using it at its
+	 * next run_timers); stream_input: bytes the host read from it (borrowed);
+	 * stream_send: one inner packet (borrowed) over the stream while the datagram path
+	 * is down: the engine's fallback, 0 or -errno.
+	 */
+	void (*stream_open)(struct transport *t);
+	void (*stream_input)(struct transport *t, const uint8_t *buf, size_t len);
+	int (*stream_send)(struct transport *t, const uint8_t *pkt, size_t len);
 	void (*free)(struct transport *t);
 };
 

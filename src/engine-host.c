@@ -8,6 +8,7 @@
 
 #include "src/engine.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -43,11 +44,26 @@ static void host_event(struct transport_host *h, const struct zcvpn_event *ev)
 	engine_emit(e, &copy);
 }
 
+static int host_stream_write(struct transport_host *h, const void *buf, size_t len)
+{
+	struct zcvpn_engine *e = engine_of(h);
+
+	return e->stream_write ? e->stream_write(e->stream_ctx, buf, len) : -ENOTCONN;
+}
+
+/* Called from inside a transport op, so the path lock is already held. */
+static int host_deliver(struct transport_host *h, const void *pkt, size_t len)
+{
+	return engine_inject_locked(engine_of(h), pkt, len);
+}
+
 static const struct transport_host_ops engine_host_ops = {
 	.send = host_send,
 	.new_path = host_new_path,
 	.now = host_now,
 	.event = host_event,
+	.stream_write = host_stream_write,
+	.deliver = host_deliver,
 };
 
 void engine_host_init(struct zcvpn_engine *e)

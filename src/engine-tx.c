@@ -201,7 +201,11 @@ static int tx_fallback(struct zcvpn_engine *e)
 	unsigned n = 0;
 
 	while (n < e->batch && ring_peek(e->tx, &rec) == 0) {
-		if (e->fallback(e->fallback_ctx, rec.payload, rec.size) == 0) {
+		int ret = engine_has_stream(e) ?
+			  e->transport->ops->stream_send(e->transport, rec.payload, rec.size) :
+			  e->fallback(e->fallback_ctx, rec.payload, rec.size);
+
+		if (ret == 0) {
 			e->stats.tx_packets++;
 			e->stats.tx_bytes += rec.size;
 			e->stats.copied_bytes += rec.size;

@@ -269,6 +269,19 @@ static int move_packets(struct zcvpn_engine *e, unsigned int *moved)
 	return 0;
 }
 
+/*
+ * Arms the tx ring's wakeup.  If records arrived meanwhile, make the fd readable
+ * ourselves so the next epoll_wait returns at once instead of sleeping on them.
+ * Without a peer the records wait, and so do we: the first authenticated datagram
+ * wakes us through the socket (or, with a stream, the input that brings PPP up).
+ */
+static void arm_tx_wakeup(struct zcvpn_engine *e)
+{
+	if (((e->connected && engine_transport_ready(e)) || engine_use_fallback(e)) &&
+	    ring_wait_prepare(e->tx))
+		kick(ring_event_fd(e->tx));
+}
+
 ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 {
 	unsigned int moved = 0;
@@ -283,15 +296,7 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 	engine_run_timers(e, now);
 	update_pollout(e);
 	engine_take_snapshot(e, now);
-	/*
-	 * Arm the tx ring's wakeup.  If records arrived meanwhile, make the fd readable
-	 * ourselves so the next epoll_wait returns at once instead of sleeping on them.
-	 * Without a peer the records wait, and so do we: the first authenticated
-	 * datagram wakes us through the socket.
-	 */
-	if (((e->connected && engine_transport_ready(e)) || engine_use_fallback(e)) &&
-	    ring_wait_prepare(e->tx))
-		kick(ring_event_fd(e->tx));
+	arm_tx_wakeup(e);
 	pthread_mutex_unlock(&e->path_lock);
 	if (ret == -EBADMSG)
 		engine_log(e, "engine", ZCVPN_LOG_ERR, ret,
@@ -382,20 +387,17 @@ ZCVPN_EXPORT void zcvpn_engine_set_fallback(struct zcvpn_engine *e, zcvpn_fallba
 	pthread_mutex_unlock(&e->path_lock);
 }
 
-/* The rx ring has one producer at a time: the path lock keeps process() out meanwhile. */
-ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, size_t len)
+int engine_inject_locked(struct zcvpn_engine *e, const void *pkt, size_t len)
 {
 	struct ring_rec rec;
 	int ret;
 
 	if (!len || len > e->mtu)
 		return -EMSGSIZE;
-	pthread_mutex_lock(&e->path_lock);
 	ret = ring_reserve(e->rx, (uint32_t)len, &rec);
 	if (ret) {
 		e->stats.rx_ring_full++;
-		ret = -ENOBUFS;
-		goto out;
+		return -ENOBUFS;
 	}
 	memcpy(rec.payload, pkt, len);
 	ring_commit(e->rx, &rec);
@@ -405,9 +407,50 @@ ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, si
 	e->stats.copied_bytes += len;
 	e->stats.fallback_rx_packets++;
 	e->stats.fallback_rx_bytes += len;
-out:
+	return ret;
+}
+
+/* The rx ring has one producer at a time: the path lock keeps process() out meanwhile. */
+ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&e->path_lock);
+	ret = engine_inject_locked(e, pkt, len);
 	pthread_mutex_unlock(&e->path_lock);
 	return ret;
+}
+
+ZCVPN_EXPORT int zcvpn_engine_set_stream(struct zcvpn_engine *e, zcvpn_stream_write_fn fn,
+					 void *ctx)
+{
+	if (!e->transport->ops->stream_open)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&e->path_lock);
+	e->stream_write = fn;
+	e->stream_ctx = ctx;
+	e->transport->ops->stream_open(e->transport);
+	pthread_mutex_unlock(&e->path_lock);
+	return 0;
+}
+
+/* Like process(): under the path lock, then the timers, which the input may move. */
+ZCVPN_EXPORT int zcvpn_engine_stream_input(struct zcvpn_engine *e, const void *buf,
+					   size_t len)
+{
+	uint64_t now;
+
+	if (!e->stream_write)
+		return -ENOTCONN;
+	pthread_mutex_lock(&e->path_lock);
+	e->transport->ops->stream_input(e->transport, buf, len);
+	now = now_ns();
+	engine_run_timers(e, now);
+	engine_take_snapshot(e, now);	/* what the host reads next (state) is current */
+	/* The input may have brought the stream's PPP up: packets waiting go now. */
+	arm_tx_wakeup(e);
+	pthread_mutex_unlock(&e->path_lock);
+	return 0;
 }
 
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e)

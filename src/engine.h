@@ -122,6 +122,9 @@ struct zcvpn_engine {
 
 	zcvpn_fallback_fn fallback;	/* where tun packets go while the transport is down */
 	void *fallback_ctx;
+	/* The host's stream for the transport (PPP over TLS); it is the fallback then. */
+	zcvpn_stream_write_fn stream_write;
+	void *stream_ctx;
 	bool transport_closed;		/* transport->ops->close ran */
 
 	zcvpn_event_fn event_fn;
@@ -190,11 +193,17 @@ static inline bool engine_transport_ready(const struct zcvpn_engine *e)
  * Whether tun packets go to the host's fallback: the transport is down (failed,
  * redialling, closed) and the host gave one.  During a first handshake packets wait.
  */
+/* A stream is attached and the transport carries data over it. */
+static inline bool engine_has_stream(const struct zcvpn_engine *e)
+{
+	return e->stream_write && e->transport->ops->stream_send;
+}
+
 static inline bool engine_use_fallback(const struct zcvpn_engine *e)
 {
 	enum zcvpn_transport_state s;
 
-	if (!e->fallback)
+	if (!e->fallback && !engine_has_stream(e))
 		return false;
 	s = engine_transport_state(e);
 	return s == ZCVPN_TRANSPORT_DOWN || s == ZCVPN_TRANSPORT_CLOSED;
@@ -227,6 +236,9 @@ void engine_close_socket(struct zcvpn_engine *e);
 
 /* engine-timer.c: runs the transport's timers and re-arms the timer fd. */
 void engine_run_timers(struct zcvpn_engine *e, uint64_t now);
+
+/* engine.c: one packet from outside the socket into the rx ring, path lock held. */
+int engine_inject_locked(struct zcvpn_engine *e, const void *pkt, size_t len);
 
 /* engine-stats.c: the snapshot other threads read, and the rate-limited drop report. */
 int engine_stats_init(struct zcvpn_engine *e);

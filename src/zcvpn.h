@@ -3,8 +3,8 @@
  * zcvpn: a VPN data-path engine with zero-copy tunnel I/O.
  *
  * The embedding VPN client does authentication and configuration; an engine then moves
- * packets between a tun device and one UDP socket over a transport (ESP over UDP or
- * Cisco AnyConnect DTLS), configured by its own section of struct zcvpn_config.
+ * packets between a tun device and one UDP socket over a transport (ESP over UDP,
+ * Cisco AnyConnect DTLS, or PPP over DTLS for F5 and Fortinet), configured by its own section of struct zcvpn_config.
  * Datagrams are received straight into ring records and decrypted in place; packets from
  * the tun are encrypted where they lie and sent from the ring.
  *
@@ -46,6 +46,7 @@ ZCVPN_EXPORT const char *zcvpn_crypto_backend(void);
 enum zcvpn_protocol {
 	ZCVPN_PROTOCOL_ESP,		/* ESP over UDP: cfg.esp */
 	ZCVPN_PROTOCOL_ANYCONNECT,	/* Cisco AnyConnect DTLS: cfg.anyconnect */
+	ZCVPN_PROTOCOL_PPP,		/* PPP over DTLS (F5, Fortinet): cfg.ppp */
 };
 
 /* One ESP security association, as manual keying (`ip xfrm state`) gives it. */
@@ -129,6 +130,60 @@ struct zcvpn_anyconnect_config {
 	unsigned replay_window;	/* DTLS records: 64..4096, multiple of 64; 0: 64 */
 };
 
+/*
+ * PPP over DTLS, as F5 BIG-IP and FortiGate run it (and openconnect speaks it): a full
+ * DTLS 1.2 handshake verified by the server's certificate, then the flavour's hello in
+ * one record (F5: the HTTP request for /myvpn, answered "HTTP/1.1 200"; Fortinet:
+ * clthello with the session cookie, answered by svrhello "ok", or by PPP at once), then
+ * one PPP frame per record behind the flavour's header (F5 4 bytes, Fortinet 6).  LCP,
+ * IPCP and IP6CP are negotiated over DTLS, again after each redial; the NETWORK event
+ * says what they settled, and LCP echoes are the dead-peer detection.  PPP over TLS,
+ * the fallback, runs in the library too, over a stream the host carries
+ * (zcvpn_engine_set_stream): the host only moves bytes.
+ */
+enum zcvpn_ppp_flavour {
+	ZCVPN_PPP_F5,
+	ZCVPN_PPP_FORTINET,
+	ZCVPN_PPP_NULLPPP,	/* openconnect's nullppp: PPP over the stream only */
+};
+
+struct zcvpn_ppp_config {
+	bool server;			/* the local server role (zcvpn serve) */
+	enum zcvpn_ppp_flavour flavour;
+	/*
+	 * The session the login made: F5's session ID (sess=), Fortinet's SVPNCOOKIE value.
+	 * A client presents it in its hello; a server accepts only a hello that carries it.
+	 * Borrowed for zcvpn_engine_new; a secret: never logged.
+	 */
+	const char *session;
+	const char *f5_z;		/* F5 client: the config's ur_Z (Z=); NULL: none */
+	const char *hostname;		/* client: the server's name (SNI, certificate name,
+					 * the F5 request's Host:) */
+	/*
+	 * The DTLS certificate.  Server: cert_file (PEM chain, leaf first) and key_file.
+	 * Client: pin (openconnect's "pin-sha256:..."), and/or ca_file with hostname.
+	 */
+	const char *cert_file, *key_file, *ca_file, *pin;
+	/*
+	 * No DTLS: PPP runs over the host's stream only (zcvpn_engine_set_stream), as with
+	 * openconnect --no-dtls.  Implied by nullppp and by hdlc.
+	 */
+	bool no_dtls;
+	bool hdlc;			/* the stream is HDLC-framed (F5 hdlc_framing=yes,
+					 * nullppp "hdlc"); openconnect has no DTLS then */
+	bool want_ipv4, want_ipv6;	/* zcvpn_config_init: both */
+	/* Server: what IPCP and IP6CP assign (network order; zero: not offered). */
+	uint8_t ipv4[4], ipv4_peer[4];
+	uint8_t dns4[2][4], nbns4[2][4];
+	uint8_t ipv6_iid[8], ipv6_peer_iid[8];	/* zero: random */
+	uint32_t dpd_ms;		/* LCP Echo-Request after this long without receiving */
+	uint32_t keepalive_ms;		/* LCP Discard-Request after this long without sending */
+	uint32_t handshake_timeout_ms;	/* DTLS handshake; 0: 30 s */
+	uint32_t hello_timeout_ms;	/* the hello's answer; 0: 5 s (resent each second) */
+	uint32_t redial_ms;		/* client, as for AnyConnect; zcvpn_config_init: 60 s */
+	unsigned replay_window;		/* DTLS records: 64..4096, multiple of 64; 0: 64 */
+};
+
 enum zcvpn_tun_kind {
 	ZCVPN_TUN_MEM,		/* in-memory traffic generator and verifying sink (no root) */
 	ZCVPN_TUN_LINUX,	/* /dev/net/tun, created by the engine (needs CAP_NET_ADMIN) */
@@ -199,10 +254,13 @@ struct zcvpn_config {
 	struct zcvpn_esp_config esp;
 	struct zcvpn_anyconnect_config anyconnect;
 	/*
-	 * Room for the sections to come (cfg.ppp is next): a new one takes part of this as
-	 * a union member, so nothing after it moves and the struct keeps its size.
+	 * Sections added later share room that was reserved for them, so nothing after it
+	 * moves and the struct keeps its size.
 	 */
-	uint64_t reserved[48];
+	union {
+		struct zcvpn_ppp_config ppp;
+		uint64_t reserved[48];
+	};
 
 	enum zcvpn_tun_kind tun;
 	const char *tun_name;	/* linux: interface name; NULL: kernel picks */
@@ -356,6 +414,24 @@ ZCVPN_EXPORT void zcvpn_engine_set_fallback(struct zcvpn_engine *e, zcvpn_fallba
  * the MTU, -ENOBUFS when the rx ring is full (the packet is dropped and counted).
  */
 ZCVPN_EXPORT int zcvpn_engine_inject(struct zcvpn_engine *e, const void *pkt, size_t len);
+
+/*
+ * A byte stream the host carries for the transport: PPP over TLS, the fallback of F5
+ * and Fortinet (and the only path of a PPP transport with no_dtls).  The library runs
+ * PPP over it itself; the host only moves bytes.  fn writes the transport's bytes to
+ * the stream (all of them, or -errno); the host hands every byte it reads from the
+ * stream to zcvpn_engine_stream_input.  While the datagram path is down, tun packets
+ * go over the stream, and what arrives on it reaches the tun: both copied and counted
+ * (fallback_* counters, copied_bytes).  Host-loop mode: fn runs, and stream_input must
+ * be called, in the thread that calls zcvpn_engine_process.  0, or -EOPNOTSUPP for a
+ * transport without a stream (ESP; AnyConnect, whose CSTP is the host's own).
+ */
+typedef int (*zcvpn_stream_write_fn)(void *ctx, const void *buf, size_t len);
+ZCVPN_EXPORT int zcvpn_engine_set_stream(struct zcvpn_engine *e, zcvpn_stream_write_fn fn,
+					 void *ctx);
+/* Bytes read from the stream (borrowed for the call).  0, or -ENOTCONN without one. */
+ZCVPN_EXPORT int zcvpn_engine_stream_input(struct zcvpn_engine *e, const void *buf,
+					   size_t len);
 
 /* Stops the engine thread (if any) and the tun backend.  Idempotent. */
 ZCVPN_EXPORT void zcvpn_engine_stop(struct zcvpn_engine *e);

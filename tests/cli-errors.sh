@@ -50,7 +50,7 @@ check "bad value '1001' for --moderation" "$zcvpn" serve "${k[@]}" --local 127.0
 check "bad value '-1' for --moderation" "$zcvpn" connect "${ac[@]}" --moderation -1 https://vpn.example.com
 check "bad value '3601' for --dtls-redial" "$zcvpn" connect "${ac[@]}" --dtls-redial 3601 https://vpn.example.com
 check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
-check "bad value 'ipsec' for --protocol (esp or anyconnect)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
+check "bad value 'ipsec' for --protocol (esp, anyconnect, f5 or fortinet)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
 check "--psk: want the 32-byte PSK as 64 hex digits" "$zcvpn" serve "${ac[@]}" --local 127.0.0.1:0 --psk 0011
 check "--protocol anyconnect needs --psk-file" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443
 check "want the 32-byte PSK as 64 hex digits" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/badpsk"

@@ -127,7 +127,8 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 
 	cli_get_stats(e, &st);
 	printf("zcvpn %s: %s %s, %s, %.2f s\n", run->role,
-	       cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT ? "AnyConnect DTLS" : "ESP", run->suite,
+	       cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT ? "AnyConnect DTLS" :
+	       cfg->protocol == ZCVPN_PROTOCOL_PPP ? "PPP" : "ESP", run->suite,
 	       zcvpn_crypto_backend(), seconds);
 	rate("sent", st.tx_packets, st.tx_bytes, seconds);
 	rate("received", st.rx_packets, st.rx_bytes, seconds);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * `zcvpn connect` (client) and `zcvpn serve` (its peer): one ESP tunnel with manual
- * keys, or one AnyConnect DTLS tunnel with a given PSK (--protocol anyconnect), over the
- * in-memory tun by default or a real tun device with --tun.  `zcvpn connect --protocol
+ * keys, one AnyConnect DTLS tunnel with a given PSK (--protocol anyconnect), or one PPP
+ * over DTLS tunnel for a given session (--protocol f5|fortinet: the DTLS part of those
+ * logins, with the server's certificate), over the in-memory tun by default or a real
+ * tun device with --tun.  `zcvpn connect --protocol
  * anyconnect https://SERVER` (a real server, CSTP login first) is cmd-anyconnect.c.
  */
 #include "config.h"
@@ -55,6 +57,13 @@ static void usage(FILE *f, bool server)
 		"                          (default: the GCM suites)\n"
 		"  --dpd SEC --dtls-keepalive SEC   DPD and keepalive intervals (default off)\n"
 		"  For a real server: zcvpn connect --protocol anyconnect https://SERVER --help\n"
+		"PPP over DTLS (--protocol f5 or --protocol fortinet):\n"
+		"  --session ID            the login's session (F5 sess=, Fortinet SVPNCOOKIE)\n"
+		"  --cert FILE --key FILE  server: its certificate chain and key (PEM)\n"
+		"  --servercert PIN        client: the server's pin-sha256:... (as openconnect)\n"
+		"  --dpd SEC               LCP echo after SEC without traffic (default off)\n"
+		"  The server assigns 10.77.0.2 (peer 10.77.0.1, DNS 10.77.0.53) by IPCP, and\n"
+		"  interface identifiers by IP6CP.\n"
 		"Tunnel:\n"
 		"  --mtu N                 inner MTU (576..9000, default 1400)\n"
 		"  --tun NAME              use the Linux tun device NAME (needs root); default:\n"
@@ -101,6 +110,7 @@ struct run_opts {
 	uint8_t psk[32];
 	uint8_t app_id_bytes[32];
 	struct manual_keys manual;
+	const char *session, *cert, *cert_key, *pin;
 	long long expect;
 	unsigned timeout_s;
 };
@@ -135,7 +145,7 @@ enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
        OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
        OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_MODERATION,
-       OPT_HELP };
+       OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -172,18 +182,26 @@ static const struct option long_opts[] = {
 	{ "dtls-keepalive", required_argument, NULL, OPT_DTLS_KEEPALIVE },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
+	{ "session", required_argument, NULL, OPT_SESSION },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_CERT_KEY },
+	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
-static int parse_protocol(const char *s, enum zcvpn_protocol *out)
+static int parse_protocol(const char *s, struct zcvpn_config *cfg)
 {
-	if (!strcmp(s, "esp"))
-		*out = ZCVPN_PROTOCOL_ESP;
-	else if (!strcmp(s, "anyconnect"))
-		*out = ZCVPN_PROTOCOL_ANYCONNECT;
-	else
+	if (!strcmp(s, "esp")) {
+		cfg->protocol = ZCVPN_PROTOCOL_ESP;
+	} else if (!strcmp(s, "anyconnect")) {
+		cfg->protocol = ZCVPN_PROTOCOL_ANYCONNECT;
+	} else if (!strcmp(s, "f5") || !strcmp(s, "fortinet")) {
+		cfg->protocol = ZCVPN_PROTOCOL_PPP;
+		cfg->ppp.flavour = s[0] == 'f' && s[1] == '5' ? ZCVPN_PPP_F5 : ZCVPN_PPP_FORTINET;
+	} else {
 		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -224,12 +242,16 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case OPT_NO_COALESCE: o->cfg.no_coalesce = true; break;
 		case OPT_MODERATION: bad = parse_u64(optarg, 0, 1000, &v); o->cfg.moderation_us = (unsigned)v; break;
-		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg.protocol); break;
+		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg); break;
 		case OPT_PSK_FILE: o->psk_file = optarg; break;
 		case OPT_PSK: o->psk_hex = optarg; break;
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_CIPHER: o->cfg.anyconnect.ciphers = optarg; break;
-		case OPT_DPD: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = (uint32_t)v * 1000; break;
+		case OPT_DPD: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = o->cfg.ppp.dpd_ms = (uint32_t)v * 1000; break;
+		case OPT_SESSION: o->session = optarg; break;
+		case OPT_CERT: o->cert = optarg; break;
+		case OPT_CERT_KEY: o->cert_key = optarg; break;
+		case OPT_SERVERCERT: o->pin = optarg; break;
 		case OPT_DTLS_KEEPALIVE: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
 		case 'h':
 		case OPT_HELP: usage(stdout, server); return 1;
@@ -238,7 +260,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		if (bad) {
 			fprintf(stderr, "zcvpn: bad value '%s' for --%s%s\n", optarg,
 				long_opts[c - OPT_LOCAL].name,
-				c == OPT_PROTOCOL ? " (esp or anyconnect)" : "");
+				c == OPT_PROTOCOL ? " (esp, anyconnect, f5 or fortinet)" : "");
 			return -EINVAL;
 		}
 	}
@@ -250,6 +272,12 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		if (!o->psk_file && !o->psk_hex) {
 			fprintf(stderr, "zcvpn: --protocol anyconnect needs --psk-file or --psk (or "
 					"an https:// server URL for a real AnyConnect server)\n");
+			return -EINVAL;
+		}
+	} else if (o->cfg.protocol == ZCVPN_PROTOCOL_PPP) {
+		if (!o->session || (server && (!o->cert || !o->cert_key)) || (!server && !o->pin)) {
+			fprintf(stderr, "zcvpn: --protocol f5|fortinet needs --session, and %s\n",
+				server ? "--cert and --key" : "--servercert pin-sha256:...");
 			return -EINVAL;
 		}
 	} else if (!o->key_file && !o->manual.enc) {
@@ -348,6 +376,26 @@ static int anyconnect_keys(struct run_opts *o, bool server)
 	return 0;
 }
 
+/* The session, the certificate or its pin, and what the server assigns by IPCP. */
+static void ppp_setup(struct run_opts *o, bool server)
+{
+	static const uint8_t own4[4] = { 10, 77, 0, 1 }, peer4[4] = { 10, 77, 0, 2 };
+	static const uint8_t dns4[4] = { 10, 77, 0, 53 };
+	struct zcvpn_ppp_config *p = &o->cfg.ppp;
+
+	p->server = server;
+	p->session = o->session;
+	if (server) {
+		p->cert_file = o->cert;
+		p->key_file = o->cert_key;
+		memcpy(p->ipv4, own4, 4);
+		memcpy(p->ipv4_peer, peer4, 4);
+		memcpy(p->dns4[0], dns4, 4);
+	} else {
+		p->pin = o->pin;
+	}
+}
+
 static void defaults(struct run_opts *o, bool server)
 {
 	memset(o, 0, sizeof(*o));
@@ -395,6 +443,10 @@ int cmd_run(int argc, char **argv, bool server)
 			return 2;
 		snprintf(run.suite, sizeof(run.suite), "%s",
 			 o.cfg.anyconnect.ciphers ? o.cfg.anyconnect.ciphers : "aes256-gcm,aes128-gcm");
+	} else if (o.cfg.protocol == ZCVPN_PROTOCOL_PPP) {
+		ppp_setup(&o, server);
+		snprintf(run.suite, sizeof(run.suite), "over DTLS (%s)",
+			 o.cfg.ppp.flavour == ZCVPN_PPP_F5 ? "F5" : "Fortinet");
 	} else {
 		if ((o.key_file && cli_keys_load(&keys, o.key_file)) ||
 		    apply_manual(&o.manual, &keys, server)) {
