@@ -59,5 +59,6 @@ int cmd_run(int argc, char **argv, bool server);
 int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_anyconnect(int argc, char **argv);
+int cmd_serve_ppp(int argc, char **argv);
 
 #endif /* ZCVPN_SRC_CLI_CLI_H */

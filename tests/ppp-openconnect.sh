@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Debian's openconnect 9.01 as the client of `zcvpn serve --protocol nullppp` (the F5 and
+# Fortinet logins are the next rows of the table: the DTLS column is for them):
+# two network namespaces joined by a veth pair, zcvpn serve on a real tun in one,
+# openconnect on a real tun in the other (its vpnc-script is ours: it records the
+# environment and puts the IPCP address on the tun).  For each case: LCP, IPCP and
+# IP6CP open, ping over IPv4 and IPv6, MB each way over TCP with the SHA-256 checked at
+# the far end, the DTLS connection in openconnect's log where DTLS is offered, and a
+# clean Terminate when openconnect is stopped.  Needs root; uses only the namespaces it
+# creates.  CASES (space-separated names from the table below) picks a subset; MB sets
+# the transfer size (default 100).
+set -u
+builddir=${top_builddir:-.}
+srcdir=${srcdir:-.}
+zcvpn=$(cd "$builddir" && pwd)/zcvpn
+srcdir=$(cd "$srcdir" && pwd)
+mb=${MB:-100}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root (network namespaces and tun devices)"
+	exit 77
+fi
+for tool in ip openconnect python3 timeout; do
+	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 77; }
+done
+[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+
+# name        protocol  server options   openconnect options          DTLS expected
+cases_table="
+nullppp       nullppp   -                -                            no
+nullppp-hdlc  nullppp   --hdlc           --cookie=hdlc                no
+"
+want=${CASES:-$(echo "$cases_table" | awk 'NF { print $1 }')}
+
+ns_s=zcvpn-ppps-$$
+ns_c=zcvpn-pppc-$$
+work=$(mktemp -d)
+cleanup() {
+	[ -n "${oc_pid:-}" ] && kill -9 "$oc_pid" 2>/dev/null
+	[ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null
+	wait 2>/dev/null
+	ip netns del "$ns_s" 2>/dev/null
+	ip netns del "$ns_c" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	for f in "$work"/*.out "$work"/script.env; do [ -f "$f" ] && { echo "--- $f"; grep -v "^stat .* 0$" "$f" | tail -n 60; }; done
+	exit 1
+}
+in_s() { ip netns exec "$ns_s" "$@"; }
+in_c() { ip netns exec "$ns_c" "$@"; }
+
+ip netns add "$ns_s" && ip netns add "$ns_c" || fail "cannot create namespaces"
+ip link add zpp-s netns "$ns_s" type veth peer name zpp-c netns "$ns_c" || fail "veth"
+in_s ip addr add 10.99.0.1/24 dev zpp-s && in_s ip link set zpp-s up && in_s ip link set lo up
+in_c ip addr add 10.99.0.2/24 dev zpp-c && in_c ip link set zpp-c up && in_c ip link set lo up
+
+cert=$srcdir/tests/vectors/certs/rsa.pem
+key=$srcdir/tests/vectors/certs/rsa-key.pem
+pin=$(cat "$srcdir/tests/vectors/certs/rsa.pin")
+
+# openconnect's vpnc-script: the address IPCP gave, an IPv6 address of the test's.
+cat >"$work/script" <<EOF
+#!/bin/sh
+env >>"$work/script.env"
+if [ "\$reason" = connect ]; then
+	ip link set dev "\$TUNDEV" up mtu "\${INTERNAL_IP4_MTU:-1400}"
+	[ -n "\${INTERNAL_IP4_ADDRESS:-}" ] && ip addr add "\$INTERNAL_IP4_ADDRESS" peer 10.77.0.1 dev "\$TUNDEV"
+	ip -6 addr add fd77::2/64 dev "\$TUNDEV" nodad
+fi
+exit 0
+EOF
+chmod +x "$work/script"
+
+# Waits (bounded) for a condition; returns its status.
+wait_for() {
+	local tries=$1
+	shift
+	for _ in $(seq "$tries"); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+run_case() {
+	local name=$1 proto=$2 sopts=$3 copts=$4 dtls=$5
+	local port=$((4400 + RANDOM % 500))
+	[ "$sopts" = - ] && sopts=
+	[ "$copts" = - ] && copts=
+	rm -f "$work"/*.out "$work/script.env"
+	echo "=== $name: zcvpn serve --protocol $proto $sopts / openconnect $copts"
+
+	ip netns exec "$ns_s" "$zcvpn" serve --protocol "$proto" --listen "10.99.0.1:$port" \
+		--cert "$cert" --key "$key" --user tester --password secret-pw --tun zpps0 \
+		--once $sopts >"$work/server.out" 2>&1 &
+	server_pid=$!
+	wait_for 50 grep -q listening "$work/server.out" || fail "$name: server did not start"
+
+	# shellcheck disable=SC2086
+	echo secret-pw | ip netns exec "$ns_c" timeout -k 2 120 openconnect --protocol="$proto" \
+		--servercert "$pin" --user tester --passwd-on-stdin --interface zppc0 \
+		--script "$work/script" -v $copts "https://10.99.0.1:$port/" >"$work/oc.out" 2>&1 &
+	oc_pid=$!
+
+	wait_for 150 in_c sh -c "ip -4 addr show dev zppc0 2>/dev/null | grep -q 10.77.0.2" ||
+		fail "$name: the client tun never got the IPCP address"
+	in_s ip -6 addr add fd77::1/64 dev zpps0 nodad 2>/dev/null
+	if [ "$dtls" = yes ]; then
+		wait_for 100 grep -q "Established DTLS connection" "$work/oc.out" ||
+			fail "$name: openconnect never established DTLS"
+		wait_for 50 grep -q "DTLS up" "$work/server.out" || fail "$name: no DTLS at the server"
+	fi
+	in_c ping -c 3 -i 0.2 -W 2 10.77.0.1 >"$work/ping.out" 2>&1 || fail "$name: IPv4 ping"
+	in_c ping -6 -c 3 -i 0.2 -W 2 fd77::1 >"$work/ping6.out" 2>&1 || fail "$name: IPv6 ping"
+
+	# MB each way, hashed at both ends.
+	in_s timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv 10.77.0.1 5201 >"$work/up-recv.out" 2>&1 &
+	local rpid=$!
+	in_c timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send 10.77.0.1 5201 "$mb" >"$work/up-send.out" 2>&1 ||
+		fail "$name: client-to-server transfer"
+	wait "$rpid"
+	in_c timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv 10.77.0.2 5202 >"$work/down-recv.out" 2>&1 &
+	rpid=$!
+	in_s timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send 10.77.0.2 5202 "$mb" >"$work/down-send.out" 2>&1 ||
+		fail "$name: server-to-client transfer"
+	wait "$rpid"
+	for dir in up down; do
+		local sent got
+		sent=$(awk '{ print $1, $2 }' "$work/$dir-send.out")
+		got=$(awk '{ print $1, $2 }' "$work/$dir-recv.out")
+		[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "$name: $dir: sent '$sent', received '$got'"
+		echo "$name: $dir $(cat "$work/$dir-send.out")"
+	done
+
+	# openconnect's goodbye: SIGINT, then the server ends its session on the Terminate.
+	kill -INT "$oc_pid"
+	wait "$oc_pid" 2>/dev/null
+	oc_pid=
+	wait_for 100 sh -c "! kill -0 $server_pid 2>/dev/null" || fail "$name: the server did not end"
+	wait "$server_pid" || fail "$name: zcvpn serve failed"
+	server_pid=
+	grep -q "the client terminated\|the client closed" "$work/server.out" ||
+		fail "$name: no clean end"
+	if [ "$dtls" = yes ]; then
+		grep -q "copied_bytes" "$work/server.out" || fail "$name: no report"
+	fi
+	grep -E '^zcvpn: (PPP up|IP6CP up|DTLS up|sent)' "$work/server.out"
+	grep -q "IP6CP up" "$work/server.out" || fail "$name: IP6CP did not open"
+	echo "$name: PASS"
+}
+
+while read -r name proto sopts copts dtls; do
+	[ -n "$name" ] || continue
+	case " $want " in *" $name "*) ;; *) continue ;; esac
+	run_case "$name" "$proto" "$sopts" "$copts" "$dtls"
+done <<<"$cases_table"
+echo "script: PASS"
