@@ -371,43 +371,61 @@ static void report(struct zcvpn_engine *e)
 	fflush(stdout);
 }
 
-/* The connection made its tunnel request: PPP over it (and DTLS), until the end. */
-static int tunnel(struct tls_conn *tls, const struct http_request *req,
-		  const struct serve_opts *o, int port)
+/*
+ * A session's engine, made before its login: its UDP port (DTLS) is open from the start,
+ * because openconnect sends its ClientHello the moment the tunnel request is answered
+ * and a port not yet open answers with an ICMP error that makes it give DTLS up.
+ */
+static int prepare_tunnel(struct tunnel *t, const struct serve_opts *o, int port)
 {
-	struct tunnel t = { .tls = tls, .tun_name = o->tun_name, .started = cli_now_s() };
 	char err[256];
 	int ret;
 
-	engine_settings(&t, o, port);
-	ret = zcvpn_engine_new(&t.engine, &t.cfg, err, sizeof(err));
+	memset(t, 0, sizeof(*t));
+	t->tun_name = o->tun_name;
+	engine_settings(t, o, port);
+	ret = zcvpn_engine_new(&t->engine, &t->cfg, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "zcvpn: %s\n", err);
-		tls_free(tls);
 		return ret;
 	}
-	ret = configure_tun(&t);
+	ret = configure_tun(t);
+	if (ret) {
+		zcvpn_engine_free(t->engine);
+		t->engine = NULL;
+	}
+	return ret;
+}
+
+/* The connection made its tunnel request: PPP over it (and DTLS), until the end. */
+static int tunnel(struct tunnel *t, struct tls_conn *tls, const struct http_request *req)
+{
+	int ret;
+
+	t->tls = tls;
+	t->started = cli_now_s();
+	ret = zcvpn_engine_set_stream(t->engine, stream_write, t);
 	if (!ret)
-		ret = zcvpn_engine_set_stream(t.engine, stream_write, &t);
-	if (!ret)
-		ret = zcvpn_engine_start(t.engine, 0);
+		ret = zcvpn_engine_start(t->engine, 0);
 	if (ret)
 		goto out;
 	/* PPP the client sent right behind its request (Fortinet, nullppp) comes first. */
 	if (req && req->extra_len)
-		zcvpn_engine_stream_input(t.engine, req->extra, req->extra_len);
-	ret = run_tunnel(&t);
-	zcvpn_engine_stop(t.engine);	/* LCP Terminate-Request on whichever path runs */
-	report(t.engine);
+		zcvpn_engine_stream_input(t->engine, req->extra, req->extra_len);
+	ret = run_tunnel(t);
+	zcvpn_engine_stop(t->engine);	/* LCP Terminate-Request on whichever path runs */
+	report(t->engine);
 out:
-	zcvpn_engine_free(t.engine);
-	tls_free(t.tls);
+	zcvpn_engine_free(t->engine);
+	t->engine = NULL;
+	tls_free(t->tls);
+	t->tls = NULL;
 	return ret;
 }
 
 /* One TLS connection: the login's requests, then maybe the tunnel. */
 static int serve_connection(int fd, const struct tls_server_creds *creds,
-			    struct serve_opts *o, int port)
+			    struct serve_opts *o, struct tunnel *t)
 {
 	static struct http_request req;
 	struct tls_conn *tls;
@@ -424,7 +442,7 @@ static int serve_connection(int fd, const struct tls_server_creds *creds,
 		/* openconnect's nullppp starts PPP at once: no HTTP at all. */
 		printf("zcvpn: nullppp client connected (%s)\n", tls_description(tls));
 		fflush(stdout);
-		return tunnel(tls, NULL, o, port) == 0 ? 1 : -1;
+		return tunnel(t, tls, NULL) == 0 ? 1 : -1;
 	}
 	for (;;) {
 		ret = http_read_request(tls, &req, LOGIN_TIMEOUT_MS);
@@ -440,13 +458,14 @@ static int serve_connection(int fd, const struct tls_server_creds *creds,
 			return 0;
 		}
 		if (ret == PPP_LOGIN_TUNNEL)
-			return tunnel(tls, &req, o, port) == 0 ? 1 : -1;
+			return tunnel(t, tls, &req) == 0 ? 1 : -1;
 	}
 }
 
 int cmd_serve_ppp(int argc, char **argv)
 {
 	struct tls_server_creds *creds = NULL;
+	static struct tunnel t;
 	struct serve_opts o;
 	char err[256], pin[128];
 	int lfd, port = 0, ret;
@@ -468,6 +487,8 @@ int cmd_serve_ppp(int argc, char **argv)
 		return 2;
 	}
 	ppp_login_init(&o.login);
+	o.login.dtls_port = port;
+
 	tls_server_creds_pin(creds, pin, sizeof(pin));
 	printf("zcvpn: %s server listening on %s (TLS%s), certificate %s\n",
 	       o.login.flavour == ZCVPN_PPP_F5 ? "F5" :
@@ -483,17 +504,24 @@ int cmd_serve_ppp(int argc, char **argv)
 		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
 		int fd, served;
 
+		if (!t.engine && prepare_tunnel(&t, &o, port)) {
+			ret = 2;
+			break;
+		}
 		if (poll(&pfd, 1, POLL_MS) <= 0)
 			continue;
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
-		served = serve_connection(fd, creds, &o, port);
+		served = serve_connection(fd, creds, &o, &t);
 		if (served && o.once) {
 			ret = served > 0 ? 0 : 1;
 			break;
 		}
+		if (served)
+			ppp_login_init(&o.login);	/* the next session gets its own ID */
 	}
+	zcvpn_engine_free(t.engine);
 	close(lfd);
 	ppp_login_free(&o.login);
 	tls_server_creds_free(creds);
