@@ -120,7 +120,8 @@ static int send_record(struct ppp_dtls *p, const uint8_t *head, uint32_t head_le
 	dst = pkt_put(&pkt, head_len + (uint32_t)len);
 	if (!dst || pkt_tailroom(&pkt) < dtls_record_max_tail())
 		return -EMSGSIZE;
-	memcpy(dst, head, head_len);
+	if (head_len)
+		memcpy(dst, head, head_len);
 	memcpy(dst + head_len, body, len);
 	p->tx_records++;
 	return dtls_channel_send(p->ch, &pkt);
