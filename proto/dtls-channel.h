@@ -126,4 +126,36 @@ void dtls_channel_record_stats(const struct dtls_channel *ch, struct dtls_record
 /* The current record layer, for tests crafting records; NULL before the takeover. */
 struct dtls_record *dtls_channel_record(struct dtls_channel *ch);
 
+/*
+ * The counter rows of a channel and its record layer, for a framing's table: block is
+ * the framing's counter struct, with the channel's stats as member channel and the
+ * record layer's as member record.  Framings on DTLS list them after their own.
+ */
+#define DTLS_CHANNEL_COUNTERS(block) \
+	TRANSPORT_COUNTER("handshake_datagrams", block, channel.handshake_datagrams, 0, \
+		"datagrams fed to the handshake"), \
+	TRANSPORT_COUNTER("handshake_failures", block, channel.handshake_failures, 0, \
+		"failed handshakes at a listening server"), \
+	TRANSPORT_COUNTER("dtls_redials", block, channel.redials, 0, "new DTLS sessions after a failure"), \
+	TRANSPORT_COUNTER("rx_not_handshake", block, channel.rx_not_handshake, TRANSPORT_COUNTER_DROP, \
+		"listening, and not a ClientHello"), \
+	TRANSPORT_COUNTER("lib_copied_bytes", block, channel.lib_copied_bytes, TRANSPORT_COUNTER_COPY, \
+		"bytes through the library's record calls"), \
+	TRANSPORT_COUNTER("rx_short", block, record.rx_short, TRANSPORT_COUNTER_DROP, "shorter than the record format"), \
+	TRANSPORT_COUNTER("rx_bad_version", block, record.rx_bad_version, TRANSPORT_COUNTER_DROP, "not our DTLS version"), \
+	TRANSPORT_COUNTER("rx_bad_epoch", block, record.rx_bad_epoch, TRANSPORT_COUNTER_DROP, "application data of another epoch"), \
+	TRANSPORT_COUNTER("rx_bad_length", block, record.rx_bad_length, TRANSPORT_COUNTER_DROP, "length field or blocks wrong"), \
+	TRANSPORT_COUNTER("rx_oversize", block, record.rx_oversize, TRANSPORT_COUNTER_DROP, "plaintext larger than the MTU"), \
+	TRANSPORT_COUNTER("rx_replay", block, record.rx_replay, TRANSPORT_COUNTER_DROP, "sequence number seen before"), \
+	TRANSPORT_COUNTER("rx_too_old", block, record.rx_too_old, TRANSPORT_COUNTER_DROP, "behind the replay window"), \
+	TRANSPORT_COUNTER("rx_bad_icv", block, record.rx_bad_tag, TRANSPORT_COUNTER_DROP, "failed authentication (tag or MAC)"), \
+	TRANSPORT_COUNTER("rx_bad_padding", block, record.rx_bad_padding, TRANSPORT_COUNTER_DROP, "authentic, but padded wrong"), \
+	TRANSPORT_COUNTER("rx_to_library", block, record.rx_to_library, 0, \
+		"alerts and handshake records, for the library"), \
+	TRANSPORT_COUNTER("tx_seq_exhausted", block, record.tx_seq_exhausted, 0, \
+		"refused to send: sequence numbers used up"), \
+	TRANSPORT_COUNTER("tx_no_room", block, record.tx_no_room, 0, \
+		"refused to send: record lacked head or tail room"), \
+	TRANSPORT_COUNTER("tx_too_big", block, record.tx_too_big, 0, "refused to send: above 2^14 bytes"),
+
 #endif /* ZCVPN_PROTO_DTLS_CHANNEL_H */
