@@ -267,7 +267,7 @@ static void engine_settings(struct tunnel *t, const struct serve_opts *o, int po
 	p->cert_file = o->cert;
 	p->key_file = o->key;
 	p->no_dtls = o->login.no_dtls;
-	p->hdlc = o->login.hdlc || ppp_login_hdlc(&o->login);
+	p->hdlc = o->login.hdlc;
 	p->dpd_ms = o->dpd_s * 1000;
 	memcpy(p->ipv4, own4, 4);
 	memcpy(p->ipv4_peer, peer4, 4);

@@ -39,11 +39,6 @@ const char *ppp_login_session(const struct ppp_login_config *l)
 	return l->session;
 }
 
-bool ppp_login_hdlc(const struct ppp_login_config *l)
-{
-	return l->hdlc;
-}
-
 /* Constant-time equality of a presented secret and ours. */
 static bool secret_equal(const char *got, const char *want)
 {
@@ -146,8 +141,13 @@ static int f5_tunnel(struct ppp_login_config *l, struct tls_conn *c, const char 
 	if (!l->logged_in || !http_form_value(query, "sess", sess, sizeof(sess)) ||
 	    !secret_equal(sess, l->session))
 		return http_respond(c, 504, "Gateway Timeout", NULL, "") < 0 ? -EIO : -EACCES;
-	if (http_form_value(query, "hdlc_framing", hdlc, sizeof(hdlc)))
-		l->hdlc = !strcmp(hdlc, "yes");
+	/* The session's engine was made for the framing the config document offered. */
+	if (http_form_value(query, "hdlc_framing", hdlc, sizeof(hdlc)) &&
+	    !strcmp(hdlc, "yes") != l->hdlc) {
+		fprintf(stderr, "zcvpn: the client asked for hdlc_framing=%s, not what we offered\n",
+			hdlc);
+		return http_respond(c, 504, "Gateway Timeout", NULL, "") < 0 ? -EIO : -EPROTO;
+	}
 	if (http_respond(c, 200, "OK", NULL, NULL))
 		return -EIO;
 	return PPP_LOGIN_TUNNEL;

@@ -31,8 +31,6 @@ struct ppp_login_config {
 void ppp_login_init(struct ppp_login_config *l);
 void ppp_login_free(struct ppp_login_config *l);
 const char *ppp_login_session(const struct ppp_login_config *l);
-/* F5: the tunnel asked for HDLC framing. */
-bool ppp_login_hdlc(const struct ppp_login_config *l);
 
 enum { PPP_LOGIN_ANSWERED = 0, PPP_LOGIN_TUNNEL = 1 };
 
