@@ -106,14 +106,19 @@ static void lcp_up(struct ppp_link *l)
 
 static void lcp_down(struct ppp_link *l)
 {
-	ppp_fsm_down(&l->cp.ipcp, l->now);
-	ppp_fsm_down(&l->cp.ip6cp, l->now);
-	l->cp.neg.ipv4_open = l->cp.neg.ipv6_open = false;
+	/*
+	 * The phase first: the NCPs going down below is the link's end, and a watcher
+	 * that saw IPCP close while the phase still said Network would take it for a
+	 * change of the network (IPv6 alone) and report it.
+	 */
 	if (ppp_fsm_state(&l->cp.lcp) == PPP_FSM_CLOSING ||
 	    ppp_fsm_state(&l->cp.lcp) == PPP_FSM_STOPPING)
 		l->phase = PPP_PHASE_TERMINATE;
 	else if (!ended(l))
 		l->phase = PPP_PHASE_ESTABLISH;
+	ppp_fsm_down(&l->cp.ipcp, l->now);
+	ppp_fsm_down(&l->cp.ip6cp, l->now);
+	l->cp.neg.ipv4_open = l->cp.neg.ipv6_open = false;
 	changed(l);
 }
 

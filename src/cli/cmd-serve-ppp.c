@@ -27,8 +27,8 @@
 
 #include "crypto/tls.h"
 #include "src/cli/http-server.h"
-#include "src/cli/netcfg.h"
 #include "src/cli/ppp-login.h"
+#include "src/cli/serve-session.h"
 
 enum {
 	POLL_MS = 200,
@@ -194,278 +194,141 @@ static int listen_tcp(const char *addr, int *port_out)
 	return fd;
 }
 
-/* ---- the tunnel ---------------------------------------------------------------------- */
+/* ---- sessions and connections --------------------------------------------------------- */
 
-struct tunnel {
-	struct zcvpn_engine *engine;
-	struct tls_conn *tls;		/* NULL once the client closed it (DTLS carries on) */
-	struct zcvpn_config cfg;
-	const char *tun_name;
-	bool tun_configured;
-	double started;
+struct server {
+	struct serve_opts *opts;
+	struct tls_server_creds *creds;
+	struct serve_session *session;	/* the current one: its DTLS port is open */
+	struct http_wait wait;		/* serves the session while a login waits */
+	char local[300];		/* ADDR:PORT for the session's UDP socket */
 };
 
-static int stream_write(void *ctx, const void *buf, size_t len)
+static void serve_current_session(void *ctx)
 {
-	struct tunnel *t = ctx;
+	struct server *srv = ctx;
 
-	return t->tls ? tls_write_all(t->tls, buf, len) : -ENOTCONN;
+	serve_session_run(srv->session);
 }
 
-static void print_network(const struct zcvpn_network *n)
+/* The next session: a fresh login ID, and the engine that will run it. */
+static int prepare_session(struct server *srv)
 {
-	char a[INET_ADDRSTRLEN], p[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, n->ipv4, a, sizeof(a));
-	inet_ntop(AF_INET, n->ipv4_peer, p, sizeof(p));
-	printf("zcvpn: PPP up: %s%s%s%s (mtu %u)\n", n->has_ipv4 ? "IPCP client " : "",
-	       n->has_ipv4 ? p : "", n->has_ipv4 ? " server " : "", n->has_ipv4 ? a : "",
-	       n->mtu);
-	if (n->has_ipv6)
-		printf("zcvpn: IP6CP up: interface identifiers assigned\n");
-	fflush(stdout);
-}
-
-static void on_event(void *ctx, const struct zcvpn_event *ev)
-{
-	struct tunnel *t = ctx;
-
-	if (ev->type == ZCVPN_EVENT_NETWORK) {
-		print_network(ev->network);
-		return;
-	}
-	if (ev->type == ZCVPN_EVENT_TRANSPORT_UP) {
-		printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - t->started, ev->message);
-		fflush(stdout);
-		return;
-	}
-	cli_print_event(NULL, ev);
-}
-
-static void engine_settings(struct tunnel *t, const struct serve_opts *o, int port)
-{
-	static const uint8_t own4[4] = { 10, 77, 0, 1 }, peer4[4] = { 10, 77, 0, 2 };
-	static const uint8_t dns4[4] = { 10, 77, 0, 53 };
-	static char local[300];
-	struct zcvpn_ppp_config *p = &t->cfg.ppp;
-	const char *colon = strrchr(o->listen, ':');
-
-	zcvpn_config_init(&t->cfg);
-	t->cfg.protocol = ZCVPN_PROTOCOL_PPP;
-	t->cfg.mtu = o->mtu;
-	t->cfg.event_fn = on_event;
-	t->cfg.event_ctx = t;
-	snprintf(local, sizeof(local), "%.*s:%d", (int)(colon - o->listen), o->listen, port);
-	t->cfg.local = local;
-	if (o->tun_name) {
-		t->cfg.tun = ZCVPN_TUN_LINUX;
-		t->cfg.tun_name = o->tun_name;
-	}
-	p->server = true;
-	p->flavour = o->login.flavour;
-	p->session = ppp_login_session(&o->login);
-	p->cert_file = o->cert;
-	p->key_file = o->key;
-	p->no_dtls = o->login.no_dtls;
-	p->hdlc = o->login.hdlc;
-	p->dpd_ms = o->dpd_s * 1000;
-	memcpy(p->ipv4, own4, 4);
-	memcpy(p->ipv4_peer, peer4, 4);
-	memcpy(p->dns4[0], dns4, 4);
-}
-
-static int configure_tun(struct tunnel *t)
-{
-	struct in_addr own, mask;
-	char err[256];
+	struct serve_opts *o = srv->opts;
 	int ret;
 
-	if (!t->tun_name)
-		return 0;
-	inet_pton(AF_INET, "10.77.0.1", &own);
-	inet_pton(AF_INET, "255.255.255.0", &mask);
-	ret = netcfg_ipv4(t->tun_name, own, mask, err, sizeof(err));
-	if (ret)
-		fprintf(stderr, "zcvpn: %s\n", err);
-	return ret;
-}
-
-/* Bytes from TLS into the engine; the end of the TLS side noted. */
-static int pump_tls(struct tunnel *t)
-{
-	uint8_t buf[16384];
-	struct zcvpn_stats st;
-
-	do {
-		ssize_t n = tls_read(t->tls, buf, sizeof(buf), 0);
-
-		if (n == -EAGAIN)
-			return 0;
-		if (n <= 0) {
-			cli_get_stats(t->engine, &st);
-			tls_free(t->tls);
-			t->tls = NULL;
-			if (st.transport_state == ZCVPN_TRANSPORT_UP) {
-				printf("zcvpn: the client closed TLS; PPP goes on over DTLS\n");
-				fflush(stdout);
-				return 0;
-			}
-			if (st.transport_state == ZCVPN_TRANSPORT_CLOSED)
-				return 0;	/* after its Terminate-Request: run_tunnel says so */
-			fprintf(stderr, "zcvpn: the client closed the connection\n");
-			return -ECONNRESET;
-		}
-		zcvpn_engine_stream_input(t->engine, buf, (size_t)n);
-	} while (t->tls && tls_pending(t->tls));
-	return 0;
-}
-
-/* Until the client terminates, goes away, or a signal. */
-static int run_tunnel(struct tunnel *t)
-{
-	struct zcvpn_stats st;
-	int ret = 0;
-
-	while (!interrupted) {
-		struct pollfd pfd[2] = {
-			{ .fd = zcvpn_engine_fd(t->engine), .events = POLLIN },
-			{ .fd = t->tls ? tls_fd(t->tls) : -1, .events = POLLIN },
-		};
-
-		if (poll(pfd, 2, t->tls && tls_pending(t->tls) ? 0 : POLL_MS) < 0 &&
-		    errno != EINTR)
-			return -errno;
-		if (pfd[0].revents) {
-			ret = zcvpn_engine_process(t->engine);
-			if (ret)
-				return ret;
-		}
-		if (t->tls && (pfd[1].revents || tls_pending(t->tls))) {
-			ret = pump_tls(t);
-			if (ret)
-				return ret;
-		}
-		cli_get_stats(t->engine, &st);
-		if (st.transport_state == ZCVPN_TRANSPORT_CLOSED) {
-			printf("zcvpn: the client terminated the session\n");
-			fflush(stdout);
-			return 0;
-		}
-		if (!t->tls && st.transport_state != ZCVPN_TRANSPORT_UP) {
-			fprintf(stderr, "zcvpn: DTLS is down and TLS is gone: session over\n");
-			return -ENOTCONN;
-		}
-	}
-	return 0;
-}
-
-static void report(struct zcvpn_engine *e)
-{
-	struct zcvpn_stats st;
-
-	cli_get_stats(e, &st);
-	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
-	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
-	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	cli_print_counters(e, stdout);
-	fflush(stdout);
-}
-
-/*
- * A session's engine, made before its login: its UDP port (DTLS) is open from the start,
- * because openconnect sends its ClientHello the moment the tunnel request is answered
- * and a port not yet open answers with an ICMP error that makes it give DTLS up.
- */
-static int prepare_tunnel(struct tunnel *t, const struct serve_opts *o, int port)
-{
-	char err[256];
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	t->tun_name = o->tun_name;
-	engine_settings(t, o, port);
-	ret = zcvpn_engine_new(&t->engine, &t->cfg, err, sizeof(err));
+	ret = ppp_login_init(&o->login);
 	if (ret) {
-		fprintf(stderr, "zcvpn: %s\n", err);
+		fprintf(stderr, "zcvpn: no random session ID: %s\n", strerror(-ret));
 		return ret;
 	}
-	ret = configure_tun(t);
-	if (ret) {
-		zcvpn_engine_free(t->engine);
-		t->engine = NULL;
-	}
-	return ret;
-}
-
-/* The connection made its tunnel request: PPP over it (and DTLS), until the end. */
-static int tunnel(struct tunnel *t, struct tls_conn *tls, const struct http_request *req)
-{
-	int ret;
-
-	t->tls = tls;
-	t->started = cli_now_s();
-	ret = zcvpn_engine_set_stream(t->engine, stream_write, t);
-	if (!ret)
-		ret = zcvpn_engine_start(t->engine, 0);
+	ret = serve_session_new(&srv->session, &(struct serve_session_config){
+					.flavour = o->login.flavour,
+					.session = ppp_login_session(&o->login),
+					.local = srv->local,
+					.cert_file = o->cert, .key_file = o->key,
+					.tun_name = o->tun_name,
+					.no_dtls = o->login.no_dtls, .hdlc = o->login.hdlc,
+					.mtu = o->mtu, .dpd_s = o->dpd_s });
 	if (ret)
-		goto out;
-	/* PPP the client sent right behind its request (Fortinet, nullppp) comes first. */
-	if (req && req->extra_len)
-		zcvpn_engine_stream_input(t->engine, req->extra, req->extra_len);
-	ret = run_tunnel(t);
-	zcvpn_engine_stop(t->engine);	/* LCP Terminate-Request on whichever path runs */
-	report(t->engine);
-out:
-	zcvpn_engine_free(t->engine);
-	t->engine = NULL;
-	tls_free(t->tls);
-	t->tls = NULL;
-	return ret;
+		return ret;
+	srv->wait = (struct http_wait){ .fd = serve_session_fd(srv->session),
+					.serve = serve_current_session, .ctx = srv };
+	o->login.wait = &srv->wait;
+	return 0;
 }
 
-/* One TLS connection: the login's requests, then maybe the tunnel. */
-static int serve_connection(int fd, const struct tls_server_creds *creds,
-			    struct serve_opts *o, struct tunnel *t)
+/* The connection asked for the tunnel: the session takes it over. */
+static void start_tunnel(struct server *srv, struct tls_conn *tls, const struct http_request *req)
+{
+	int ret = serve_session_attach(srv->session, tls, req ? req->extra : NULL,
+				       req ? req->extra_len : 0);
+
+	if (ret == -EBUSY)
+		fprintf(stderr, "zcvpn: refusing a second tunnel connection for the session\n");
+}
+
+/* One TLS connection: the login's requests, until the tunnel request or its end. */
+static void serve_connection(struct server *srv, int fd)
 {
 	static struct http_request req;
 	struct tls_conn *tls;
 	char err[256];
 	int ret;
 
-	ret = tls_server_new(&tls, fd, creds, err, sizeof(err));
+	ret = tls_server_new(&tls, fd, srv->creds, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "zcvpn: TLS handshake with a client failed: %s\n", err);
-		return 0;
+		return;
 	}
 	memset(&req, 0, sizeof(req));
-	if (o->login.flavour == ZCVPN_PPP_NULLPPP) {
+	if (srv->opts->login.flavour == ZCVPN_PPP_NULLPPP) {
 		/* openconnect's nullppp starts PPP at once: no HTTP at all. */
 		printf("zcvpn: nullppp client connected (%s)\n", tls_description(tls));
 		fflush(stdout);
-		return tunnel(t, tls, NULL) == 0 ? 1 : -1;
+		start_tunnel(srv, tls, NULL);
+		return;
 	}
 	for (;;) {
-		ret = http_read_request(tls, &req, LOGIN_TIMEOUT_MS);
+		ret = http_read_request(tls, &req, LOGIN_TIMEOUT_MS, &srv->wait);
 		if (ret) {
-			if (ret != -ECONNRESET)
+			/* A client that is done with a login connection often just closes it. */
+			if (ret != -ECONNRESET && ret != -EIO)
 				fprintf(stderr, "zcvpn: dropping a client: %s\n", strerror(-ret));
 			tls_free(tls);
-			return 0;
+			return;
 		}
-		ret = ppp_login_handle(&o->login, tls, &req);
+		ret = ppp_login_handle(&srv->opts->login, tls, &req);
 		if (ret < 0) {
 			tls_free(tls);
-			return 0;
+			return;
 		}
-		if (ret == PPP_LOGIN_TUNNEL)
-			return tunnel(t, tls, &req) == 0 ? 1 : -1;
+		if (ret == PPP_LOGIN_TUNNEL) {
+			start_tunnel(srv, tls, &req);
+			return;
+		}
 	}
+}
+
+/* Accepts and serves connections, and the session, until the session ends or a signal. */
+static int serve_until_over(struct server *srv, int lfd)
+{
+	int result;
+
+	while (!interrupted) {
+		struct pollfd pfd[2] = {
+			{ .fd = lfd, .events = POLLIN },
+			{ .fd = serve_session_fd(srv->session), .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, POLL_MS) < 0 && errno != EINTR)
+			return -errno;
+		/* Timers too: the session ends on its own clock (a redial that never comes). */
+		serve_session_run(srv->session);
+		if (pfd[0].revents) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0)
+				serve_connection(srv, fd);
+		}
+		if (serve_session_over(srv->session, &result))
+			return result;
+	}
+	return 0;
+}
+
+static int split_local(struct server *srv, const char *listen, int port)
+{
+	const char *colon = strrchr(listen, ':');
+	int n = snprintf(srv->local, sizeof(srv->local), "%.*s:%d", (int)(colon - listen),
+			 listen, port);
+
+	return n > 0 && (size_t)n < sizeof(srv->local) ? 0 : -EINVAL;
 }
 
 int cmd_serve_ppp(int argc, char **argv)
 {
-	struct tls_server_creds *creds = NULL;
-	static struct tunnel t;
+	static struct server srv;
 	struct serve_opts o;
 	char err[256], pin[128];
 	int lfd, port = 0, ret;
@@ -473,7 +336,8 @@ int cmd_serve_ppp(int argc, char **argv)
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
-	ret = tls_server_creds_new(&creds, &(struct tls_server_config){
+	srv.opts = &o;
+	ret = tls_server_creds_new(&srv.creds, &(struct tls_server_config){
 					   .cert_file = o.cert, .key_file = o.key },
 				   err, sizeof(err));
 	if (ret) {
@@ -481,15 +345,17 @@ int cmd_serve_ppp(int argc, char **argv)
 		return 2;
 	}
 	lfd = listen_tcp(o.listen, &port);
-	if (lfd < 0) {
-		fprintf(stderr, "zcvpn: cannot listen on %s: %s\n", o.listen, strerror(-lfd));
-		tls_server_creds_free(creds);
+	if (lfd < 0 || split_local(&srv, o.listen, port)) {
+		fprintf(stderr, "zcvpn: cannot listen on %s: %s\n", o.listen,
+			strerror(lfd < 0 ? -lfd : EINVAL));
+		if (lfd >= 0)
+			close(lfd);
+		tls_server_creds_free(srv.creds);
 		return 2;
 	}
-	ppp_login_init(&o.login);
 	o.login.dtls_port = port;
 
-	tls_server_creds_pin(creds, pin, sizeof(pin));
+	tls_server_creds_pin(srv.creds, pin, sizeof(pin));
 	printf("zcvpn: %s server listening on %s (TLS%s), certificate %s\n",
 	       o.login.flavour == ZCVPN_PPP_F5 ? "F5" :
 	       o.login.flavour == ZCVPN_PPP_FORTINET ? "Fortinet" : "nullppp",
@@ -501,29 +367,23 @@ int cmd_serve_ppp(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ret = 0;
 	while (!interrupted) {
-		struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-		int fd, served;
+		int result;
 
-		if (!t.engine && prepare_tunnel(&t, &o, port)) {
+		if (prepare_session(&srv)) {
 			ret = 2;
 			break;
 		}
-		if (poll(&pfd, 1, POLL_MS) <= 0)
-			continue;
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0)
-			continue;
-		served = serve_connection(fd, creds, &o, &t);
-		if (served && o.once) {
-			ret = served > 0 ? 0 : 1;
+		result = serve_until_over(&srv, lfd);
+		serve_session_free(srv.session);
+		srv.session = NULL;
+		if (o.once && !interrupted) {
+			ret = result ? 1 : 0;
 			break;
 		}
-		if (served)
-			ppp_login_init(&o.login);	/* the next session gets its own ID */
 	}
-	zcvpn_engine_free(t.engine);
+	serve_session_free(srv.session);
 	close(lfd);
 	ppp_login_free(&o.login);
-	tls_server_creds_free(creds);
+	tls_server_creds_free(srv.creds);
 	return ret;
 }

@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include <time.h>
 
 #include "crypto/tls.h"
+
+enum { RECORD_WAIT_MS = 50 };
 
 static double now_s(void)
 {
@@ -24,25 +27,71 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Reads more into r->buf, waiting at most until deadline. */
-static int read_more(struct tls_conn *c, struct http_request *r, double deadline)
+/*
+ * Waits until c has bytes or until deadline, serving w (when given) whenever its fd is
+ * readable meanwhile.  0 when c has bytes, -ETIMEDOUT, or -errno.
+ */
+static int wait_readable(struct tls_conn *c, const struct http_wait *w, double deadline)
 {
-	double left = deadline - now_s();
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = tls_fd(c), .events = POLLIN },
+			{ .fd = w ? w->fd : -1, .events = POLLIN },
+		};
+		double left = deadline - now_s();
+		int n;
+
+		if (tls_pending(c))
+			return 0;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(pfd, 2, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && pfd[1].revents)
+			w->serve(w->ctx);
+		if (n > 0 && pfd[0].revents)
+			return 0;
+	}
+}
+
+/* Reads more into r->buf, waiting at most until deadline. */
+static int read_more(struct tls_conn *c, struct http_request *r, const struct http_wait *w,
+		     double deadline)
+{
 	ssize_t n;
+	int ret;
 
 	if (r->used >= HTTP_REQ_BUF)
 		return -EMSGSIZE;
-	if (left <= 0)
-		return -ETIMEDOUT;
-	n = tls_read(c, r->buf + r->used, HTTP_REQ_BUF - r->used, (unsigned)(left * 1000) + 1);
+	ret = wait_readable(c, w, deadline);
+	if (ret)
+		return ret;
+	/* Readable, but a TLS record may still be arriving in parts: a short wait more. */
+	n = tls_read(c, r->buf + r->used, HTTP_REQ_BUF - r->used, RECORD_WAIT_MS);
 	if (n == 0)
 		return -ECONNRESET;
 	if (n == -EAGAIN)
-		return -ETIMEDOUT;
+		return 0;	/* not a whole record yet: the next wait serves w meanwhile */
 	if (n < 0)
 		return (int)n;
 	r->used += (size_t)n;
 	return 0;
+}
+
+void http_pause(const struct http_wait *w, unsigned ms)
+{
+	double deadline = now_s() + ms / 1000.0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = w ? w->fd : -1, .events = POLLIN };
+		double left = deadline - now_s();
+
+		if (left <= 0)
+			return;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) > 0 && pfd.revents)
+			w->serve(w->ctx);
+	}
 }
 
 static size_t content_length(const char *headers)
@@ -82,7 +131,8 @@ static int parse_request_line(struct http_request *r)
 	return 0;
 }
 
-int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeout_ms)
+int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeout_ms,
+		      const struct http_wait *w)
 {
 	double deadline = now_s() + timeout_ms / 1000.0;
 	size_t keep = r->extra_len, head_len, body_len;
@@ -101,7 +151,7 @@ int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeo
 			break;
 		if (r->used > HTTP_REQ_HEAD_MAX)
 			return -EMSGSIZE;
-		ret = read_more(c, r, deadline);
+		ret = read_more(c, r, w, deadline);
 		if (ret)
 			return ret;
 	}
@@ -116,7 +166,7 @@ int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeo
 	if (body_len > HTTP_REQ_BODY_MAX)
 		return -EMSGSIZE;
 	while (r->used < head_len + body_len) {
-		ret = read_more(c, r, deadline);
+		ret = read_more(c, r, w, deadline);
 		if (ret)
 			return ret;
 	}

@@ -34,11 +34,25 @@ struct http_request {
 };
 
 /*
- * Reads one request (the previous one's extra bytes first).  0; -ECONNRESET the client
+ * What a wait serves meanwhile: when fd is readable, serve(ctx) runs (it must not
+ * block).  The server's session runs so while a login waits for its client.
+ */
+struct http_wait {
+	int fd;
+	void (*serve)(void *ctx);
+	void *ctx;
+};
+
+/*
+ * Reads one request (the previous one's extra bytes first), serving w (NULL: nothing)
+ * while it waits.  0; -ECONNRESET the client
  * closed; -ETIMEDOUT nothing whole within timeout_ms; -EMSGSIZE headers or body too
  * large; -EBADMSG not HTTP; -EIO.
  */
-int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeout_ms);
+int http_read_request(struct tls_conn *c, struct http_request *r, unsigned timeout_ms,
+		      const struct http_wait *w);
+/* Lets ms go by, serving w (NULL: a plain sleep). */
+void http_pause(const struct http_wait *w, unsigned ms);
 
 /* A header's value (case-insensitive name), copied into out; false when absent. */
 bool http_request_header(const struct http_request *r, const char *name, char *out,

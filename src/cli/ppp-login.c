@@ -16,17 +16,19 @@
 #include "crypto/tls.h"
 #include "src/cli/http-server.h"
 
-void ppp_login_init(struct ppp_login_config *l)
+int ppp_login_init(struct ppp_login_config *l)
 {
 	uint8_t raw[16];
 
+	/* The ID is the session's only secret after the login: never a guessable one. */
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		memset(raw, 0x5a, sizeof(raw));
+		return errno ? -errno : -EIO;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(l->session + 2 * i, 3, "%02x", raw[i]);
 	explicit_bzero(raw, sizeof(raw));
 	l->logged_in = false;
 	l->failures = 0;
+	return 0;
 }
 
 void ppp_login_free(struct ppp_login_config *l)
@@ -52,11 +54,14 @@ static bool secret_equal(const char *got, const char *want)
 	return diff == 0;
 }
 
-/* A wrong password costs the client a second more each time (at most five). */
+/*
+ * A wrong password costs the client a second more each time (at most five); the
+ * session that runs meanwhile is served through the pause.
+ */
 static int refuse_login(struct ppp_login_config *l, struct tls_conn *c)
 {
 	l->failures++;
-	sleep(l->failures < 5 ? l->failures : 5);
+	http_pause(l->wait, 1000u * (l->failures < 5 ? l->failures : 5));
 	fprintf(stderr, "zcvpn: login refused (wrong user or password)\n");
 	return http_respond(c, 403, "Forbidden", "Content-Type: text/plain\r\n",
 			    "wrong user or password\n");

@@ -14,6 +14,7 @@
 
 struct tls_conn;
 struct http_request;
+struct http_wait;
 
 struct ppp_login_config {
 	enum zcvpn_ppp_flavour flavour;
@@ -21,14 +22,15 @@ struct ppp_login_config {
 	bool no_dtls;			/* offer no DTLS */
 	bool hdlc;			/* F5: hdlc_framing=yes */
 	int dtls_port;			/* the UDP port offered for DTLS */
+	const struct http_wait *wait;	/* served while a refusal makes the client wait */
 	/* The login's state: */
 	char session[33];		/* hex; a secret, never printed */
 	bool logged_in;
 	unsigned failures;		/* wrong passwords: each one slows the next answer */
 };
 
-/* A fresh session ID (from the system's random source). */
-void ppp_login_init(struct ppp_login_config *l);
+/* A fresh session ID (from the system's random source).  0 or -errno. */
+int ppp_login_init(struct ppp_login_config *l);
 void ppp_login_free(struct ppp_login_config *l);
 const char *ppp_login_session(const struct ppp_login_config *l);
 
