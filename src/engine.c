@@ -430,6 +430,13 @@ ZCVPN_EXPORT int zcvpn_engine_set_stream(struct zcvpn_engine *e, zcvpn_stream_wr
 	e->stream_write = fn;
 	e->stream_ctx = ctx;
 	e->transport->ops->stream_open(e->transport);
+	/*
+	 * The stream's link opens on the transport's timers, and its first
+	 * Configure-Request may be what the peer waits for: have process() run them now,
+	 * as at start, instead of at the next unrelated event.
+	 */
+	if (e->tun_running)
+		kick(ring_event_fd(e->tx));
 	pthread_mutex_unlock(&e->path_lock);
 	return 0;
 }
