@@ -64,8 +64,8 @@ static uint64_t counter(struct zcvpn_engine *e, const char *name)
 	return v;
 }
 
-static bool traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
-			 const struct zcvpn_config *cfg)
+bool cli_traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
+		      const struct zcvpn_config *cfg)
 {
 	uint64_t sunk = st->sink_good + st->sink_corrupt + st->sink_duplicate;
 	bool sent_all = !cfg->mem_count ||
@@ -96,7 +96,7 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 			last_moved = moved;
 			last_progress = cli_now_s();
 		}
-		if (traffic_done(&st, run, cfg))
+		if (cli_traffic_done(&st, run, cfg))
 			break;
 		if (run->interrupted && *run->interrupted)
 			break;

@@ -48,6 +48,9 @@ void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
 void cli_print_counters(struct zcvpn_engine *e, FILE *f);
 /* An event callback (zcvpn_config.event_fn) printing "zcvpn: SOURCE: MESSAGE" on stderr. */
 void cli_print_event(void *ctx, const struct zcvpn_event *ev);
+/* Whether the mem-tun traffic is done: all sent, and what the sink expects seen. */
+bool cli_traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
+		      const struct zcvpn_config *cfg);
 /* Waits for the mem-tun traffic to finish (or timeout/interrupt); returns 0 if clean. */
 int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 		  double *seconds);
@@ -60,5 +63,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_anyconnect(int argc, char **argv);
 int cmd_serve_ppp(int argc, char **argv);
+int cmd_connect_ppp(int argc, char **argv);
 
 #endif /* ZCVPN_SRC_CLI_CLI_H */

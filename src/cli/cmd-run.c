@@ -421,6 +421,22 @@ static bool names_a_server(int argc, char **argv)
 	return false;
 }
 
+/* --protocol f5 or fortinet (either spelling): the PPP logins, cmd-connect-ppp.c. */
+static bool names_ppp(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "--protocol") && i + 1 < argc)
+			v = argv[i + 1];
+		else if (!strncmp(argv[i], "--protocol=", 11))
+			v = argv[i] + 11;
+		if (v && (!strcmp(v, "f5") || !strcmp(v, "fortinet")))
+			return true;
+	}
+	return false;
+}
+
 int cmd_run(int argc, char **argv, bool server)
 {
 	struct cli_run run = { .role = server ? "server" : "client", .interrupted = &interrupted };
@@ -432,7 +448,8 @@ int cmd_run(int argc, char **argv, bool server)
 	int ret;
 
 	if (!server && names_a_server(argc, argv))
-		return cmd_anyconnect(argc, argv);
+		return names_ppp(argc, argv) ? cmd_connect_ppp(argc, argv) :
+					       cmd_anyconnect(argc, argv);
 	defaults(&o, server);
 	memset(&keys, 0, sizeof(keys));
 	ret = parse_opts(argc, argv, server, &o);

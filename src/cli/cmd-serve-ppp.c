@@ -47,6 +47,7 @@ struct serve_opts {
 	struct ppp_login_config login;
 	const char *listen, *cert, *key, *tun_name;
 	uint32_t mtu, dpd_s;
+	uint64_t count, rate;
 	bool once;
 };
 
@@ -70,11 +71,14 @@ static void usage(FILE *f)
 		"                          nullppp's -C hdlc\n"
 		"  --mtu N                 inner MTU (default 1400)\n"
 		"  --dpd SEC               LCP echo after SEC without traffic (default 30)\n"
+		"  --count N               without --tun: in-memory packets to send each session\n"
+		"                          (default 0: the sink only)\n"
+		"  --rate PPS              ... and how many a second (default 0: at once)\n"
 		"  --once                  exit after the first session\n");
 }
 
 enum { OPT_PROTOCOL = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD, OPT_TUN,
-       OPT_NO_DTLS, OPT_HDLC, OPT_MTU, OPT_DPD, OPT_ONCE, OPT_HELP };
+       OPT_NO_DTLS, OPT_HDLC, OPT_MTU, OPT_DPD, OPT_COUNT, OPT_RATE, OPT_ONCE, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -88,6 +92,8 @@ static const struct option long_opts[] = {
 	{ "hdlc", no_argument, NULL, OPT_HDLC },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "dpd", required_argument, NULL, OPT_DPD },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -135,6 +141,8 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case OPT_HDLC: o->login.hdlc = true; break;
 		case OPT_MTU: o->mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case OPT_DPD: o->dpd_s = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case OPT_COUNT: o->count = strtoull(optarg, NULL, 10); break;
+		case OPT_RATE: o->rate = strtoull(optarg, NULL, 10); break;
 		case OPT_ONCE: o->once = true; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
@@ -229,7 +237,8 @@ static int prepare_session(struct server *srv)
 					.cert_file = o->cert, .key_file = o->key,
 					.tun_name = o->tun_name,
 					.no_dtls = o->login.no_dtls, .hdlc = o->login.hdlc,
-					.mtu = o->mtu, .dpd_s = o->dpd_s });
+					.mtu = o->mtu, .dpd_s = o->dpd_s,
+					.mem_count = o->count, .mem_rate = o->rate });
 	if (ret)
 		return ret;
 	srv->wait = (struct http_wait){ .fd = serve_session_fd(srv->session),

@@ -92,6 +92,14 @@ static void engine_settings(struct serve_session *s, const struct serve_session_
 	if (c->tun_name) {
 		s->cfg.tun = ZCVPN_TUN_LINUX;
 		s->cfg.tun_name = c->tun_name;
+	} else {
+		/* We stamp flow 2 and expect the client's flow 1 (zcvpn connect's sink). */
+		s->cfg.mem_count = c->mem_count;
+		s->cfg.mem_rate_pps = c->mem_rate;
+		s->cfg.mem_ipv6_percent = 50;
+		s->cfg.mem_flow_id = 2;
+		s->cfg.mem_expect_flow_id = 1;
+		s->cfg.mem_seed = 2;
 	}
 	p->server = true;
 	p->flavour = c->flavour;

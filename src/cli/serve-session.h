@@ -30,6 +30,8 @@ struct serve_session_config {
 	const char *tun_name;		/* NULL: the in-memory sink */
 	bool no_dtls, hdlc;
 	uint32_t mtu, dpd_s;
+	uint64_t mem_count, mem_rate;	/* without a tun: packets the generator sends, and
+					 * how many a second (0: at once) */
 };
 
 /* Makes the engine, configures the tun and starts the engine.  0 or -errno (said). */

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `zcvpn connect --protocol f5|fortinet https://...` against `zcvpn serve --protocol
+# f5|fortinet --listen ...`: two processes on loopback with the in-memory tun, the whole
+# login (F5 my.policy, vdesk, /myvpn; Fortinet logincheck, fortisslvpn_xml,
+# sslvpn-tunnel), then PPP.  Over DTLS: 100,000 packets each way, no corruption,
+# copied_bytes 0 at both ends, and no loss but what the receiving engine counted as the
+# kernel's (rx_socket_drops: a full socket buffer on a loaded machine).  Over TLS
+# (--no-dtls at either end, F5's HDLC framing): fewer packets, every one arrives, and
+# each is counted as copied.  A wrong password is refused.  No root needed.
+set -u
+builddir=${top_builddir:-.}
+srcdir=${srcdir:-.}
+zcvpn=$builddir/zcvpn
+rate=30000	# per direction; see check_engine.c on why the traffic is paced
+cert=$srcdir/tests/vectors/certs/rsa.pem
+key=$srcdir/tests/vectors/certs/rsa-key.pem
+pin=$(cat "$srcdir/tests/vectors/certs/rsa.pin")
+
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+fail=0
+port=$((20000 + $$ % 20000))
+
+stat() { sed -n "s/^stat $2 //p" "$work/$1.out" | tail -n 1; }
+
+# name      protocol  count   server options  client options  path
+cases="
+f5          f5        100000  -               -               dtls
+fortinet    fortinet  100000  -               -               dtls
+f5-tls      f5        20000   --no-dtls       -               tls
+fortinet-tls fortinet 20000   -               --no-dtls       tls
+f5-hdlc     f5        20000   --hdlc          -               tls
+"
+
+# One side's verdict: its exit status, and every packet accounted for.
+check_side() {
+	local name=$1 side=$2 rc=$3 count=$4 path=$5
+	local drops good copied
+	drops=$(stat "$side" rx_socket_drops)
+	good=$(stat "$side" sink_good)
+	copied=$(stat "$side" copied_bytes)
+	if [ "$path" = tls ]; then
+		# TCP does not lose: all of them, and every byte counted as a copy.
+		[ "$rc" = 0 ] && [ "${good:-0}" = "$count" ] && [ "${copied:-0}" -gt 0 ] && return 0
+	else
+		local want_rc=0
+		[ "${drops:-0}" -gt 0 ] && want_rc=1
+		[ "$side" = server ] && want_rc=0	# its exit is the session's end, not the sink's
+		[ "$rc" = "$want_rc" ] && [ "$((${good:-0} + ${drops:-0}))" = "$count" ] &&
+			[ "${copied:-1}" = 0 ] && return 0
+	fi
+	echo "FAIL $name $side: rc $rc, sink_good ${good:-?} of $count, rx_socket_drops ${drops:-?}," \
+		"copied_bytes ${copied:-?}"
+	grep -v '^stat .* 0$' "$work/$side.out" | tail -n 40
+	return 1
+}
+
+while read -r name proto count sopts copts path; do
+	[ -n "$name" ] || continue
+	[ "$sopts" = - ] && sopts=
+	[ "$copts" = - ] && copts=
+	port=$((port + 1))
+	# shellcheck disable=SC2086
+	timeout 120 "$zcvpn" serve --protocol "$proto" --listen "127.0.0.1:$port" --cert "$cert" \
+		--key "$key" --user tester --password secret-pw --count "$count" --rate "$rate" \
+		--once $sopts >"$work/server.out" 2>&1 &
+	server=$!
+	for _ in $(seq 50); do grep -q listening "$work/server.out" && break; sleep 0.1; done
+	# shellcheck disable=SC2086
+	echo secret-pw | timeout 120 "$zcvpn" connect --protocol "$proto" "https://127.0.0.1:$port" \
+		--user tester --passwd-on-stdin --servercert "$pin" --count "$count" --rate "$rate" \
+		--timeout 15 $copts >"$work/client.out" 2>&1
+	client_rc=$?
+	wait "$server"
+	server_rc=$?
+	ok=1
+	check_side "$name" client "$client_rc" "$count" "$path" || ok=0
+	check_side "$name" server "$server_rc" "$count" "$path" || ok=0
+	grep -q "the client terminated the session" "$work/server.out" ||
+		{ echo "FAIL $name: no clean LCP Terminate at the server"; ok=0; }
+	if [ "$path" = dtls ] && ! grep -q "DTLS up" "$work/client.out"; then
+		echo "FAIL $name: DTLS never came up"
+		ok=0
+	fi
+	if [ "$ok" = 1 ]; then
+		echo "PASS $name: $count packets each way over $path," \
+			"client copied_bytes $(stat client copied_bytes)"
+	else
+		fail=1
+	fi
+done <<<"$cases"
+
+# A wrong password: refused, said so, and the client exits non-zero.
+port=$((port + 1))
+timeout 60 "$zcvpn" serve --protocol f5 --listen "127.0.0.1:$port" --cert "$cert" --key "$key" \
+	--user tester --password secret-pw >"$work/server.out" 2>&1 &
+server=$!
+for _ in $(seq 50); do grep -q listening "$work/server.out" && break; sleep 0.1; done
+if echo wrong | timeout 30 "$zcvpn" connect --protocol f5 "https://127.0.0.1:$port" \
+	--user tester --passwd-on-stdin --servercert "$pin" >"$work/client.out" 2>&1 ||
+   ! grep -q "refused the login" "$work/client.out"; then
+	echo "FAIL wrong password: not refused"
+	cat "$work/client.out"
+	fail=1
+else
+	echo "PASS wrong password: $(grep -m1 refused "$work/client.out")"
+fi
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+
+[ "$fail" = 0 ] && echo "script: PASS"
+exit "$fail"
