@@ -37,6 +37,9 @@ struct end {
 	size_t nsent;
 	unsigned drop_every, count;	/* lose every Nth packet we send */
 	unsigned changes;
+	/* Changes in Network phase that showed a family gone while LCP stayed up. */
+	unsigned network_shrunk;
+	bool had_both;
 };
 
 static uint64_t now;
@@ -66,7 +69,16 @@ static int end_send(void *ctx, uint16_t proto, const uint8_t *pkt, size_t len)
 
 static void end_changed(void *ctx)
 {
-	((struct end *)ctx)->changes++;
+	struct end *e = ctx;
+	const struct ppp_negotiated *n = ppp_link_negotiated(e->l);
+
+	e->changes++;
+	if (ppp_link_phase(e->l) != PPP_PHASE_NETWORK)
+		return;
+	if (n->ipv4_open && n->ipv6_open)
+		e->had_both = true;
+	else if (e->had_both)
+		e->network_shrunk++;
 }
 
 static const struct ppp_link_ops end_ops = { end_send, end_changed };
@@ -365,6 +377,26 @@ START_TEST(test_terminate_ours)
 	ck_assert_int_eq(ppp_link_error(server.l, &why), -ECONNRESET);
 	ck_assert_str_eq(why, "the peer terminated: (no reason given)");
 	ck_assert_uint_eq(ppp_link_stats(client.l)->term_ack_rx, 1);
+	teardown();
+}
+END_TEST
+
+/*
+ * LCP going down takes the NCPs with it: a watcher must see the phase leave Network
+ * first, never a Network phase with IPv4 gone and IPv6 still open (a transport would
+ * report that as a new, IPv6-only network), whichever end terminates.
+ */
+START_TEST(test_terminate_no_shrunk_network)
+{
+	struct ppp_link_config cc = client_cfg(), sc = server_cfg();
+
+	up_pair(&cc, &sc);
+	ck_assert(client.had_both && server.had_both);
+	ppp_link_close(client.l, now);
+	run_until(now + 10000 * MS);
+	ck_assert_int_eq(ppp_link_phase(server.l), PPP_PHASE_CLOSED);
+	ck_assert_uint_eq(client.network_shrunk, 0);
+	ck_assert_uint_eq(server.network_shrunk, 0);
 	teardown();
 }
 END_TEST
@@ -680,6 +712,7 @@ static Suite *link_suite(void)
 	tcase_add_test(tc, test_silent_peer);
 	tcase_add_test(tc, test_looped_link);
 	tcase_add_test(tc, test_echo_dead_peer);
+	tcase_add_test(tc, test_terminate_no_shrunk_network);
 	tcase_add_test(tc, test_keepalive);
 	tcase_add_test(tc, test_terminate_ours);
 	tcase_add_test(tc, test_terminate_unanswered);
