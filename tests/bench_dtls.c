@@ -30,6 +30,8 @@
  */
 #include "config.h"
 
+#define BENCH_NAME "bench_dtls"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +45,7 @@
 #include "proto/dtls-record.h"
 #include "proto/dtls-wire.h"
 #include "ring/pkt.h"
+#include "tests/bench-util.h"
 #include "tests/dtls-pair.h"
 
 enum {
@@ -51,8 +54,6 @@ enum {
 	ROOM = HEADROOM + DGRAM_MAX,
 	MAX_PLAIN = 1400,
 	HANDSHAKE_ROUNDS = 400,
-	SLICES = 10,		/* interleaved timing slices per mode and cell */
-	BATCH = 64,		/* packets between clock reads */
 };
 
 enum mode { MODE_RAW, MODE_OURS, MODE_LIB, N_MODES };
@@ -80,28 +81,6 @@ struct bench {
 	uint8_t got[DGRAM_MAX] __attribute__((aligned(64)));
 };
 
-typedef void (*packet_fn)(struct bench *b);
-
-static __attribute__((noreturn)) void die(const char *what, long val)
-{
-	fprintf(stderr, "bench_dtls: %s (%ld)\n", what, val);
-	exit(EXIT_FAILURE);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* ---- the in-memory network and the handshake ---------------------------------------- */
 
 /*
@@ -116,20 +95,20 @@ static struct dtls_pair *pair_up(unsigned suite)
 	int ret;
 
 	if (!p)
-		die("out of memory", 0);
+		bench_die("out of memory", 0);
 	dtls_pair_config(&ccfg, DTLS_ROLE_CLIENT, suite, NULL);
 	dtls_pair_config(&scfg, DTLS_ROLE_SERVER, suite, NULL);
 	ccfg.retrans_ms = scfg.retrans_ms = 50;
 	ccfg.handshake_timeout_ms = scfg.handshake_timeout_ms = 10000;
 	ret = dtls_pair_open(p, &ccfg, &scfg);
 	if (ret)
-		die("dtls_session_new failed", ret);
+		bench_die("dtls_session_new failed", ret);
 	/* From round 22 on, sleep between rounds to let a retransmission timer run out. */
 	ret = dtls_pair_handshake(p, HANDSHAKE_ROUNDS, 22, &failed);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", dtls_pair_who(p, failed),
 			dtls_last_error(failed));
-		die("handshake failed", ret);
+		bench_die("handshake failed", ret);
 	}
 	return p;
 }
@@ -159,15 +138,15 @@ static void run_raw(struct bench *b)
 	plain[0] = ++b->mark;
 	if (b->gcm) {
 		/* A fresh nonce per packet, as the record's seq8 gives. */
-		put_be64(b->nonce + DTLS_GCM_SALT_LEN, ++b->seq);
+		bench_put_be64(b->nonce + DTLS_GCM_SALT_LEN, ++b->seq);
 		ret = crypto_aead_seal(b->aead, b->nonce, b->aad, DTLS_AAD_LEN, plain, b->size,
 				       plain + b->size);
 		if (ret)
-			die("raw: seal failed", ret);
+			bench_die("raw: seal failed", ret);
 		ret = crypto_aead_open(b->aead, b->nonce, b->aad, DTLS_AAD_LEN, plain, b->size,
 				       plain + b->size);
 		if (ret)
-			die("raw: open failed", ret);
+			bench_die("raw: open failed", ret);
 	} else {
 		uint32_t blocks = cbc_blocks(b->size);
 		uint8_t *iv = plain - DTLS_CBC_IV_LEN, *aad = iv - DTLS_AAD_LEN;
@@ -180,16 +159,16 @@ static void run_raw(struct bench *b)
 		if (!ret)
 			ret = crypto_hmac_compute(b->hmac, &iov, 1, plain + blocks);
 		if (ret)
-			die("raw: seal failed", ret);
+			bench_die("raw: seal failed", ret);
 		ret = crypto_hmac_compute(b->hmac, &iov, 1, digest);
 		if (ret || !crypto_memeq(digest, plain + blocks, DTLS_SHA1_LEN))
-			die("raw: MAC did not verify", ret);
+			bench_die("raw: MAC did not verify", ret);
 		ret = crypto_cbc_decrypt(b->cbc, iv, plain, blocks);
 		if (ret)
-			die("raw: decrypt failed", ret);
+			bench_die("raw: decrypt failed", ret);
 	}
 	if (plain[0] != b->mark)
-		die("raw: round trip changed the plaintext", plain[0]);
+		bench_die("raw: round trip changed the plaintext", plain[0]);
 }
 
 /* Our record layer: protect, then unprotect the same bytes where they lie. */
@@ -205,15 +184,15 @@ static void run_ours(struct bench *b)
 	pkt.data[0] = ++b->mark;
 	ret = dtls_record_protect(b->tx, &pkt, DTLS_CT_APPLICATION_DATA);
 	if (ret)
-		die("ours: protect failed", ret);
+		bench_die("ours: protect failed", ret);
 	/* The datagram is where recvmmsg would have put it: rx head bytes in front. */
 	if (pkt.data != b->room + HEADROOM - dtls_record_rx_head_len(b->rx))
-		die("ours: datagram not at the receive offset", pkt.data - b->room);
+		bench_die("ours: datagram not at the receive offset", pkt.data - b->room);
 	v = dtls_record_unprotect(b->rx, &pkt, MAX_PLAIN);
 	if (v != DTLS_RECORD_DATA)
-		die("ours: unprotect refused the record", v);
+		bench_die("ours: unprotect refused the record", v);
 	if (pkt.len != b->size || pkt.data != b->room + HEADROOM || pkt.data[0] != b->mark)
-		die("ours: round trip changed the plaintext", pkt.len);
+		bench_die("ours: round trip changed the plaintext", pkt.len);
 }
 
 /* The library's own record path, client to server. */
@@ -227,35 +206,21 @@ static void run_lib(struct bench *b)
 	plain[0] = ++b->mark;
 	ret = dtls_lib_send(p->client, plain, b->size);
 	if (ret || p->c2s.count != 1)
-		die("library: send failed or sent other than one datagram", ret);
+		bench_die("library: send failed or sent other than one datagram", ret);
 	ret = dtls_input(p->server, p->c2s.buf[p->c2s.head], p->c2s.len[p->c2s.head]);
 	if (ret)
-		die("library: dtls_input failed", ret);
+		bench_die("library: dtls_input failed", ret);
 	p->c2s.head = (p->c2s.head + 1) % MEM_WIRE_SLOTS;
 	p->c2s.count = 0;
 	n = dtls_lib_recv(p->server, b->got, sizeof(b->got));
 	if (n != (ssize_t)b->size || b->got[0] != b->mark)
-		die("library: received the wrong plaintext", (long)n);
+		bench_die("library: received the wrong plaintext", (long)n);
 	p->s2c.count = 0;	/* the server has nothing to say; drop it if it did */
 }
 
 /* ---- measurement -------------------------------------------------------------------- */
 
 /* Runs fn for about secs seconds; returns packets per second. */
-static double rate(packet_fn fn, struct bench *b, double secs)
-{
-	uint64_t n = 0;
-	double t0 = now_s(), t;
-
-	do {
-		for (int i = 0; i < BATCH; i++)
-			fn(b);
-		n += BATCH;
-		t = now_s() - t0;
-	} while (t < secs);
-	return (double)n / t;
-}
-
 static void setup_suite(struct bench *b, unsigned suite)
 {
 	struct dtls_keys ck, sk;
@@ -283,7 +248,7 @@ static void setup_suite(struct bench *b, unsigned suite)
 	/* raw: keys of the same length; the AAD as a record's (seq8 | type | version | n) */
 	if (crypto_random(key, sizeof(key)) || crypto_random(mac_key, sizeof(mac_key)) ||
 	    crypto_random(b->nonce, sizeof(b->nonce)))
-		die("crypto_random failed", 0);
+		bench_die("crypto_random failed", 0);
 	if (b->gcm)
 		ret = crypto_aead_new(&b->aead, cipher, key, crypto_cipher_key_len(cipher));
 	else
@@ -291,7 +256,7 @@ static void setup_suite(struct bench *b, unsigned suite)
 	if (!ret && !b->gcm)
 		ret = crypto_hmac_new(&b->hmac, CRYPTO_HMAC_SHA1, mac_key, sizeof(mac_key));
 	if (ret)
-		die("raw: setting up the contexts failed", ret);
+		bench_die("raw: setting up the contexts failed", ret);
 	crypto_wipe(key, sizeof(key));
 	crypto_wipe(mac_key, sizeof(mac_key));
 	memset(b->aad, 0, sizeof(b->aad));
@@ -305,16 +270,16 @@ static void setup_suite(struct bench *b, unsigned suite)
 	if (!ret)
 		ret = dtls_export_keys(b->ours->server, &sk);
 	if (ret)
-		die("dtls_export_keys failed", ret);
+		bench_die("dtls_export_keys failed", ret);
 	if (ck.suite != suite)
-		die("another suite was negotiated", ck.suite);
+		bench_die("another suite was negotiated", ck.suite);
 	if (!b->gcm && !ck.etm)
 		printf("note: CBC negotiated MAC-then-encrypt; raw models encrypt-then-MAC\n");
 	ret = dtls_record_new(&b->tx, &ck, 0);
 	if (!ret)
 		ret = dtls_record_new(&b->rx, &sk, 0);
 	if (ret)
-		die("dtls_record_new failed", ret);
+		bench_die("dtls_record_new failed", ret);
 	crypto_wipe(&ck, sizeof(ck));
 	crypto_wipe(&sk, sizeof(sk));
 
@@ -347,22 +312,11 @@ static double gbps(double pps, uint32_t size)
 static void run_cell(struct bench *b, const char *name, uint32_t size, double secs,
 		     double best[N_MODES])
 {
-	static const packet_fn fns[N_MODES] = { run_raw, run_ours, run_lib };
+	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours, run_lib };
 
 	b->size = size;
 	memset(b->room, 0x5a, sizeof(b->room));
-	for (int m = 0; m < N_MODES; m++) {
-		best[m] = 0;
-		rate(fns[m], b, secs / 10);	/* warm caches and clocks */
-	}
-	for (int s = 0; s < SLICES; s++) {
-		for (int m = 0; m < N_MODES; m++) {
-			double r = rate(fns[m], b, secs / SLICES);
-
-			if (r > best[m])
-				best[m] = r;
-		}
-	}
+	bench_best_rates(fns, N_MODES, b, secs, best);
 	for (int m = 0; m < N_MODES; m++) {
 		printf("%-16s %5u  %-8s %10.0f %8.3f", name, size, mode_names[m], best[m],
 		       gbps(best[m], size));
@@ -390,7 +344,7 @@ int main(void)
 	struct bench *b = calloc(1, sizeof(*b));
 
 	if (!b)
-		die("out of memory", 0);
+		bench_die("out of memory", 0);
 	if (!(secs > 0 && secs <= 60)) {
 		fprintf(stderr, "bench_dtls: BENCH_SECONDS must be in (0, 60]\n");
 		return EXIT_FAILURE;
@@ -398,7 +352,7 @@ int main(void)
 	printf("DTLS 1.2 data path, %s, one thread; one seal and one open per packet\n",
 	       crypto_backend_name());
 	printf("%.2f s per mode and cell, best of %d interleaved slices; "
-	       "Gbit/s = pkt/s x plaintext bits\n", secs, SLICES);
+	       "Gbit/s = pkt/s x plaintext bits\n", secs, BENCH_SLICES);
 	printf("%-16s %5s  %-8s %10s %8s   %8s %10s\n", "suite", "bytes", "mode", "pkt/s",
 	       "Gbit/s", "ours/raw", "ours/lib");
 	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {

@@ -27,6 +27,8 @@
  */
 #include "config.h"
 
+#define BENCH_NAME "bench_ppp"
+
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +45,7 @@
 #include "proto/ppp-link.h"
 #include "ring/pkt.h"
 #include "src/util/clock.h"
+#include "tests/bench-util.h"
 #include "tests/dtls-pair.h"
 #include "tests/fake-host.h"
 
@@ -53,8 +56,6 @@ enum {
 	MAX_INNER = 1400,
 	BRINGUP_ROUNDS = 300,
 	NAP_FROM = 20,		/* bring-up rounds before napping for the library's timers */
-	SLICES = 10,		/* interleaved timing slices per mode and cell */
-	BATCH = 64,		/* packets between clock reads */
 	TARGET_PCT = 90,
 	TARGET_SIZE = 1400,
 };
@@ -85,28 +86,6 @@ struct bench {
 	uint32_t rx_head;		/* the server's: datagram start to IP packet */
 	uint8_t room[ROOM] __attribute__((aligned(64)));
 };
-
-typedef void (*packet_fn)(struct bench *b);
-
-static __attribute__((noreturn)) void die(const char *what, long val)
-{
-	fprintf(stderr, "bench_ppp: %s (%ld)\n", what, val);
-	exit(EXIT_FAILURE);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
 
 /* ---- bringing the tunnel up in memory ------------------------------------------------ */
 
@@ -140,7 +119,7 @@ static void side_open(struct side *s, enum zcvpn_ppp_flavour flavour, bool serve
 	ret = ppp_dtls_new(&s->p, &cfg, &s->host.host, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "bench_ppp: %s\n", err);
-		die("ppp_dtls_new failed", ret);
+		bench_die("ppp_dtls_new failed", ret);
 	}
 	s->t = ppp_dtls_transport(s->p);
 }
@@ -155,7 +134,7 @@ static void deliver(struct side *from, struct side *to, uint8_t *room)
 	for (;;) {
 		head = to->t->ops->rx_head(to->t);
 		if (head > HEADROOM)
-			die("rx head larger than the bench's head room", head);
+			bench_die("rx head larger than the bench's head room", head);
 		len = mem_wire_pop(&from->out, room + HEADROOM - head);
 		if (!len)
 			return;
@@ -196,7 +175,7 @@ static void bring_up(struct bench *b)
 		if (i >= NAP_FROM)
 			test_sleep_ms(5);	/* let a library retransmission timer run out */
 	}
-	die("PPP over DTLS never came up", 0);
+	bench_die("PPP over DTLS never came up", 0);
 }
 
 /* ---- the two modes, one packet round trip each ---------------------------------------- */
@@ -210,15 +189,15 @@ static void run_raw(struct bench *b)
 
 	plain[b->frame_head] = ++b->mark;
 	/* A fresh nonce per packet, as the record's seq8 gives. */
-	put_be64(b->nonce + DTLS_GCM_SALT_LEN, ++b->seq);
+	bench_put_be64(b->nonce + DTLS_GCM_SALT_LEN, ++b->seq);
 	ret = crypto_aead_seal(b->aead, b->nonce, b->aad, DTLS_AAD_LEN, plain, len, plain + len);
 	if (ret)
-		die("raw: seal failed", ret);
+		bench_die("raw: seal failed", ret);
 	ret = crypto_aead_open(b->aead, b->nonce, b->aad, DTLS_AAD_LEN, plain, len, plain + len);
 	if (ret)
-		die("raw: open failed", ret);
+		bench_die("raw: open failed", ret);
 	if (plain[b->frame_head] != b->mark)
-		die("raw: round trip changed the plaintext", plain[b->frame_head]);
+		bench_die("raw: round trip changed the plaintext", plain[b->frame_head]);
 }
 
 /* The transport's ops: encap on the client, decap of the same bytes on the server. */
@@ -238,46 +217,32 @@ static void run_ours(struct bench *b)
 	pkt.data[b->size - 1] = mark;
 	ret = b->cli.t->ops->encap(b->cli.t, &pkt, NULL);
 	if (ret)
-		die("ours: encap failed or took another path", ret);
+		bench_die("ours: encap failed or took another path", ret);
 	/* The datagram is where recvmmsg would have put it for the server. */
 	if (pkt.data != b->room + HEADROOM - b->rx_head)
-		die("ours: datagram not at the server's receive offset", pkt.data - b->room);
+		bench_die("ours: datagram not at the server's receive offset", pkt.data - b->room);
 	v = b->srv.t->ops->decap(b->srv.t, &pkt, MAX_INNER);
 	if (v != TRANSPORT_DATA)
-		die("ours: decap did not return data", v);
+		bench_die("ours: decap did not return data", v);
 	if (pkt.len != b->size || pkt.data != b->room + HEADROOM || pkt.data[0] != 0x45 ||
 	    pkt.data[1] != mark || pkt.data[b->size - 1] != mark)
-		die("ours: round trip changed the packet", pkt.len);
+		bench_die("ours: round trip changed the packet", pkt.len);
 }
 
 /* ---- measurement ---------------------------------------------------------------------- */
 
 /* Runs fn for about secs seconds; returns packets per second. */
-static double rate(packet_fn fn, struct bench *b, double secs)
-{
-	uint64_t n = 0;
-	double t0 = now_s(), t;
-
-	do {
-		for (int i = 0; i < BATCH; i++)
-			fn(b);
-		n += BATCH;
-		t = now_s() - t0;
-	} while (t < secs);
-	return (double)n / t;
-}
-
 static void setup_raw(struct bench *b)
 {
 	uint8_t key[32];
 	int ret;
 
 	if (crypto_random(key, sizeof(key)) || crypto_random(b->nonce, sizeof(b->nonce)))
-		die("crypto_random failed", 0);
+		bench_die("crypto_random failed", 0);
 	ret = crypto_aead_new(&b->aead, CRYPTO_AES256_GCM, key, sizeof(key));
 	crypto_wipe(key, sizeof(key));
 	if (ret)
-		die("raw: crypto_aead_new failed", ret);
+		bench_die("raw: crypto_aead_new failed", ret);
 	/* As a record's AAD: seq8 | type | version | length. */
 	memset(b->aad, 0, sizeof(b->aad));
 	b->aad[8] = DTLS_CT_APPLICATION_DATA;
@@ -296,15 +261,15 @@ static void setup_ours(struct bench *b, enum zcvpn_ppp_flavour flavour)
 	bring_up(b);
 	ch = ppp_dtls_channel(b->srv.p);
 	if (dtls_channel_suite(ch) != DTLS_SUITE_AES256_GCM)
-		die("another suite was negotiated", (long)dtls_channel_suite(ch));
+		bench_die("another suite was negotiated", (long)dtls_channel_suite(ch));
 	record_head = dtls_channel_rx_head(ch);
 	b->rx_head = b->srv.t->ops->rx_head(b->srv.t);
 	if (!record_head || b->rx_head <= record_head || b->rx_head > HEADROOM)
-		die("unexpected receive head", b->rx_head);
+		bench_die("unexpected receive head", b->rx_head);
 	b->frame_head = b->rx_head - record_head;
 	/* Both ends compress alike, so the client writes what the server predicts. */
 	if (b->cli.t->ops->rx_head(b->cli.t) != b->rx_head)
-		die("the two ends settled different PPP headers", b->cli.t->ops->rx_head(b->cli.t));
+		bench_die("the two ends settled different PPP headers", b->cli.t->ops->rx_head(b->cli.t));
 }
 
 static void teardown(struct bench *b)
@@ -325,23 +290,12 @@ static double gbps(double pps, uint32_t size)
 /* One framing and size: both modes in interleaved slices; returns ours/raw in %. */
 static double run_cell(struct bench *b, const char *name, uint32_t size, double secs)
 {
-	static const packet_fn fns[N_MODES] = { run_raw, run_ours };
+	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours };
 	double best[N_MODES], pct;
 
 	b->size = size;
 	memset(b->room, 0x5a, sizeof(b->room));
-	for (int m = 0; m < N_MODES; m++) {
-		best[m] = 0;
-		rate(fns[m], b, secs / 10);	/* warm caches and clocks */
-	}
-	for (int s = 0; s < SLICES; s++) {
-		for (int m = 0; m < N_MODES; m++) {
-			double r = rate(fns[m], b, secs / SLICES);
-
-			if (r > best[m])
-				best[m] = r;
-		}
-	}
+	bench_best_rates(fns, N_MODES, b, secs, best);
 	pct = 100 * best[MODE_OURS] / best[MODE_RAW];
 	printf("%-9s %5u %6u  %10.0f %8.3f  %10.0f %8.3f  %7.1f%%\n", name, size,
 	       b->frame_head + size, best[MODE_RAW], gbps(best[MODE_RAW], size),
@@ -367,7 +321,7 @@ int main(void)
 	struct bench *b = calloc(1, sizeof(*b));
 
 	if (!b)
-		die("out of memory", 0);
+		bench_die("out of memory", 0);
 	if (!(secs > 0 && secs <= 60)) {
 		fprintf(stderr, "bench_ppp: BENCH_SECONDS must be in (0, 60]\n");
 		return EXIT_FAILURE;
@@ -375,7 +329,7 @@ int main(void)
 	printf("PPP over DTLS 1.2 data path, AES-256-GCM, %s, one thread; "
 	       "one seal and one open per packet\n", crypto_backend_name());
 	printf("%.2f s per mode and cell, best of %d interleaved slices; "
-	       "Gbit/s = pkt/s x IP packet bits\n", secs, SLICES);
+	       "Gbit/s = pkt/s x IP packet bits\n", secs, BENCH_SLICES);
 	printf("%-9s %5s %6s  %10s %8s  %10s %8s  %8s\n", "framing", "bytes", "sealed",
 	       "raw pkt/s", "Gbit/s", "ours pkt/s", "Gbit/s", "ours/raw");
 	for (size_t f = 0; f < N_FRAMINGS; f++) {
