@@ -64,6 +64,14 @@ static uint64_t counter(struct zcvpn_engine *e, const char *name)
 	return v;
 }
 
+void cli_mem_roles(struct zcvpn_config *cfg, bool server)
+{
+	cfg->mem_ipv6_percent = 50;
+	cfg->mem_flow_id = server ? 2 : 1;
+	cfg->mem_expect_flow_id = server ? 1 : 2;
+	cfg->mem_seed = server ? 2 : 1;
+}
+
 bool cli_traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
 		      const struct zcvpn_config *cfg)
 {

@@ -48,6 +48,11 @@ void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
 void cli_print_counters(struct zcvpn_engine *e, FILE *f);
 /* An event callback (zcvpn_config.event_fn) printing "zcvpn: SOURCE: MESSAGE" on stderr. */
 void cli_print_event(void *ctx, const struct zcvpn_event *ev);
+/*
+ * The in-memory traffic of one end: the client stamps flow 1 and expects the server's
+ * flow 2, and the reverse; half of it IPv6; each end its own seed.
+ */
+void cli_mem_roles(struct zcvpn_config *cfg, bool server);
 /* Whether the mem-tun traffic is done: all sent, and what the sink expects seen. */
 bool cli_traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
 		      const struct zcvpn_config *cfg);

@@ -401,13 +401,9 @@ static void defaults(struct run_opts *o, bool server)
 	memset(o, 0, sizeof(*o));
 	zcvpn_config_init(&o->cfg);
 	o->cfg.mem_count = server ? 0 : 100000;
-	o->cfg.mem_ipv6_percent = 50;
 	o->cfg.esp.keepalive_ms = server ? 0 : 10000;
 	o->cfg.esp.answer_probes = server;
-	/* The client stamps flow 1 and expects the server's flow 2, and the reverse. */
-	o->cfg.mem_flow_id = server ? 2 : 1;
-	o->cfg.mem_expect_flow_id = server ? 1 : 2;
-	o->cfg.mem_seed = server ? 2 : 1;
+	cli_mem_roles(&o->cfg, server);
 	o->expect = -1;
 	o->timeout_s = 10;
 }

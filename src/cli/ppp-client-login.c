@@ -163,20 +163,69 @@ static void login_conn_close(struct login_conn *lc)
 
 /* ---- F5 BIG-IP APM ----------------------------------------------------------------- */
 
+/*
+ * Appends the cookies an answer set ("name=value" of each Set-Cookie) to jar, as
+ * "a=1; b=2".  Cookies that do not fit are left out: the login then fails on the
+ * server's side, with its own answer.
+ */
+static void collect_cookies(const struct http_response *r, char *jar, size_t len)
+{
+	char line[1024];
+
+	for (unsigned int i = 0; http_header(r, "Set-Cookie", i, line, sizeof(line)) == 0; i++) {
+		size_t used = strlen(jar), n = strcspn(line, ";");
+
+		if (!n || !memchr(line, '=', n) || used + n + 3 > len)
+			continue;
+		snprintf(jar + used, len - used, "%s%.*s", used ? "; " : "", (int)n, line);
+	}
+}
+
+/*
+ * The front page first, as a browser and openconnect start: BIG-IP sets its session
+ * cookies (LastMRH_Session, MRHSession, F5_ST) there and wants them back with the form.
+ * Redirects within the server are followed, a few at most.
+ */
+static int f5_front_page(struct login_conn *lc, char *jar, size_t len, char *err,
+			 size_t errlen)
+{
+	char path[512] = "/", loc[512];
+	int ret;
+
+	for (int hops = 0; hops < 4; hops++) {
+		ret = exchange(lc, "GET", path, jar[0] ? jar : NULL, NULL, err, errlen);
+		if (ret)
+			return ret;
+		collect_cookies(&lc->rsp, jar, len);
+		if (lc->rsp.status < 300 || lc->rsp.status >= 400 ||
+		    http_header(&lc->rsp, "Location", 0, loc, sizeof(loc)))
+			return 0;
+		if (loc[0] != '/')
+			return 0;	/* elsewhere (another host): the form is still ours */
+		snprintf(path, sizeof(path), "%s", loc);
+	}
+	return 0;
+}
+
 static int f5_policy(struct login_conn *lc, const char *user, const char *password,
 		     char *mrh, size_t mrh_len, char *err, size_t errlen)
 {
-	char u[384], p[768], form[1200];
+	char u[384], p[768], form[1200], jar[1024] = "";
 	int ret;
+
+	ret = f5_front_page(lc, jar, sizeof(jar), err, errlen);
+	if (ret)
+		return ret;
 
 	if (form_escape(user, u, sizeof(u)) || form_escape(password, p, sizeof(p))) {
 		snprintf(err, errlen, "user name or password too long");
 		return -EINVAL;
 	}
 	snprintf(form, sizeof(form), "username=%s&password=%s&vhost=standard", u, p);
-	ret = exchange(lc, "POST", "/my.policy", NULL, form, err, errlen);
+	ret = exchange(lc, "POST", "/my.policy", jar[0] ? jar : NULL, form, err, errlen);
 	explicit_bzero(p, sizeof(p));
 	explicit_bzero(form, sizeof(form));
+	explicit_bzero(jar, sizeof(jar));
 	if (ret)
 		return ret;
 	if (lc->rsp.status == 200 && !set_cookie(&lc->rsp, "MRHSession", mrh, mrh_len))

@@ -3,7 +3,8 @@
  * The client's side of the F5 and Fortinet logins, as openconnect 9 walks them, for
  * `zcvpn connect --protocol f5|fortinet https://SERVER`:
  *
- *   F5        POST /my.policy (username, password) -> MRHSession cookie;
+ *   F5        GET / (its cookies, redirects followed), POST /my.policy (username,
+ *             password) -> MRHSession cookie;
  *             GET /vdesk/vpn/index.php3 -> the VPN favorite;
  *             GET /vdesk/vpn/connect.php3?resourcename=... -> the config document
  *             (Session_ID, ur_Z, hdlc_framing, tunnel_dtls, tunnel_port_dtls);
