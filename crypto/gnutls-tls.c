@@ -404,6 +404,20 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len)
+{
+	ssize_t ret;
+
+	if (!c || !buf || !len)
+		return -EINVAL;
+	do {
+		ret = gnutls_record_send(c->tls, buf, len);
+	} while (ret == GNUTLS_E_INTERRUPTED);
+	if (ret > 0)
+		return ret;
+	return ret == GNUTLS_E_AGAIN ? -EAGAIN : -EIO;
+}
+
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 {
 	/* NULL context, not an empty one: ocserv derives the DTLS PSK the same way. */

@@ -467,6 +467,22 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len)
+{
+	size_t done = 0;
+	int ret, err;
+
+	if (!c || !buf || !len)
+		return -EINVAL;
+	ERR_clear_error();
+	ret = SSL_write_ex(c->ssl, buf, len, &done);
+	if (ret == 1)
+		return (ssize_t)done;
+	err = SSL_get_error(c->ssl, ret);
+	ERR_clear_error();
+	return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? -EAGAIN : -EIO;
+}
+
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)
 {
 	/* use_context = 0, not an empty context: ocserv derives the DTLS PSK that way. */

@@ -61,6 +61,13 @@ ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
 
 /* Writes all of buf (waiting up to the config's timeout).  0, -ETIMEDOUT or -EIO. */
 int tls_write_all(struct tls_conn *c, const void *buf, size_t len);
+/*
+ * Writes what the socket takes now, without waiting: the count written (maybe less
+ * than len), -EAGAIN when it takes nothing yet, or -EIO.  After -EAGAIN the next call
+ * must pass the same bytes and len again (both libraries want their unfinished record
+ * back).  For hosts that must keep reading while the peer is slow to read.
+ */
+ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len);
 
 /* RFC 5705 keying material with no context.  0 or -EIO. */
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len);

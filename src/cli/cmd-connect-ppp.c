@@ -29,11 +29,13 @@
 #include "src/cli/cstp.h"
 #include "src/cli/netcfg.h"
 #include "src/cli/ppp-client-login.h"
+#include "src/cli/stream-queue.h"
 
 enum {
 	DTLS_WAIT_S = 5,		/* openconnect's wait for PPP over DTLS, too */
 	POLL_MS = 100,
 	DEFAULT_TIMEOUT_S = 30,
+	GOODBYE_MS = 1000,	/* for the Terminate-Request still queued for TLS */
 };
 
 static volatile int interrupted;
@@ -192,6 +194,7 @@ struct client {
 	struct zcvpn_config cfg;
 	struct zcvpn_engine *engine;
 	struct tls_conn *tls;		/* the TLS tunnel, once opened; NULL after it closed */
+	struct stream_queue out;	/* what PPP wrote to it and the socket did not take yet */
 	bool tls_opened;		/* the fallback is opened once */
 	bool dtls_ever_up, server_ended;
 	char remote[80];
@@ -203,7 +206,7 @@ static int stream_write(void *ctx, const void *buf, size_t len)
 {
 	struct client *c = ctx;
 
-	return c->tls ? tls_write_all(c->tls, buf, len) : -ENOTCONN;
+	return c->tls ? stream_queue_write(&c->out, c->tls, buf, len) : -ENOTCONN;
 }
 
 /* The smallest prefix that holds both ends: a point-to-point link as a subnet. */
@@ -302,13 +305,9 @@ static void engine_settings(struct client *c)
 		c->cfg.tun = ZCVPN_TUN_LINUX;
 		c->cfg.tun_name = o->tun_name;
 	} else {
-		/* We stamp flow 1 and expect the server's flow 2 (zcvpn serve --count). */
 		c->cfg.mem_count = o->count;
 		c->cfg.mem_rate_pps = o->rate;
-		c->cfg.mem_ipv6_percent = 50;
-		c->cfg.mem_flow_id = 1;
-		c->cfg.mem_expect_flow_id = 2;
-		c->cfg.mem_seed = 1;
+		cli_mem_roles(&c->cfg, false);
 	}
 	p->flavour = o->flavour;
 	p->session = c->login.session;
@@ -388,6 +387,7 @@ static int pump_tls(struct client *c)
 		if (n <= 0) {
 			tls_free(c->tls);
 			c->tls = NULL;
+			stream_queue_reset(&c->out);
 			return -ECONNRESET;
 		}
 		zcvpn_engine_stream_input(c->engine, buf, (size_t)n);
@@ -399,19 +399,24 @@ static int poll_once(struct client *c)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = zcvpn_engine_fd(c->engine), .events = POLLIN },
-		{ .fd = c->tls ? tls_fd(c->tls) : -1, .events = POLLIN },
+		{ .fd = c->tls ? tls_fd(c->tls) : -1,
+		  .events = POLLIN | (c->tls && stream_queue_waiting(&c->out) ? POLLOUT : 0) },
 	};
 	struct zcvpn_stats st;
 	int ret;
 
 	if (poll(pfd, 2, c->tls && tls_pending(c->tls) ? 0 : POLL_MS) < 0 && errno != EINTR)
 		return -errno;
+	if (c->tls && (pfd[1].revents & POLLOUT) && stream_queue_flush(&c->out, c->tls)) {
+		fprintf(stderr, "zcvpn: writing to the TLS tunnel failed\n");
+		return -EIO;
+	}
 	if (pfd[0].revents) {
 		ret = zcvpn_engine_process(c->engine);
 		if (ret)
 			return ret;
 	}
-	if (c->tls && (pfd[1].revents || tls_pending(c->tls)) && pump_tls(c)) {
+	if (c->tls && (pfd[1].revents & ~POLLOUT || tls_pending(c->tls)) && pump_tls(c)) {
 		cli_get_stats(c->engine, &st);
 		if (st.transport_state != ZCVPN_TRANSPORT_UP &&
 		    st.transport_state != ZCVPN_TRANSPORT_CLOSED) {
@@ -523,6 +528,8 @@ int cmd_connect_ppp(int argc, char **argv)
 	ret = run_session(c, &run);
 	seconds = cli_now_s() - c->started;
 	zcvpn_engine_stop(c->engine);	/* LCP Terminate-Request on whichever path runs */
+	if (c->tls)
+		stream_queue_drain(&c->out, c->tls, GOODBYE_MS);
 	if (o.tun_name) {
 		report(c->engine);
 		status = ret ? 1 : 0;

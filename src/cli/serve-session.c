@@ -17,6 +17,7 @@
 #include "crypto/tls.h"
 #include "src/cli/cli.h"
 #include "src/cli/netcfg.h"
+#include "src/cli/stream-queue.h"
 
 enum {
 	/*
@@ -24,12 +25,15 @@ enum {
 	 * come back, by a DTLS redial or a TLS tunnel request, before the session ends.
 	 */
 	DTLS_GONE_S = 30,
+	GOODBYE_MS = 1000,	/* for the Terminate-Request still queued for TLS */
 };
 
 struct serve_session {
 	struct zcvpn_engine *engine;
 	struct zcvpn_config cfg;
 	struct tls_conn *tls;		/* the tunnel's; NULL before the request and once closed */
+	struct stream_queue out;	/* what PPP wrote to it and the socket did not take yet */
+	bool watching_out;		/* the epoll set asks for EPOLLOUT too */
 	const char *tun_name;
 	int epfd;			/* the engine's fd and the tunnel's TLS, for one poll */
 	bool begun;			/* the tunnel was requested, or PPP came up over DTLS */
@@ -43,7 +47,7 @@ static int stream_write(void *ctx, const void *buf, size_t len)
 {
 	struct serve_session *s = ctx;
 
-	return s->tls ? tls_write_all(s->tls, buf, len) : -ENOTCONN;
+	return s->tls ? stream_queue_write(&s->out, s->tls, buf, len) : -ENOTCONN;
 }
 
 static void print_network(const struct zcvpn_network *n)
@@ -93,13 +97,9 @@ static void engine_settings(struct serve_session *s, const struct serve_session_
 		s->cfg.tun = ZCVPN_TUN_LINUX;
 		s->cfg.tun_name = c->tun_name;
 	} else {
-		/* We stamp flow 2 and expect the client's flow 1 (zcvpn connect's sink). */
 		s->cfg.mem_count = c->mem_count;
 		s->cfg.mem_rate_pps = c->mem_rate;
-		s->cfg.mem_ipv6_percent = 50;
-		s->cfg.mem_flow_id = 2;
-		s->cfg.mem_expect_flow_id = 1;
-		s->cfg.mem_seed = 2;
+		cli_mem_roles(&s->cfg, true);
 	}
 	p->server = true;
 	p->flavour = c->flavour;
@@ -195,6 +195,8 @@ void serve_session_free(struct serve_session *s)
 		return;
 	if (s->begun) {
 		zcvpn_engine_stop(s->engine);	/* LCP Terminate-Request on whichever path runs */
+		if (s->tls)
+			stream_queue_drain(&s->out, s->tls, GOODBYE_MS);
 		report(s->engine);
 	}
 	zcvpn_engine_free(s->engine);
@@ -223,6 +225,21 @@ static void drop_tls(struct serve_session *s)
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, tls_fd(s->tls), NULL);
 	tls_free(s->tls);
 	s->tls = NULL;
+	stream_queue_reset(&s->out);
+	s->watching_out = false;
+}
+
+/* The one fd the host polls wakes for writability only while bytes wait. */
+static void watch_writability(struct serve_session *s)
+{
+	bool want = s->tls && stream_queue_waiting(&s->out);
+	struct epoll_event ev = { .events = EPOLLIN | (want ? EPOLLOUT : 0) };
+
+	if (!s->tls || want == s->watching_out)
+		return;
+	ev.data.fd = tls_fd(s->tls);
+	if (!epoll_ctl(s->epfd, EPOLL_CTL_MOD, tls_fd(s->tls), &ev))
+		s->watching_out = want;
 }
 
 /* Bytes from the tunnel's TLS into the engine; the end of TLS noted. */
@@ -286,7 +303,8 @@ void serve_session_run(struct serve_session *s)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = zcvpn_engine_fd(s->engine), .events = POLLIN },
-		{ .fd = s->tls ? tls_fd(s->tls) : -1, .events = POLLIN },
+		{ .fd = s->tls ? tls_fd(s->tls) : -1,
+		  .events = POLLIN | (s->tls && stream_queue_waiting(&s->out) ? POLLOUT : 0) },
 	};
 	int ret;
 
@@ -294,6 +312,11 @@ void serve_session_run(struct serve_session *s)
 		return;
 	if (poll(pfd, 2, 0) < 0)
 		return;
+	if (s->tls && (pfd[1].revents & POLLOUT) && stream_queue_flush(&s->out, s->tls)) {
+		drop_tls(s);
+		end_session(s, -EIO, "writing to the client failed");
+		return;
+	}
 	if (pfd[0].revents) {
 		ret = zcvpn_engine_process(s->engine);
 		if (ret) {
@@ -301,8 +324,9 @@ void serve_session_run(struct serve_session *s)
 			return;
 		}
 	}
-	if (s->tls && (pfd[1].revents || tls_pending(s->tls)))
+	if (s->tls && (pfd[1].revents & ~POLLOUT || tls_pending(s->tls)))
 		pump_tls(s);
+	watch_writability(s);
 	check_end(s);
 }
 
@@ -333,6 +357,7 @@ int serve_session_attach(struct serve_session *s, struct tls_conn *tls, const ui
 		zcvpn_engine_stream_input(s->engine, extra, extra_len);
 	if (tls_pending(s->tls))
 		pump_tls(s);
+	watch_writability(s);
 	check_end(s);
 	return 0;
 }
