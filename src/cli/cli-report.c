@@ -64,6 +64,17 @@ static uint64_t counter(struct zcvpn_engine *e, const char *name)
 	return v;
 }
 
+void cli_print_summary(struct zcvpn_engine *e, FILE *f)
+{
+	struct zcvpn_stats st;
+
+	cli_get_stats(e, &st);
+	fprintf(f, "zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
+		" packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
+		st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
+	cli_print_counters(e, f);
+}
+
 void cli_mem_roles(struct zcvpn_config *cfg, bool server)
 {
 	cfg->mem_ipv6_percent = 50;

@@ -46,6 +46,11 @@ double cli_now_s(void);
 void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
 /* Every counter as "stat NAME VALUE" lines (scripts read them), then the transport state. */
 void cli_print_counters(struct zcvpn_engine *e, FILE *f);
+/*
+ * The end of a tunnel's run: "zcvpn: sent N packets (B bytes), received ...,
+ * copied_bytes C", then every counter (cli_print_counters).
+ */
+void cli_print_summary(struct zcvpn_engine *e, FILE *f);
 /* An event callback (zcvpn_config.event_fn) printing "zcvpn: SOURCE: MESSAGE" on stderr. */
 void cli_print_event(void *ctx, const struct zcvpn_event *ev);
 /*

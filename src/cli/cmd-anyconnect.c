@@ -558,13 +558,7 @@ static int run_session(struct session *s, const struct ac_opts *o)
 
 static void report(struct session *s)
 {
-	struct zcvpn_stats st;
-
-	cli_get_stats(s->engine, &st);
-	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
-	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
-	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	cli_print_counters(s->engine, stdout);
+	cli_print_summary(s->engine, stdout);
 	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
 	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64
 	       "\nstat cstp_data_rx %" PRIu64 "\n",

@@ -16,7 +16,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -464,17 +463,6 @@ static int run_session(struct client *c, const struct cli_run *run)
 	return 0;
 }
 
-static void report(struct zcvpn_engine *e)
-{
-	struct zcvpn_stats st;
-
-	cli_get_stats(e, &st);
-	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
-	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
-	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	cli_print_counters(e, stdout);
-}
-
 static int start_engine(struct client *c)
 {
 	char err[256];
@@ -531,7 +519,7 @@ int cmd_connect_ppp(int argc, char **argv)
 	if (c->tls)
 		stream_queue_drain(&c->out, c->tls, GOODBYE_MS);
 	if (o.tun_name) {
-		report(c->engine);
+		cli_print_summary(c->engine, stdout);
 		status = ret ? 1 : 0;
 	} else {
 		status = cli_report(c->engine, &run, &c->cfg, seconds) || ret ? 1 : 0;

@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,18 +176,6 @@ fail:
 	return ret;
 }
 
-static void report(struct zcvpn_engine *e)
-{
-	struct zcvpn_stats st;
-
-	cli_get_stats(e, &st);
-	printf("zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
-	       " packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
-	       st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	cli_print_counters(e, stdout);
-	fflush(stdout);
-}
-
 void serve_session_free(struct serve_session *s)
 {
 	if (!s)
@@ -197,7 +184,8 @@ void serve_session_free(struct serve_session *s)
 		zcvpn_engine_stop(s->engine);	/* LCP Terminate-Request on whichever path runs */
 		if (s->tls)
 			stream_queue_drain(&s->out, s->tls, GOODBYE_MS);
-		report(s->engine);
+		cli_print_summary(s->engine, stdout);
+		fflush(stdout);
 	}
 	zcvpn_engine_free(s->engine);
 	tls_free(s->tls);
