@@ -296,3 +296,70 @@ int tls_copy_pin(const char *peer_pin, char *buf, size_t len)
 		return -EIO;
 	return 0;
 }
+
+int tls_check_self_signed_args(const char *cert_path, const char *key_path, const char *name,
+			       unsigned days, char *errbuf, size_t errlen)
+{
+	if (!cert_path || !*cert_path || !key_path || !*key_path) {
+		snprintf(errbuf, errlen, "a certificate and a key file name are needed");
+		return -EINVAL;
+	}
+	if (!strcmp(cert_path, key_path)) {
+		snprintf(errbuf, errlen, "the certificate and the key need two files");
+		return -EINVAL;
+	}
+	if (!name || !*name || strlen(name) > 253 || strpbrk(name, " ,/\\\"")) {
+		snprintf(errbuf, errlen, "'%s' is not a host name or address", name ? name : "");
+		return -EINVAL;
+	}
+	if (days < 1 || days > 3650) {
+		snprintf(errbuf, errlen, "validity of %u days: want 1..3650", days);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* All of data into a new file at path (O_EXCL: never over another). */
+static int write_new_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	const char *p = data;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (len && !ret) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (ret)
+		unlink(path);
+	return ret;
+}
+
+int tls_save_key_pair(const char *cert_path, const void *cert, size_t cert_len,
+		      const char *key_path, const void *key, size_t key_len, char *errbuf,
+		      size_t errlen)
+{
+	int ret = write_new_file(key_path, key, key_len, 0600);
+
+	if (ret) {
+		snprintf(errbuf, errlen, "%s: %s", key_path, strerror(-ret));
+		return ret;
+	}
+	ret = write_new_file(cert_path, cert, cert_len, 0644);
+	if (ret) {
+		snprintf(errbuf, errlen, "%s: %s", cert_path, strerror(-ret));
+		unlink(key_path);
+	}
+	return ret;
+}

@@ -79,6 +79,16 @@ int tls_err_file(char *errbuf, size_t errlen, const char *path, const char *why)
 int tls_err_key_mismatch(char *errbuf, size_t errlen, const struct tls_server_config *cfg);
 
 /* tls_peer_pin given the connection's recorded pin (empty: none seen). */
+/* tls_make_self_signed's arguments, each refused with a message.  0 or -EINVAL. */
+int tls_check_self_signed_args(const char *cert_path, const char *key_path, const char *name,
+			       unsigned days, char *errbuf, size_t errlen);
+/*
+ * Writes the key (mode 0600, never over an existing file) and then the certificate.
+ * On failure neither file is left behind.  0 or -errno with a message.
+ */
+int tls_save_key_pair(const char *cert_path, const void *cert, size_t cert_len,
+		      const char *key_path, const void *key, size_t key_len, char *errbuf,
+		      size_t errlen);
 int tls_copy_pin(const char *peer_pin, char *buf, size_t len);
 
 #endif /* ZCVPN_CRYPTO_TLS_INTERNAL_H */

@@ -83,6 +83,16 @@ const char *tls_description(const struct tls_conn *c);
 
 /* ---- the server role -------------------------------------------------------------- */
 
+/*
+ * A fresh ECDSA P-256 key and a certificate for name (its CN and subjectAltName: an
+ * address literal as an IP entry), signed by itself, valid for days days: PEM files,
+ * the key at key_path with mode 0600 (an existing file is never overwritten), the
+ * certificate at cert_path.  For a server without a certificate of its own: clients
+ * take it by its pin.  0, or -EINVAL / -EEXIST / -errno with a message in errbuf.
+ */
+int tls_make_self_signed(const char *cert_path, const char *key_path, const char *name,
+			 unsigned days, char *errbuf, size_t errlen);
+
 struct tls_server_config {
 	const char *cert_file;	/* PEM chain, leaf first */
 	const char *key_file;	/* PEM private key (unencrypted) */

@@ -1359,6 +1359,90 @@ static void teardown_server_files(void)
 		fprintf(stderr, "could not remove %s\n", srv_tmpdir);
 }
 
+/* ---- tls_make_self_signed: zcvpn genkey's server certificate ---------------------- */
+
+static const char *const self_signed_names[] = { "127.0.0.1", "vpn.example.org", "::1" };
+
+/* Made, loaded by our server, taken by our client by the pin; the key private. */
+START_TEST(test_self_signed)
+{
+	struct tls_server_creds *creds;
+	struct tls_conn *cli, *srv;
+	char cert[512], key[512], pin[PIN_MAX], err[256], buf[8];
+	struct stat st;
+
+	snprintf(buf, sizeof(buf), "ss%d", _i);
+	tmp_path(cert, sizeof(cert), buf);
+	snprintf(buf, sizeof(buf), "ss%dk", _i);
+	tmp_path(key, sizeof(key), buf);
+	ck_assert_int_eq(tls_make_self_signed(cert, key, self_signed_names[_i], 30, err,
+					      sizeof(err)), 0);
+	ck_assert_int_eq(stat(key, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(tls_server_creds_new(&creds, &(struct tls_server_config){
+						      .cert_file = cert, .key_file = key,
+						      .timeout_ms = IO_TIMEOUT_MS },
+					      err, sizeof(err)), 0);
+	ck_assert_int_eq(tls_server_creds_pin(creds, pin, sizeof(pin)), 0);
+	pair_open(creds, pin, &cli, &srv);
+	ck_assert_int_eq(tls_write_all(cli, "hello\n", 6), 0);
+	read_exact(srv, buf, 6);
+	ck_assert_mem_eq(buf, "hello\n", 6);
+	tls_free(cli);
+	tls_free(srv);
+	tls_server_creds_free(creds);
+	/* Never over an existing key: the first one stays as it was. */
+	ck_assert_int_eq(tls_make_self_signed(cert, key, "other", 30, err, sizeof(err)), -EEXIST);
+	ck_assert_ptr_nonnull(strstr(err, "File exists"));
+}
+END_TEST
+
+static const struct {
+	const char *cert, *key, *name;
+	unsigned days;
+	const char *says;
+} self_signed_bad[] = {
+	{ "b0", "b0", "localhost", 30, "two files" },
+	{ "", "b1k", "localhost", 30, "file name" },
+	{ "b2", NULL, "localhost", 30, "file name" },
+	{ "b3", "b3k", "", 30, "not a host name" },
+	{ "b4", "b4k", "two words", 30, "not a host name" },
+	{ "b5", "b5k", "localhost", 0, "1..3650" },
+	{ "b6", "b6k", "localhost", 4000, "1..3650" },
+};
+
+/* Refused with a message, and no file left behind. */
+START_TEST(test_self_signed_refused)
+{
+	char cert[512], key[512], err[256] = "";
+	const char *c = self_signed_bad[_i].cert, *k = self_signed_bad[_i].key;
+
+	if (c && *c)
+		tmp_path(cert, sizeof(cert), c);
+	if (k && *k)
+		tmp_path(key, sizeof(key), k);
+	ck_assert_int_eq(tls_make_self_signed(c && *c ? cert : c, k && *k ? key : k,
+					      self_signed_bad[_i].name, self_signed_bad[_i].days,
+					      err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, self_signed_bad[_i].says), "\"%s\"", err);
+	if (k && *k)
+		ck_assert_int_ne(access(key, F_OK), 0);
+}
+END_TEST
+
+/* A certificate path that cannot be written: the key made first is removed again. */
+START_TEST(test_self_signed_unwritable)
+{
+	char key[512], err[256];
+
+	tmp_path(key, sizeof(key), "uw-key");
+	ck_assert_int_eq(tls_make_self_signed("/nonexistent-dir/cert.pem", key, "localhost", 30,
+					      err, sizeof(err)), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/cert.pem"));
+	ck_assert_int_ne(access(key, F_OK), 0);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static Suite *tls_suite(void)
@@ -1394,6 +1478,9 @@ static Suite *tls_suite(void)
 	tcase_add_test(ts, test_server_bad_args);
 	tcase_add_loop_test(ts, test_server_s_client, 0, 3);
 	tcase_add_loop_test(ts, test_server_openconnect, 0, 4);
+	tcase_add_loop_test(ts, test_self_signed, 0, N(self_signed_names));
+	tcase_add_loop_test(ts, test_self_signed_refused, 0, N(self_signed_bad));
+	tcase_add_test(ts, test_self_signed_unwritable);
 	suite_add_tcase(s, ts);
 	return s;
 }
