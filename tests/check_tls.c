@@ -147,6 +147,11 @@ static bool server_try_start(const char *proto_arg)
 	server_port = free_port();
 	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%u", server_port);
 	snprintf(out_path, sizeof(out_path), "%s/server.%u.out", tmpdir, server_port);
+	/*
+	 * An earlier server may have had this port, and its file says ACCEPT: gone before
+	 * the fork, or the wait below could read it before the child truncates it.
+	 */
+	unlink(out_path);
 	server_pid = fork();
 	ck_assert_int_ge(server_pid, 0);
 	if (!server_pid) {
