@@ -32,6 +32,12 @@ void cli_keys_wipe(struct cli_keys *keys);
 /* Names the suite for reports (the keys themselves are wiped after use). */
 void cli_keys_suite(const struct cli_keys *keys, char *out, size_t len);
 
+/* cli-args.c */
+/* A number (decimal, or 0x hex) within [min, max].  0 or -EINVAL. */
+int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* The first line of stdin, without its newline (--passwd-on-stdin).  0 or -EINVAL (said). */
+int cli_read_password(char *buf, size_t len);
+
 /* cli-report.c */
 struct cli_run {
 	const char *role;

@@ -195,19 +195,6 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 	return 0;
 }
 
-static int read_password(char *buf, size_t len)
-{
-	size_t n;
-
-	if (!fgets(buf, (int)len, stdin)) {
-		fprintf(stderr, "zcvpn: --passwd-on-stdin: nothing on stdin\n");
-		return -EINVAL;
-	}
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The DTLS server is the CSTP server's address with the X-DTLS-Port. */
 static int dtls_remote(struct tls_conn *c, uint16_t port, char *out, size_t len)
 {
@@ -254,7 +241,7 @@ static int login_and_connect(struct session *s, const struct ac_opts *o)
 	char password[256] = "", err[512];
 	int ret;
 
-	if (o->passwd_on_stdin && read_password(password, sizeof(password)))
+	if (o->passwd_on_stdin && cli_read_password(password, sizeof(password)))
 		return -EINVAL;
 	if (o->passwd_on_stdin)
 		cred.password = password;

@@ -96,20 +96,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* A decimal number within [min, max].  0 or -EINVAL. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_option(int c, const char *arg, struct connect_opts *o)
 {
 	uint64_t v = 0;
@@ -129,11 +115,11 @@ static int parse_option(int c, const char *arg, struct connect_opts *o)
 	case OPT_SERVERCERT: o->pin = arg; break;
 	case OPT_TUN: o->tun_name = arg; break;
 	case OPT_NO_DTLS: o->no_dtls = true; break;
-	case OPT_MTU: bad = parse_u64(arg, 576, 9000, &v); o->mtu = (uint32_t)v; break;
-	case OPT_DPD: bad = parse_u64(arg, 0, 86400, &v); o->dpd_s = (uint32_t)v; break;
-	case OPT_COUNT: bad = parse_u64(arg, 0, UINT64_MAX, &o->count); break;
-	case OPT_RATE: bad = parse_u64(arg, 0, UINT64_MAX, &o->rate); break;
-	case OPT_TIMEOUT: bad = parse_u64(arg, 1, 3600, &v); o->timeout_s = (unsigned)v; break;
+	case OPT_MTU: bad = cli_parse_u64(arg, 576, 9000, &v); o->mtu = (uint32_t)v; break;
+	case OPT_DPD: bad = cli_parse_u64(arg, 0, 86400, &v); o->dpd_s = (uint32_t)v; break;
+	case OPT_COUNT: bad = cli_parse_u64(arg, 0, UINT64_MAX, &o->count); break;
+	case OPT_RATE: bad = cli_parse_u64(arg, 0, UINT64_MAX, &o->rate); break;
+	case OPT_TIMEOUT: bad = cli_parse_u64(arg, 1, 3600, &v); o->timeout_s = (unsigned)v; break;
 	default: return -EINVAL;
 	}
 	return bad;
@@ -174,16 +160,6 @@ static int parse_opts(int argc, char **argv, struct connect_opts *o)
 	return 0;
 }
 
-static int read_password(char *buf, size_t len)
-{
-	if (!fgets(buf, (int)len, stdin)) {
-		fprintf(stderr, "zcvpn: --passwd-on-stdin: nothing on stdin\n");
-		return -EINVAL;
-	}
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
-}
-
 /* ---- the session ----------------------------------------------------------------- */
 
 struct client {
@@ -195,7 +171,6 @@ struct client {
 	struct tls_conn *tls;		/* the TLS tunnel, once opened; NULL after it closed */
 	struct stream_queue out;	/* what PPP wrote to it and the socket did not take yet */
 	bool tls_opened;		/* the fallback is opened once */
-	bool dtls_ever_up, server_ended;
 	char remote[80];
 	double started;
 	int tun_error;
@@ -252,7 +227,6 @@ static void on_event(void *ctx, const struct zcvpn_event *ev)
 		return;
 	}
 	if (ev->type == ZCVPN_EVENT_TRANSPORT_UP) {
-		c->dtls_ever_up = true;
 		printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - c->started, ev->message);
 		fflush(stdout);
 		return;
@@ -323,7 +297,7 @@ static int login(struct client *c)
 	char password[256] = "", err[512];
 	int ret;
 
-	if (read_password(password, sizeof(password)))
+	if (cli_read_password(password, sizeof(password)))
 		return -EINVAL;
 	ret = ppp_client_login(&c->server, c->opts->flavour, c->opts->user, password, &c->login,
 			       err, sizeof(err));
@@ -376,22 +350,12 @@ static bool wants_tunnel(const struct client *c, const struct zcvpn_stats *st)
 /* Bytes from the TLS tunnel into the engine.  0, or -ECONNRESET when it closed. */
 static int pump_tls(struct client *c)
 {
-	uint8_t buf[16384];
-
-	do {
-		ssize_t n = tls_read(c->tls, buf, sizeof(buf), 0);
-
-		if (n == -EAGAIN)
-			return 0;
-		if (n <= 0) {
-			tls_free(c->tls);
-			c->tls = NULL;
-			stream_queue_reset(&c->out);
-			return -ECONNRESET;
-		}
-		zcvpn_engine_stream_input(c->engine, buf, (size_t)n);
-	} while (tls_pending(c->tls));
-	return 0;
+	if (!stream_pump(c->tls, c->engine))
+		return 0;
+	tls_free(c->tls);
+	c->tls = NULL;
+	stream_queue_reset(&c->out);
+	return -ECONNRESET;
 }
 
 static int poll_once(struct client *c)
@@ -441,7 +405,6 @@ static int run_session(struct client *c, const struct cli_run *run)
 		cli_get_stats(c->engine, &st);
 		if (st.transport_state == ZCVPN_TRANSPORT_CLOSED) {
 			fprintf(stderr, "zcvpn: the server ended the session\n");
-			c->server_ended = true;
 			return 0;
 		}
 		if (wants_tunnel(c, &st) && open_tunnel(c))

@@ -115,19 +115,6 @@ struct run_opts {
 	unsigned timeout_s;
 };
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || !*s || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_sizes(const char *s, struct zcvpn_config *cfg)
 {
 	unsigned a, b;
@@ -219,19 +206,19 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_REMOTE: o->cfg.remote = optarg; break;
 		case OPT_KEYFILE: o->key_file = optarg; break;
 		case OPT_TUN: o->cfg.tun = ZCVPN_TUN_LINUX; o->cfg.tun_name = optarg; break;
-		case OPT_MTU: bad = parse_u64(optarg, 1, 65535, &v); o->cfg.mtu = (uint32_t)v; break;
-		case OPT_KEEPALIVE: bad = parse_u64(optarg, 0, 3600000, &v); o->cfg.esp.keepalive_ms = (uint32_t)v; break;
-		case OPT_WINDOW: bad = parse_u64(optarg, 1, 1 << 20, &v); o->cfg.esp.replay_window = o->cfg.anyconnect.replay_window = (unsigned)v; break;
-		case OPT_BATCH: bad = parse_u64(optarg, 1, 1024, &v); o->cfg.batch = (unsigned)v; break;
-		case OPT_RING: bad = parse_u64(optarg, 1, 1u << 30, &v); o->cfg.ring_size = (uint32_t)v; break;
-		case OPT_COUNT: bad = parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->cfg.mem_count = v; break;
-		case OPT_EXPECT: bad = parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->expect = (long long)v; break;
+		case OPT_MTU: bad = cli_parse_u64(optarg, 1, 65535, &v); o->cfg.mtu = (uint32_t)v; break;
+		case OPT_KEEPALIVE: bad = cli_parse_u64(optarg, 0, 3600000, &v); o->cfg.esp.keepalive_ms = (uint32_t)v; break;
+		case OPT_WINDOW: bad = cli_parse_u64(optarg, 1, 1 << 20, &v); o->cfg.esp.replay_window = o->cfg.anyconnect.replay_window = (unsigned)v; break;
+		case OPT_BATCH: bad = cli_parse_u64(optarg, 1, 1024, &v); o->cfg.batch = (unsigned)v; break;
+		case OPT_RING: bad = cli_parse_u64(optarg, 1, 1u << 30, &v); o->cfg.ring_size = (uint32_t)v; break;
+		case OPT_COUNT: bad = cli_parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->cfg.mem_count = v; break;
+		case OPT_EXPECT: bad = cli_parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->expect = (long long)v; break;
 		case OPT_SIZE: bad = parse_sizes(optarg, &o->cfg); break;
-		case OPT_IPV6: bad = parse_u64(optarg, 0, 100, &v); o->cfg.mem_ipv6_percent = (unsigned)v; break;
-		case OPT_RATE: bad = parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->cfg.mem_rate_pps = v; break;
-		case OPT_TIMEOUT: bad = parse_u64(optarg, 0, 86400, &v); o->timeout_s = (unsigned)v; break;
-		case OPT_FLOW: bad = parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_flow_id = (uint32_t)v; break;
-		case OPT_EXPECT_FLOW: bad = parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_expect_flow_id = (uint32_t)v; break;
+		case OPT_IPV6: bad = cli_parse_u64(optarg, 0, 100, &v); o->cfg.mem_ipv6_percent = (unsigned)v; break;
+		case OPT_RATE: bad = cli_parse_u64(optarg, 0, UINT64_MAX / 2, &v); o->cfg.mem_rate_pps = v; break;
+		case OPT_TIMEOUT: bad = cli_parse_u64(optarg, 0, 86400, &v); o->timeout_s = (unsigned)v; break;
+		case OPT_FLOW: bad = cli_parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_flow_id = (uint32_t)v; break;
+		case OPT_EXPECT_FLOW: bad = cli_parse_u64(optarg, 0, UINT32_MAX, &v); o->cfg.mem_expect_flow_id = (uint32_t)v; break;
 		case OPT_ENC: o->manual.enc = optarg; break;
 		case OPT_AUTH: o->manual.auth = optarg; break;
 		case OPT_SPI_IN: o->manual.spi_in = optarg; break;
@@ -241,18 +228,18 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_AUTH_IN: o->manual.auth_in = optarg; break;
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case OPT_NO_COALESCE: o->cfg.no_coalesce = true; break;
-		case OPT_MODERATION: bad = parse_u64(optarg, 0, 1000, &v); o->cfg.moderation_us = (unsigned)v; break;
+		case OPT_MODERATION: bad = cli_parse_u64(optarg, 0, 1000, &v); o->cfg.moderation_us = (unsigned)v; break;
 		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg); break;
 		case OPT_PSK_FILE: o->psk_file = optarg; break;
 		case OPT_PSK: o->psk_hex = optarg; break;
 		case OPT_APP_ID: o->app_id = optarg; break;
 		case OPT_CIPHER: o->cfg.anyconnect.ciphers = optarg; break;
-		case OPT_DPD: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = o->cfg.ppp.dpd_ms = (uint32_t)v * 1000; break;
+		case OPT_DPD: bad = cli_parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.dpd_ms = o->cfg.ppp.dpd_ms = (uint32_t)v * 1000; break;
 		case OPT_SESSION: o->session = optarg; break;
 		case OPT_CERT: o->cert = optarg; break;
 		case OPT_CERT_KEY: o->cert_key = optarg; break;
 		case OPT_SERVERCERT: o->pin = optarg; break;
-		case OPT_DTLS_KEEPALIVE: bad = parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
+		case OPT_DTLS_KEEPALIVE: bad = cli_parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
 		case 'h':
 		case OPT_HELP: usage(stdout, server); return 1;
 		default: usage(stderr, server); return -EINVAL;
@@ -309,7 +296,7 @@ static int set_spi(const char *text, uint32_t *spi, const char *opt)
 
 	if (!text)
 		return 0;
-	if (parse_u64(text, 256, UINT32_MAX, &v)) {
+	if (cli_parse_u64(text, 256, UINT32_MAX, &v)) {
 		fprintf(stderr, "zcvpn: --%s: want a number from 256 to 4294967295\n", opt);
 		return -EINVAL;
 	}

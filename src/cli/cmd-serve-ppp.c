@@ -12,17 +12,14 @@
 
 #include "src/cli/cli.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "crypto/tls.h"
@@ -116,7 +113,8 @@ static int parse_flavour(const char *s, enum zcvpn_ppp_flavour *f)
 static int parse_opts(int argc, char **argv, struct serve_opts *o)
 {
 	bool have_protocol = false;
-	int c;
+	uint64_t v = 0;
+	int c, bad = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->mtu = 1400;
@@ -139,14 +137,19 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 		case OPT_TUN: o->tun_name = optarg; break;
 		case OPT_NO_DTLS: o->login.no_dtls = true; break;
 		case OPT_HDLC: o->login.hdlc = true; break;
-		case OPT_MTU: o->mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case OPT_DPD: o->dpd_s = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case OPT_COUNT: o->count = strtoull(optarg, NULL, 10); break;
-		case OPT_RATE: o->rate = strtoull(optarg, NULL, 10); break;
+		case OPT_MTU: bad = cli_parse_u64(optarg, 576, 9000, &v); o->mtu = (uint32_t)v; break;
+		case OPT_DPD: bad = cli_parse_u64(optarg, 0, 86400, &v); o->dpd_s = (uint32_t)v; break;
+		case OPT_COUNT: bad = cli_parse_u64(optarg, 0, UINT64_MAX / 2, &o->count); break;
+		case OPT_RATE: bad = cli_parse_u64(optarg, 0, UINT64_MAX / 2, &o->rate); break;
 		case OPT_ONCE: o->once = true; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr, "zcvpn: bad value for --%s: '%s'\n",
+				long_opts[c - OPT_PROTOCOL].name, optarg);
+			return -EINVAL;
 		}
 	}
 	if (!have_protocol || !o->listen || !o->cert || !o->key) {

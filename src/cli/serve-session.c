@@ -233,28 +233,19 @@ static void watch_writability(struct serve_session *s)
 /* Bytes from the tunnel's TLS into the engine; the end of TLS noted. */
 static void pump_tls(struct serve_session *s)
 {
-	uint8_t buf[16384];
 	struct zcvpn_stats st;
 
-	do {
-		ssize_t n = tls_read(s->tls, buf, sizeof(buf), 0);
-
-		if (n == -EAGAIN)
-			return;
-		if (n <= 0) {
-			drop_tls(s);
-			cli_get_stats(s->engine, &st);
-			if (st.transport_state == ZCVPN_TRANSPORT_UP) {
-				printf("zcvpn: the client closed TLS; PPP goes on over DTLS\n");
-				fflush(stdout);
-			} else if (st.transport_state != ZCVPN_TRANSPORT_CLOSED) {
-				/* (after its Terminate-Request the state check says so) */
-				end_session(s, -ECONNRESET, "the client closed the connection");
-			}
-			return;
-		}
-		zcvpn_engine_stream_input(s->engine, buf, (size_t)n);
-	} while (s->tls && tls_pending(s->tls));
+	if (!stream_pump(s->tls, s->engine))
+		return;
+	drop_tls(s);
+	cli_get_stats(s->engine, &st);
+	if (st.transport_state == ZCVPN_TRANSPORT_UP) {
+		printf("zcvpn: the client closed TLS; PPP goes on over DTLS\n");
+		fflush(stdout);
+	} else if (st.transport_state != ZCVPN_TRANSPORT_CLOSED) {
+		/* (after its Terminate-Request the state check says so) */
+		end_session(s, -ECONNRESET, "the client closed the connection");
+	}
 }
 
 /* Whether the session ended: a goodbye, or no path left for it. */
@@ -323,7 +314,8 @@ int serve_session_attach(struct serve_session *s, struct tls_conn *tls, const ui
 {
 	int ret;
 
-	if (s->tls || s->over) {
+	/* One tunnel connection per session: its PPP link is not restarted on another. */
+	if (s->had_tls || s->over) {
 		tls_free(tls);
 		return -EBUSY;
 	}

@@ -47,7 +47,7 @@ void serve_session_run(struct serve_session *s);
 /*
  * The login's tunnel request: tls becomes the PPP stream (the session owns it from
  * here, also on failure), extra (borrowed) the PPP the client sent right behind the
- * request.  0, or -EBUSY when the session already has its tunnel connection.
+ * request.  0, or -EBUSY when the session has had its tunnel connection already.
  */
 int serve_session_attach(struct serve_session *s, struct tls_conn *tls, const uint8_t *extra,
 			 size_t extra_len);

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "crypto/tls.h"
+#include "src/zcvpn.h"
 
 enum { CHUNK = 16384 };	/* one TLS record's worth per write */
 
@@ -65,6 +66,22 @@ int stream_queue_drain(struct stream_queue *q, struct tls_conn *c, unsigned time
 			return -ETIMEDOUT;
 		poll(&pfd, 1, 10);
 	}
+	return 0;
+}
+
+int stream_pump(struct tls_conn *c, struct zcvpn_engine *e)
+{
+	uint8_t buf[16384];
+
+	do {
+		ssize_t n = tls_read(c, buf, sizeof(buf), 0);
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -ECONNRESET;
+		zcvpn_engine_stream_input(e, buf, (size_t)n);
+	} while (tls_pending(c));
 	return 0;
 }
 
