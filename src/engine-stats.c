@@ -52,6 +52,8 @@ static const struct core_counter {
 	CORE("engine", fallback_rx_packets, 0, "packets received through the host's fallback"),
 	CORE("engine", fallback_tx_bytes, 0, "bytes sent through the fallback (copied)"),
 	CORE("engine", fallback_rx_bytes, 0, "bytes received through the fallback (copied)"),
+	CORE("engine", fallback_tx_refused, 0,
+	     "packets the fallback or stream refused (a full queue; in tx_errors too)"),
 	CORE("tun", tun_tx_packets, 0, "packets read from the tun"),
 	CORE("tun", tun_rx_packets, 0, "packets written to the tun"),
 	CORE("tun", tun_tx_ring_full, 0, "tun packets dropped: the tx ring was full"),

@@ -213,6 +213,7 @@ static int tx_fallback(struct zcvpn_engine *e)
 			e->stats.fallback_tx_bytes += rec.size;
 		} else {
 			e->stats.tx_errors++;
+			e->stats.fallback_tx_refused++;
 		}
 		ring_release(e->tx, &rec);
 		n++;

@@ -479,6 +479,7 @@ struct zcvpn_stats {
 	uint64_t moderated_windows;		/* rate windows that turned moderation on */
 	uint64_t fallback_tx_packets, fallback_rx_packets;	/* through the host (CSTP): */
 	uint64_t fallback_tx_bytes, fallback_rx_bytes;		/* all in copied_bytes */
+	uint64_t fallback_tx_refused;		/* the host or stream refused them (in tx_errors) */
 	/* tun backend */
 	uint64_t tun_tx_packets, tun_rx_packets;
 	uint64_t tun_tx_ring_full, tun_errors;
