@@ -73,7 +73,25 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struc
 int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 	       double seconds);
 
-/* Commands: each returns the process exit status. */
+/*
+ * The exit statuses of every command (zcvpn.1, EXIT STATUS): scripts tell failures
+ * apart by them, so a number never changes its meaning.
+ */
+enum cli_exit {
+	CLI_EXIT_OK = 0,		/* done: interrupted, the traffic complete, a goodbye */
+	CLI_EXIT_FAILED = 1,		/* the tunnel ran and failed: traffic lost or corrupt,
+					 * the link lost, no traffic until the timeout */
+	CLI_EXIT_USAGE = 2,		/* a bad option, or a file that could not be used */
+	CLI_EXIT_UNREACHABLE = 3,	/* the server's name did not resolve, or TCP failed */
+	CLI_EXIT_CERT = 4,		/* the server's certificate did not match the pin or
+					 * the trust store */
+	CLI_EXIT_LOGIN = 5,		/* the server refused the user name or password */
+	CLI_EXIT_SESSION = 6,		/* the server refused the session (an expired
+					 * cookie) or ended it */
+	CLI_EXIT_PRIVILEGE = 7,		/* --tun without CAP_NET_ADMIN */
+};
+
+/* Commands: each returns the process exit status (enum cli_exit). */
 int cmd_run(int argc, char **argv, bool server);
 int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
