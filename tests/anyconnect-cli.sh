@@ -6,6 +6,7 @@
 # runs over the engines' sockets, then zero loss, zero corruption and copied_bytes 0 at
 # both ends (every packet through our in-place record layer).
 set -u
+srcdir=${srcdir:-.}
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
 rate=30000	# per direction; see check_engine.c on why the traffic is paced
@@ -32,20 +33,20 @@ fi
 for run in aes256-gcm:100000 aes256-cbc-sha1:100000; do
 	cipher=${run%%:*}
 	count=${run##*:}
-	timeout 120 "$zcvpn" serve --protocol anyconnect --local "127.0.0.1:$port" \
+	timeout 120 "$zcvpn" serve --json --protocol anyconnect --local "127.0.0.1:$port" \
 		--psk-file "$work/psk" --cipher "$cipher" \
 		--count "$count" --rate "$rate" --timeout 15 >"$work/server.out" 2>&1 &
 	server=$!
 	drops_before=$(rcvbuf_errors)
 	sleep 0.3
-	timeout 120 "$zcvpn" connect --protocol anyconnect --remote "127.0.0.1:$port" \
+	timeout 120 "$zcvpn" connect --json --protocol anyconnect --remote "127.0.0.1:$port" \
 		--psk-file "$work/psk" --app-id "$app_id" --cipher "$cipher" \
 		--count "$count" --rate "$rate" --timeout 15 >"$work/client.out" 2>&1
 	client_rc=$?
 	wait "$server"
 	server_rc=$?
 	for side in client server; do
-		stat() { sed -n "s/^stat $1 //p" "$work/$side.out"; }
+		stat() { python3 "$srcdir/tests/report-value.py" "$work/$side.out" "$1"; }
 		rc_var=${side}_rc
 		# Loss is accepted only as the kernel's, counted by the receiver (esp-cli.sh).
 		drops=$(stat rx_socket_drops)
@@ -61,7 +62,8 @@ for run in aes256-gcm:100000 aes256-cbc-sha1:100000; do
 			echo "UDP RcvbufErrors during the run: $(($(rcvbuf_errors) - drops_before))"
 			fail=1
 		else
-			echo "ok $cipher $side: $(grep -E '^  (sent|received)' "$work/$side.out" | tr -s ' ' | tr '\n' ';')"
+			echo "ok $cipher $side: sent $(stat sent.packets) packets at $(stat sent.mbit_s) Mbit/s," \
+				"received $(stat received.packets) at $(stat received.mbit_s) Mbit/s"
 		fi
 	done
 	port=$((port + 1))

@@ -7,6 +7,7 @@
 # is accounted for, whatever the scheduling.  zcvpn exits 1 on any shortfall; that is
 # accepted only when those drops explain it exactly.
 set -u
+srcdir=${srcdir:-.}
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
 count=100000
@@ -21,17 +22,17 @@ for suite in aes128-gcm:none aes256-cbc:hmac-sha256-128; do
 	enc=${suite%%:*}
 	auth=${suite##*:}
 	(umask 077 && "$zcvpn" genkey --enc "$enc" --auth "$auth" >"$work/keys")
-	timeout 120 "$zcvpn" serve --local "127.0.0.1:$port" --key-file "$work/keys" \
+	timeout 120 "$zcvpn" serve --json --local "127.0.0.1:$port" --key-file "$work/keys" \
 		--count "$count" --rate "$rate" --timeout 15 >"$work/server.out" 2>&1 &
 	server=$!
 	sleep 0.3
-	timeout 120 "$zcvpn" connect --remote "127.0.0.1:$port" --key-file "$work/keys" \
+	timeout 120 "$zcvpn" connect --json --remote "127.0.0.1:$port" --key-file "$work/keys" \
 		--count "$count" --rate "$rate" --timeout 15 >"$work/client.out" 2>&1
 	client_rc=$?
 	wait "$server"
 	server_rc=$?
 	for side in client server; do
-		stat() { sed -n "s/^stat $1 //p" "$work/$side.out"; }
+		stat() { python3 "$srcdir/tests/report-value.py" "$work/$side.out" "$1"; }
 		rc_var=${side}_rc
 		drops=$(stat rx_socket_drops)
 		want_rc=$([ "${drops:-0}" -gt 0 ] && echo 1 || echo 0)
@@ -43,7 +44,8 @@ for suite in aes128-gcm:none aes256-cbc:hmac-sha256-128; do
 			cat "$work/$side.out"
 			fail=1
 		else
-			echo "ok $suite $side: $(grep -E '^  (sent|received)' "$work/$side.out" | tr -s ' ' | tr '\n' ';')"
+			echo "ok $suite $side: sent $(stat sent.packets) packets at $(stat sent.mbit_s) Mbit/s," \
+				"received $(stat received.packets) at $(stat received.mbit_s) Mbit/s"
 		fi
 	done
 	port=$((port + 1))

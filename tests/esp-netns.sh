@@ -42,11 +42,11 @@ in_b ip addr add 10.77.0.2/24 dev zcv-b && in_b ip link set zcv-b up && in_b ip 
 
 (umask 077 && "$zcvpn" genkey --enc aes128-gcm >"$work/keys")
 # Started with ip directly (it execs zcvpn), so $! is zcvpn's pid and signals reach it.
-ip netns exec "$ns_b" "$zcvpn" serve --local 10.77.0.2:4500 --key-file "$work/keys" --tun zct-b \
+ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.77.0.2:4500 --key-file "$work/keys" --tun zct-b \
 	>"$work/server.out" 2>&1 &
 server_pid=$!
 sleep 0.5
-ip netns exec "$ns_a" "$zcvpn" connect --remote 10.77.0.2:4500 --key-file "$work/keys" --tun zct-a \
+ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.77.0.2:4500 --key-file "$work/keys" --tun zct-a \
 	--keepalive 1000 >"$work/client.out" 2>&1 &
 client_pid=$!
 
@@ -62,6 +62,7 @@ grep -q ' 0% packet loss' "$work/ping.out" || fail "ping lost packets"
 
 # Bulk transfer with a checksum compared at the far end.
 bulk=$srcdir/tests/bulk_transfer.py
+report() { python3 "$srcdir/tests/report-value.py" "$1" "$2"; }
 ip netns exec "$ns_b" timeout 90 /usr/bin/python3 "$bulk" recv 10.78.0.2 5001 \
 	>"$work/recv.out" 2>&1 &
 recv_pid=$!
@@ -88,19 +89,19 @@ client_pid= server_pid=
 # there are far fewer when the server's tun takes the data in GSO runs (one ACK a run).
 for side_min in client:50 server:20000; do
 	side=${side_min%:*}
-	copied=$(sed -n 's/^stat copied_bytes //p' "$work/$side.out")
-	rx=$(sed -n 's/^stat rx_packets //p' "$work/$side.out")
+	copied=$(report "$work/$side.out" copied_bytes)
+	rx=$(report "$work/$side.out" rx_packets)
 	[ "$copied" = 0 ] || fail "$side copied $copied payload bytes"
 	[ "${rx:-0}" -gt "${side_min#*:}" ] || fail "$side received only ${rx:-0} packets"
 done
 # The server's tun took the bulk data: its TCP segments must have gone in as GSO runs.
-writes=$(sed -n 's/^stat tun_rx_writes //p' "$work/server.out")
-coalesced=$(sed -n 's/^stat tun_rx_coalesced //p' "$work/server.out")
-rx=$(sed -n 's/^stat tun_rx_packets //p' "$work/server.out")
+writes=$(report "$work/server.out" tun_rx_writes)
+coalesced=$(report "$work/server.out" tun_rx_coalesced)
+rx=$(report "$work/server.out" tun_rx_packets)
 [ "${coalesced:-0}" -gt 0 ] || fail "server tun coalesced nothing (${writes:-?} writes for ${rx:-?} packets)"
 echo "ok: server tun wrote $rx packets in $writes writes ($coalesced coalesced)"
 # And the client's tun handed the bulk data over as TSO packets, cut up in the ring.
-segmented=$(sed -n 's/^stat tun_tx_segmented //p' "$work/client.out")
+segmented=$(report "$work/client.out" tun_tx_segmented)
 [ "${segmented:-0}" -gt 0 ] || fail "client tun read no TSO packets"
 echo "ok: client tun cut $segmented packets out of TSO packets"
 echo "ok: ping, 32 MB TCP through the tunnel at $rate $unit, sha256 matches, copied_bytes 0 both ends"

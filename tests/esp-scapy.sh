@@ -38,13 +38,13 @@ for suite in aes128-cbc:hmac-md5-96 aes128-cbc:hmac-sha1-96 aes128-cbc:hmac-sha2
 	if [ -z "$port" ]; then
 		echo "FAIL $suite: the scapy peer did not start"; cat "$work/peer.err"; fail=1; continue
 	fi
-	timeout 90 "$zcvpn" connect --remote "127.0.0.1:$port" --key-file "$work/keys" \
+	timeout 90 "$zcvpn" connect --json --remote "127.0.0.1:$port" --key-file "$work/keys" \
 		--count "$count" --expect "$count" --expect-flow 1 --rate 5000 --timeout 10 \
 		>"$work/out" 2>&1
 	zc_rc=$?
 	wait "$peer_pid"
 	peer_rc=$?
-	stat() { sed -n "s/^stat $1 //p" "$work/out"; }
+	stat() { python3 "$srcdir/tests/report-value.py" "$work/out" "$1"; }
 	if [ $zc_rc -ne 0 ] || [ $peer_rc -ne 0 ] || [ "$(stat sink_good)" != "$count" ] ||
 	   [ "$(stat rx_bad_icv)" != 1 ] || [ "$(stat rx_replay)" != 1 ] ||
 	   [ "$(stat copied_bytes)" != 0 ] || [ "$(stat sink_corrupt)" != 0 ]; then

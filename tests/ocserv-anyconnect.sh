@@ -40,7 +40,7 @@ run_mode() {
 	echo "== $name"
 	# shellcheck disable=SC2086
 	# No pipe and no shell function: $! must be zcvpn itself (each step execs).
-	ip netns exec "$OC_NS_CLI" "$zcvpn" connect --protocol anyconnect --duration 300 \
+	ip netns exec "$OC_NS_CLI" "$zcvpn" connect --json --protocol anyconnect --duration 300 \
 		--servercert "$OC_PIN" --user "$OC_USER" --passwd-on-stdin --tun "$tun" $opts \
 		"$OC_URL" <"$OC_DIR/password" >"$out" 2>&1 &
 	client_pid=$!

@@ -8,9 +8,10 @@
 #   oc_in_client CMD    runs CMD in the client namespace
 #   oc_cleanup          stops ocserv and removes the namespaces and files
 #   oc_fail MSG         prints FAIL: MSG and the tail of each *.out and *.log; exits 1
-#   oc_stat FILE NAME   the value on zcvpn's "stat NAME VALUE" line in FILE
+#   oc_stat FILE NAME   a value from the --json report zcvpn printed into FILE
 # After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
-# Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval.
+# Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval, and
+# OC_CONF_EXTRA to lines to add to ocserv.conf (DNS, routes, an IPv6 pool).
 
 oc_skip_unless_ready() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -70,6 +71,7 @@ ipv4-netmask = 255.255.255.0
 ping-leases = false
 cisco-client-compat = true
 dtls-legacy = true
+${OC_CONF_EXTRA:-}
 CONF
 	ip netns add "$OC_NS_SRV" && ip netns add "$OC_NS_CLI" || return 1
 	ip link add zoc-c netns "$OC_NS_CLI" type veth peer name zoc-s netns "$OC_NS_SRV" || return 1
@@ -114,5 +116,5 @@ oc_fail() {
 }
 
 oc_stat() {
-	awk -v n="$2" '$1 == "stat" && $2 == n { print $3 }' "$1"
+	python3 "$srcdir/tests/report-value.py" "$1" "$2"
 }

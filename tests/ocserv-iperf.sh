@@ -146,9 +146,9 @@ oc_setup || fail "ocserv setup"
 # --- zcvpn ---
 # Not through the oc_in_client function (a background function is a subshell): ip netns
 # exec execs its command, so $! is zcvpn's own PID.  --duration bounds it.
-ip netns exec "$OC_NS_CLI" "$zcvpn" connect --protocol anyconnect --servercert "$OC_PIN" --user "$OC_USER" \
+ip netns exec "$OC_NS_CLI" "$zcvpn" connect --json --protocol anyconnect --servercert "$OC_PIN" --user "$OC_USER" \
 	--passwd-on-stdin --tun "$zc_tun" ${ZCVPN_ARGS:-} --duration $((4 * secs + 120)) "$OC_URL" \
-	<<<"$OC_PASS" >"$OC_DIR/zcvpn.out" 2>"$OC_DIR/zcvpn-err.log" &
+	<<<"$OC_PASS" >"$OC_DIR/zcvpn.out" 2>&1 &
 client_pid=$!
 sleep 0.1
 [ "$(cat "/proc/$client_pid/comm" 2>/dev/null)" = zcvpn ] || fail "zcvpn did not start"
@@ -170,11 +170,10 @@ wait "$client_pid"
 zc_status=$?
 client_pid=
 [ "$zc_status" -eq 0 ] || fail "zcvpn exited with status $zc_status"
-copied=$(awk '$1 == "stat" && $2 == "copied_bytes" {print $3}' "$OC_DIR/zcvpn.out")
+copied=$(oc_stat "$OC_DIR/zcvpn.out" copied_bytes)
 [ -n "$copied" ] || fail "zcvpn printed no copied_bytes"
 # ocserv may send a few packets over CSTP before it sees DTLS up; only those are copies.
-cstp=$(awk '$1 == "stat" && ($2 == "fallback_rx_bytes" || $2 == "fallback_tx_bytes") {n += $3}
-	END {print n + 0}' "$OC_DIR/zcvpn.out")
+cstp=$(($(oc_stat "$OC_DIR/zcvpn.out" fallback_rx_bytes) + $(oc_stat "$OC_DIR/zcvpn.out" fallback_tx_bytes)))
 wait_server_idle || fail "ocserv still has the zcvpn session's tun"
 
 # --- openconnect, started exactly like ocserv-baseline.sh ---
@@ -227,8 +226,10 @@ for d in ("fwd", "rev"):
           (names[d], z[1] / o[1], z[2] / o[2], z[4] / o[4] if o[4] > 0 else float("inf")))
 PY
 echo "zcvpn copied_bytes: $copied (of which over CSTP before DTLS was up: $cstp)"
-grep -E '^stat (tx_packets|rx_packets|tx_errors|rx_ring_full|rx_bad_icv|rx_replay|tun_tx_ring_full|tun_errors|tun_rx_writes|tun_rx_coalesced|tun_tx_segmented|send_calls|recv_calls) ' \
-	"$OC_DIR/zcvpn.out" | tr '\n' ' '
+for s in tx_packets rx_packets tx_errors rx_ring_full rx_bad_icv rx_replay tun_tx_ring_full \
+	tun_errors tun_rx_writes tun_rx_coalesced tun_tx_segmented send_calls recv_calls; do
+	printf '%s %s  ' "$s" "$(oc_stat "$OC_DIR/zcvpn.out" "$s")"
+done
 echo
 [ "$copied" -eq "$cstp" ] || fail "zcvpn copied $copied bytes, $((copied - cstp)) of them on the DTLS path"
 echo "script: PASS ocserv-iperf"

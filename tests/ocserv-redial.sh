@@ -69,7 +69,7 @@ run_mode() {
 	local name=$1 opts=$2 out="$OC_DIR/$1.out" tun=zrd-$1 copied cstp_bytes loss dtls_tx
 	echo "== $name"
 	# shellcheck disable=SC2086
-	ip netns exec "$OC_NS_CLI" "$zcvpn" connect --protocol anyconnect --duration 120 \
+	ip netns exec "$OC_NS_CLI" "$zcvpn" connect --json --protocol anyconnect --duration 120 \
 		--servercert "$OC_PIN" --user "$OC_USER" --passwd-on-stdin --tun "$tun" \
 		--dtls-redial 2 $opts "$OC_URL" <"$OC_DIR/password" >"$out" 2>&1 &
 	client_pid=$!

@@ -24,7 +24,7 @@ trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 fail=0
 port=$((20000 + $$ % 20000))
 
-stat() { sed -n "s/^stat $2 //p" "$work/$1.out" | tail -n 1; }
+stat() { python3 "$srcdir/tests/report-value.py" "$work/$1.out" "$2"; }
 
 # name      protocol  count   server options  client options  path
 cases="
@@ -60,7 +60,7 @@ check_side() {
 	fi
 	echo "FAIL $name $side: rc $rc, sink_good ${good:-?} of $count, counted drops ${drops:-?}," \
 		"copied_bytes ${copied:-?}"
-	grep -v '^stat .* 0$' "$work/$side.out" | tail -n 40
+	tail -n 40 "$work/$side.out"
 	return 1
 }
 
@@ -70,13 +70,13 @@ while read -r name proto count sopts copts path; do
 	[ "$copts" = - ] && copts=
 	port=$((port + 1))
 	# shellcheck disable=SC2086
-	timeout 120 "$zcvpn" serve --protocol "$proto" --listen "127.0.0.1:$port" --cert "$cert" \
+	timeout 120 "$zcvpn" serve --json --protocol "$proto" --listen "127.0.0.1:$port" --cert "$cert" \
 		--key "$key" --user tester --password secret-pw --count "$count" --rate "$rate" \
 		--once $sopts >"$work/server.out" 2>&1 &
 	server=$!
 	for _ in $(seq 50); do grep -q listening "$work/server.out" && break; sleep 0.1; done
 	# shellcheck disable=SC2086
-	echo secret-pw | timeout 120 "$zcvpn" connect --protocol "$proto" "https://127.0.0.1:$port" \
+	echo secret-pw | timeout 120 "$zcvpn" connect --json --protocol "$proto" "https://127.0.0.1:$port" \
 		--user tester --passwd-on-stdin --servercert "$pin" --count "$count" --rate "$rate" \
 		--timeout 15 $copts >"$work/client.out" 2>&1
 	client_rc=$?

@@ -4,6 +4,8 @@
 
 #include "src/cli/cli.h"
 
+#include "src/cli/json-writer.h"
+
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -23,9 +25,9 @@ void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st)
 	zcvpn_engine_get_stats(e, st);
 }
 
-static const char *state_name(enum zcvpn_transport_state s)
+const char *cli_state_name(int state)
 {
-	switch (s) {
+	switch (state) {
 	case ZCVPN_TRANSPORT_CONNECTING: return "connecting";
 	case ZCVPN_TRANSPORT_UP: return "up";
 	case ZCVPN_TRANSPORT_DOWN: return "down";
@@ -34,45 +36,12 @@ static const char *state_name(enum zcvpn_transport_state s)
 	return "?";
 }
 
-void cli_print_counters(struct zcvpn_engine *e, FILE *f)
-{
-	struct zcvpn_counter c;
-	struct zcvpn_stats st;
-
-	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++)
-		fprintf(f, "stat %s %" PRIu64 "\n", c.name, c.value);
-	cli_get_stats(e, &st);
-	fprintf(f, "stat transport_up %d\nstat peer_closed %d\nstat transport_error %d\n"
-		"stat transport_state %s\n", st.transport_state == ZCVPN_TRANSPORT_UP,
-		st.transport_state == ZCVPN_TRANSPORT_CLOSED, st.transport_error,
-		state_name(st.transport_state));
-	fflush(f);
-}
-
 void cli_print_event(void *ctx, const struct zcvpn_event *ev)
 {
+	(void)ctx;
 	if (ev->level == ZCVPN_LOG_DEBUG)
 		return;
 	fprintf(stderr, "zcvpn: %s: %s\n", ev->source, ev->message);
-}
-
-static uint64_t counter(struct zcvpn_engine *e, const char *name)
-{
-	uint64_t v = 0;
-
-	zcvpn_engine_counter_value(e, name, &v);
-	return v;
-}
-
-void cli_print_summary(struct zcvpn_engine *e, FILE *f)
-{
-	struct zcvpn_stats st;
-
-	cli_get_stats(e, &st);
-	fprintf(f, "zcvpn: sent %" PRIu64 " packets (%" PRIu64 " bytes), received %" PRIu64
-		" packets (%" PRIu64 " bytes), copied_bytes %" PRIu64 "\n",
-		st.tx_packets, st.tx_bytes, st.rx_packets, st.rx_bytes, st.copied_bytes);
-	cli_print_counters(e, f);
 }
 
 void cli_mem_roles(struct zcvpn_config *cfg, bool server)
@@ -104,11 +73,14 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 	uint64_t last_moved = 0;
 	struct zcvpn_stats st;
 	const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	struct cli_progress progress;
 
+	cli_progress_start(&progress, run->out);
 	for (;;) {
 		uint64_t moved;
 
 		nanosleep(&tick, NULL);
+		cli_progress_tick(&progress, e);
 		cli_get_stats(e, &st);
 		moved = st.tx_packets + st.rx_packets;
 		if (st.rx_packets && !first_rx)
@@ -132,42 +104,183 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 	return 0;
 }
 
-static void rate(const char *what, uint64_t packets, uint64_t bytes, double seconds)
+/* ---- the report ---------------------------------------------------------------- */
+
+/* What the headline lines already say: not repeated among the counters by default. */
+static bool in_headline(const char *name)
+{
+	static const char *const shown[] = {
+		"tx_packets", "tx_bytes", "rx_packets", "rx_bytes", "copied_bytes",
+		"sink_good", "sink_corrupt", "sink_lost", "sink_reordered", "sink_duplicate",
+	};
+
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
+		if (!strcmp(name, shown[i]))
+			return true;
+	return false;
+}
+
+uint64_t cli_total_drops(struct zcvpn_engine *e)
+{
+	struct zcvpn_counter c;
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++)
+		if (c.flags & ZCVPN_COUNTER_DROP)
+			sum += c.value;
+	return sum;
+}
+
+static const char *protocol_name(const struct zcvpn_config *cfg)
+{
+	switch (cfg->protocol) {
+	case ZCVPN_PROTOCOL_ANYCONNECT: return "AnyConnect";
+	case ZCVPN_PROTOCOL_PPP: return "PPP";
+	default: return "ESP";
+	}
+}
+
+static uint64_t sink_lost(const struct cli_run *run, const struct zcvpn_stats *st)
+{
+	return run->expect > st->sink_good ? run->expect - st->sink_good : 0;
+}
+
+static bool run_clean(const struct cli_run *run, const struct zcvpn_stats *st)
+{
+	return st->sink_corrupt == 0 && st->sink_good >= run->expect;
+}
+
+static void human_rate(const char *what, uint64_t packets, uint64_t bytes, double seconds)
 {
 	double s = seconds > 1e-6 ? seconds : 1e-6;
 
-	printf("  %-9s %10" PRIu64 " packets %10.1f MB %9.1f Mbit/s %10.0f pkt/s\n", what,
+	printf("  %-13s %10" PRIu64 " packets %10.1f MB %9.1f Mbit/s %10.0f pkt/s\n", what,
 	       packets, (double)bytes / 1e6, (double)bytes * 8 / s / 1e6, (double)packets / s);
+}
+
+static void human_counter(const char **group, const char *g, const char *name, uint64_t value,
+			  const char *help)
+{
+	if (!*group || strcmp(*group, g)) {
+		printf("    %s\n", g);
+		*group = g;
+	}
+	printf("      %-26s %14" PRIu64 "  %s\n", name, value, help);
+}
+
+/* The counters, grouped as the engine enumerates them; the driver's own last. */
+static void human_counters(struct zcvpn_engine *e, const struct cli_run *run, bool all)
+{
+	const char *group = NULL;
+	struct zcvpn_counter c;
+	unsigned int shown = 0;
+
+	printf("  counters%s\n", all ? "" : " that are not zero (--stats: all)");
+	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++) {
+		if (!all && (!c.value || in_headline(c.name)))
+			continue;
+		human_counter(&group, c.group, c.name, c.value, c.help);
+		shown++;
+	}
+	for (size_t i = 0; i < run->n_extra; i++) {
+		if (!all && !run->extra[i].value)
+			continue;
+		human_counter(&group, "driver", run->extra[i].name, run->extra[i].value,
+			      run->extra[i].help);
+		shown++;
+	}
+	if (!shown)
+		printf("      (none)\n");
+}
+
+static void report_human(struct zcvpn_engine *e, const struct cli_run *run,
+			 const struct zcvpn_config *cfg, const struct zcvpn_stats *st,
+			 double seconds)
+{
+	printf("zcvpn %s: %s%s%s, %s, %.2f s\n", run->role, protocol_name(cfg),
+	       run->suite[0] ? " " : "", run->suite, zcvpn_crypto_backend(), seconds);
+	human_rate("sent", st->tx_packets, st->tx_bytes, seconds);
+	human_rate("received", st->rx_packets, st->rx_bytes, seconds);
+	if (cfg->tun == ZCVPN_TUN_MEM)
+		printf("  %-13s good %" PRIu64 "  corrupt %" PRIu64 "  lost %" PRIu64
+		       "  reordered %" PRIu64 "  duplicate %" PRIu64 "  (%s)\n", "sink",
+		       st->sink_good, st->sink_corrupt, sink_lost(run, st), st->sink_reordered,
+		       st->sink_duplicate, run_clean(run, st) ? "clean" : "NOT clean");
+	printf("  %-13s %" PRIu64 " (payload bytes copied in user space)\n", "copied_bytes",
+	       st->copied_bytes);
+	printf("  %-13s %" PRIu64 " datagrams\n", "dropped", cli_total_drops(e));
+	printf("  %-13s %s%s%s\n", "transport", cli_state_name(st->transport_state),
+	       st->transport_error ? ": " : "",
+	       st->transport_error ? strerror(-st->transport_error) : "");
+	human_counters(e, run, run->out && run->out->all_counters);
+	fflush(stdout);
+}
+
+static void json_rate(struct json_writer *w, const char *key, uint64_t packets, uint64_t bytes,
+		      double seconds)
+{
+	double s = seconds > 1e-6 ? seconds : 1e-6;
+
+	json_open(w, key);
+	json_u64(w, "packets", packets);
+	json_u64(w, "bytes", bytes);
+	json_double(w, "mbit_s", (double)bytes * 8 / s / 1e6);
+	json_double(w, "pkt_s", (double)packets / s);
+	json_close(w);
+}
+
+/* One line, every counter by its unique name: what scripts and the tests read. */
+static void report_json(struct zcvpn_engine *e, const struct cli_run *run,
+			const struct zcvpn_config *cfg, const struct zcvpn_stats *st,
+			double seconds)
+{
+	struct json_writer w;
+	struct zcvpn_counter c;
+
+	json_begin(&w, stdout);
+	json_string(&w, "role", run->role);
+	json_string(&w, "protocol", protocol_name(cfg));
+	json_string(&w, "suite", run->suite);
+	json_string(&w, "backend", zcvpn_crypto_backend());
+	json_double(&w, "seconds", seconds);
+	json_rate(&w, "sent", st->tx_packets, st->tx_bytes, seconds);
+	json_rate(&w, "received", st->rx_packets, st->rx_bytes, seconds);
+	if (cfg->tun == ZCVPN_TUN_MEM) {
+		json_open(&w, "sink");
+		json_u64(&w, "expected", run->expect);
+		json_u64(&w, "good", st->sink_good);
+		json_u64(&w, "corrupt", st->sink_corrupt);
+		json_u64(&w, "lost", sink_lost(run, st));
+		json_u64(&w, "reordered", st->sink_reordered);
+		json_u64(&w, "duplicate", st->sink_duplicate);
+		json_bool(&w, "clean", run_clean(run, st));
+		json_close(&w);
+	}
+	json_u64(&w, "copied_bytes", st->copied_bytes);
+	json_u64(&w, "dropped", cli_total_drops(e));
+	json_open(&w, "transport");
+	json_string(&w, "state", cli_state_name(st->transport_state));
+	json_int(&w, "error", st->transport_error);
+	json_string(&w, "error_text", st->transport_error ? strerror(-st->transport_error) : "");
+	json_close(&w);
+	json_open(&w, "counters");
+	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++)
+		json_u64(&w, c.name, c.value);
+	for (size_t i = 0; i < run->n_extra; i++)
+		json_u64(&w, run->extra[i].name, run->extra[i].value);
+	json_close(&w);
+	json_end(&w);
 }
 
 int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 	       double seconds)
 {
 	struct zcvpn_stats st;
-	bool clean;
 
 	cli_get_stats(e, &st);
-	printf("zcvpn %s: %s %s, %s, %.2f s\n", run->role,
-	       cfg->protocol == ZCVPN_PROTOCOL_ANYCONNECT ? "AnyConnect DTLS" :
-	       cfg->protocol == ZCVPN_PROTOCOL_PPP ? "PPP" : "ESP", run->suite,
-	       zcvpn_crypto_backend(), seconds);
-	rate("sent", st.tx_packets, st.tx_bytes, seconds);
-	rate("received", st.rx_packets, st.rx_bytes, seconds);
-	if (cfg->tun == ZCVPN_TUN_MEM)
-		printf("  sink      good %" PRIu64 "  corrupt %" PRIu64 "  lost %" PRIu64
-		       "  reordered %" PRIu64 "  duplicate %" PRIu64 "\n",
-		       st.sink_good, st.sink_corrupt,
-		       run->expect > st.sink_good ? run->expect - st.sink_good : 0,
-		       st.sink_reordered, st.sink_duplicate);
-	printf("  copied_bytes %" PRIu64 " (payload bytes copied in user space)\n",
-	       st.copied_bytes);
-	printf("  dropped   invalid %" PRIu64 " (bad ICV %" PRIu64 ", replay %" PRIu64
-	       ")  truncated %" PRIu64 "  ring_full %" PRIu64 "  socket %" PRIu64 "\n",
-	       st.rx_invalid, counter(e, "rx_bad_icv"), counter(e, "rx_replay"), st.rx_truncated,
-	       st.rx_ring_full, st.rx_socket_drops);
-	printf("  transport %s%s%s\n", state_name(st.transport_state), st.transport_error ? ": " : "",
-	       st.transport_error ? strerror(-st.transport_error) : "");
-	cli_print_counters(e, stdout);
-	clean = st.sink_corrupt == 0 && st.sink_good >= run->expect;
-	return clean ? 0 : 1;
+	if (run->out && run->out->json)
+		report_json(e, run, cfg, &st, seconds);
+	else
+		report_human(e, run, cfg, &st, seconds);
+	return cfg->tun == ZCVPN_TUN_MEM && !run_clean(run, &st) ? 1 : 0;
 }

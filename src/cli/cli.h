@@ -38,6 +38,46 @@ int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* The first line of stdin, without its newline (--passwd-on-stdin).  0 or -EINVAL (said). */
 int cli_read_password(char *buf, size_t len);
 
+/* cli-output.c: how a command reports, shared by every command that runs a tunnel. */
+struct cli_output {
+	bool json;			/* --json: the report as one JSON object, one line */
+	bool all_counters;		/* --stats: every counter, zero or not */
+	double interval_s;		/* --interval: a progress line this often; 0: none */
+};
+enum { CLI_OPT_STATS = 0x1000, CLI_OPT_JSON, CLI_OPT_INTERVAL };
+#define CLI_OUTPUT_LONG_OPTS                                            \
+	{ "stats", no_argument, NULL, CLI_OPT_STATS },                  \
+	{ "json", no_argument, NULL, CLI_OPT_JSON },                    \
+	{ "interval", required_argument, NULL, CLI_OPT_INTERVAL }
+#define CLI_OUTPUT_HELP                                                                     \
+	"Report:\n"                                                                         \
+	"  --stats                 every counter in the report, not only those that moved\n" \
+	"  --json                  the report as one JSON object on one line (for scripts)\n" \
+	"  --interval SEC          a progress line every SEC seconds (default 1 on a\n"      \
+	"                          terminal, else 0: none)\n"
+/* The defaults: --interval 1 when stdout is a terminal. */
+void cli_output_init(struct cli_output *o);
+/* 1 if opt is one of CLI_OUTPUT_LONG_OPTS (taken), 0 if not, -EINVAL (said why). */
+int cli_output_option(struct cli_output *o, int opt, const char *arg);
+
+/* A counter the driver keeps itself (CSTP's DPD, say), reported beside the engine's. */
+struct cli_extra_counter {
+	const char *name;
+	const char *help;
+	uint64_t value;
+};
+
+/* cli-progress.c: one line per interval while a tunnel runs, as iperf3 prints. */
+struct cli_progress {
+	FILE *f;			/* borrowed: stdout, or stderr under --json */
+	double interval_s, start_s, last_s, next_s;
+	uint64_t tx_packets, tx_bytes, rx_packets, rx_bytes, drops;
+	int state;			/* enum zcvpn_transport_state; -1: none seen yet */
+};
+void cli_progress_start(struct cli_progress *p, const struct cli_output *out);
+/* Call often (every loop turn): prints a state change at once, counts at each interval. */
+void cli_progress_tick(struct cli_progress *p, struct zcvpn_engine *e);
+
 /* cli-report.c */
 struct cli_run {
 	const char *role;
@@ -45,18 +85,18 @@ struct cli_run {
 	uint64_t expect;		/* packets the sink should see; 0: none */
 	unsigned timeout_s;		/* give up after this long without progress */
 	volatile int *interrupted;	/* set by SIGINT/SIGTERM */
+	const struct cli_output *out;	/* NULL: the defaults, no progress */
+	const struct cli_extra_counter *extra;	/* the driver's own, or NULL */
+	size_t n_extra;
 };
 /* CLOCK_MONOTONIC in seconds, for progress and throughput. */
 double cli_now_s(void);
 /* zcvpn_engine_get_stats with the size filled in. */
 void cli_get_stats(struct zcvpn_engine *e, struct zcvpn_stats *st);
-/* Every counter as "stat NAME VALUE" lines (scripts read them), then the transport state. */
-void cli_print_counters(struct zcvpn_engine *e, FILE *f);
-/*
- * The end of a tunnel's run: "zcvpn: sent N packets (B bytes), received ...,
- * copied_bytes C", then every counter (cli_print_counters).
- */
-void cli_print_summary(struct zcvpn_engine *e, FILE *f);
+/* Datagrams dropped for any reason: the sum of the ZCVPN_COUNTER_DROP counters. */
+uint64_t cli_total_drops(struct zcvpn_engine *e);
+/* The transport state as the report names it: "connecting", "up", "down", "closed". */
+const char *cli_state_name(int state);
 /* An event callback (zcvpn_config.event_fn) printing "zcvpn: SOURCE: MESSAGE" on stderr. */
 void cli_print_event(void *ctx, const struct zcvpn_event *ev);
 /*
@@ -70,6 +110,12 @@ bool cli_traffic_done(const struct zcvpn_stats *st, const struct cli_run *run,
 /* Waits for the mem-tun traffic to finish (or timeout/interrupt); returns 0 if clean. */
 int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 		  double *seconds);
+/*
+ * The end of a run, on stdout: by default for people (throughput each way, the sink's
+ * verdict on in-memory traffic, copied_bytes, the transport's state, and the counters
+ * that are not zero, grouped), every counter with --stats, one JSON object with --json.
+ * Returns 0 if the in-memory traffic (if any) arrived whole and uncorrupted, else 1.
+ */
 int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 	       double seconds);
 
@@ -90,6 +136,14 @@ enum cli_exit {
 					 * cookie) or ended it */
 	CLI_EXIT_PRIVILEGE = 7,		/* --tun without CAP_NET_ADMIN */
 };
+
+/*
+ * cli-exit.c: the status for a failed login step's -errno: -EHOSTUNREACH, -ECONNREFUSED,
+ * -ETIMEDOUT... unreachable; -EKEYREJECTED the certificate; -EACCES the credentials;
+ * -EKEYEXPIRED the session (the caller turns a refused cookie into it: the server says
+ * -EACCES there too); -EPERM privilege; -EINVAL usage; anything else CLI_EXIT_FAILED.
+ */
+int cli_exit_status(int err);
 
 /* Commands: each returns the process exit status (enum cli_exit). */
 int cmd_run(int argc, char **argv, bool server);

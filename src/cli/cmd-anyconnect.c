@@ -27,6 +27,7 @@
 
 #include "src/cli/cstp.h"
 #include "src/cli/netcfg.h"
+#include "src/cli/vpnc-script.h"
 
 #define PSK_LABEL "EXPORTER-openconnect-psk"
 
@@ -61,6 +62,8 @@ struct ac_opts {
 	bool no_coalesce;		/* one tun write per received packet */
 	unsigned moderation_us;		/* zcvpn_config.moderation_us */
 	unsigned redial_s;		/* zcvpn_anyconnect.redial_ms, in seconds */
+	const char *script;		/* a vpnc-script configures the tun instead of us */
+	struct cli_output out;
 };
 
 static void usage(FILE *f)
@@ -92,15 +95,20 @@ static void usage(FILE *f)
 		"  --dtls-redial SEC       after DTLS fails (data then goes over CSTP), a new DTLS\n"
 		"                          handshake SEC later, until one succeeds (0..3600,\n"
 		"                          default 60; 0: stay on CSTP)\n"
+		"  --script PATH           a vpnc-script sets up the tun, routes and DNS (as\n"
+		"                          openconnect runs it: pre-init, connect, reconnect after\n"
+		"                          a DTLS redial, disconnect) instead of zcvpn itself\n"
+		CLI_OUTPUT_HELP
 		"\n"
-		"It prints the session (address, MTU, DTLS suite), then at the end every counter\n"
-		"as 'stat NAME VALUE' lines.  Exit status: 0 clean disconnect, 1 the session\n"
-		"failed, 2 bad usage or login failure.\n");
+		"It prints the session (address, MTU, DTLS suite), then at the end the report.\n"
+		"Exit status: 0 clean disconnect, 1 the session failed, 2 bad usage, 3 server\n"
+		"unreachable, 4 certificate refused, 5 login refused, 6 session refused or\n"
+		"expired, 7 no CAP_NET_ADMIN (zcvpn(1), EXIT STATUS).\n");
 }
 
 enum { OPT_PROTOCOL = 256, OPT_SERVERCERT, OPT_USER, OPT_PASSWD_STDIN, OPT_TUN, OPT_DTLS,
        OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_DTLS_CIPHERS, OPT_DTLS09,
-       OPT_NO_COALESCE, OPT_MODERATION, OPT_DTLS_REDIAL, OPT_HELP };
+       OPT_NO_COALESCE, OPT_MODERATION, OPT_DTLS_REDIAL, OPT_SCRIPT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -118,7 +126,9 @@ static const struct option long_opts[] = {
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
 	{ "dtls-redial", required_argument, NULL, OPT_DTLS_REDIAL },
+	{ "script", required_argument, NULL, OPT_SCRIPT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	CLI_OUTPUT_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -148,10 +158,16 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 	o->batch = defaults.batch;
 	o->moderation_us = defaults.moderation_us;
 	o->redial_s = defaults.anyconnect.redial_ms / 1000;
+	cli_output_init(&o->out);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		int bad = 0;
+		int bad = cli_output_option(&o->out, c, optarg);
 
+		if (bad) {
+			if (bad < 0)
+				return -EINVAL;
+			continue;
+		}
 		switch (c) {
 		case OPT_PROTOCOL: bad = strcmp(optarg, "anyconnect") != 0; break;
 		case OPT_SERVERCERT: o->pin = optarg; break;
@@ -177,6 +193,7 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 		case OPT_NO_COALESCE: o->no_coalesce = true; break;
 		case OPT_MODERATION: bad = parse_number(optarg, 0, 1000, &o->moderation_us); break;
 		case OPT_DTLS_REDIAL: bad = parse_number(optarg, 0, 3600, &o->redial_s); break;
+		case OPT_SCRIPT: o->script = optarg; break;
 		case 'h':
 		case OPT_HELP: usage(stdout); return 1;
 		default: usage(stderr); return -EINVAL;
@@ -192,7 +209,7 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 		return -EINVAL;
 	}
 	o->url = argv[optind];
-	return 0;
+	return o->script ? vpnc_script_check(o->script) : 0;
 }
 
 /* The DTLS server is the CSTP server's address with the X-DTLS-Port. */
@@ -233,6 +250,11 @@ struct session {
 	double started;
 	unsigned redial_s;
 	bool dtls_ever_up;
+	/* --script: what it is told, and which reasons are due. */
+	const char *script;
+	struct vpnc_settings vpnc;
+	bool script_connected;		/* "connect" ran: "disconnect" is due at the end */
+	bool redialed;			/* DTLS came back: "reconnect" is due */
 };
 
 static int login_and_connect(struct session *s, const struct ac_opts *o)
@@ -254,9 +276,12 @@ static int login_and_connect(struct session *s, const struct ac_opts *o)
 	}
 	fprintf(stderr, "zcvpn: logged in to %s\n", s->server.host);
 	ret = cstp_open(&s->tls, &s->server, err, sizeof(err));
-	if (!ret)
+	if (!ret) {
 		ret = cstp_connect_tunnel(s->tls, &s->server, s->cookie, &s->req, &s->info,
 					  &s->reader, err, sizeof(err));
+		if (ret == -EACCES)	/* the cookie: expired, or the server dropped it */
+			ret = -EKEYEXPIRED;
+	}
 	if (ret) {
 		fprintf(stderr, "zcvpn: tunnel: %s\n", err);
 		return ret;
@@ -272,16 +297,15 @@ static void print_session(const struct session *s)
 		inet_ntop(AF_INET, &s->info.address, addr, sizeof(addr));
 		inet_ntop(AF_INET, &s->info.netmask, mask, sizeof(mask));
 	}
-	printf("zcvpn: CSTP connected to %s (%s): address %s netmask %s mtu %u, DTLS %s%s port %u"
-	       " dpd %u s keepalive %u s\n",
-	       s->server.host, s->info.server_name[0] ? s->info.server_name : "?", addr, mask,
-	       s->info.mtu,
-	       !s->info.dtls ? "off" : s->info.dtls_mode == CSTP_DTLS_PSK ? "PSK-NEGOTIATE" :
-	       s->info.dtls_cipher,
-	       s->info.dtls && s->info.dtls_mode == CSTP_DTLS_LEGACY ?
-	       (s->info.dtls12 ? " (DTLS 1.2)" : " (DTLS 0.9)") : "", s->info.dtls_port, s->info.dtls_dpd_s,
-	       s->info.dtls_keepalive_s);
-	fflush(stdout);
+	fprintf(stderr, "zcvpn: CSTP connected to %s (%s): address %s netmask %s mtu %u, DTLS %s%s port %u"
+		" dpd %u s keepalive %u s\n",
+		s->server.host, s->info.server_name[0] ? s->info.server_name : "?", addr, mask,
+		s->info.mtu,
+		!s->info.dtls ? "off" : s->info.dtls_mode == CSTP_DTLS_PSK ? "PSK-NEGOTIATE" :
+		s->info.dtls_cipher,
+		s->info.dtls && s->info.dtls_mode == CSTP_DTLS_LEGACY ?
+		(s->info.dtls12 ? " (DTLS 1.2)" : " (DTLS 0.9)") : "", s->info.dtls_port, s->info.dtls_dpd_s,
+		s->info.dtls_keepalive_s);
 }
 
 /* Tun packets while DTLS is not up: over CSTP, as openconnect does (a copy each). */
@@ -306,12 +330,12 @@ static void on_event(void *ctx, const struct zcvpn_event *ev)
 	case ZCVPN_EVENT_TRANSPORT_UP:
 		zcvpn_engine_counter_value(s->engine, "dtls_redials", &redials);
 		if (s->dtls_ever_up)
-			printf("zcvpn: DTLS up again (redial %" PRIu64 "): %s\n", redials,
-			       ev->message);
+			fprintf(stderr, "zcvpn: DTLS up again (redial %" PRIu64 "): %s\n",
+				redials, ev->message);
 		else
-			printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - s->started,
-			       ev->message);
-		fflush(stdout);
+			fprintf(stderr, "zcvpn: DTLS up after %.2f s: %s\n",
+				cli_now_s() - s->started, ev->message);
+		s->redialed |= s->dtls_ever_up;	/* the script runs from the loop */
 		s->dtls_ever_up = true;
 		return;
 	case ZCVPN_EVENT_TRANSPORT_DOWN:
@@ -366,6 +390,74 @@ static void engine_settings(struct session *s, const struct ac_opts *o)
 	cfg->anyconnect.handshake_timeout_ms = DTLS_HANDSHAKE_MS;
 }
 
+_Static_assert((int)VPNC_MAX_ROUTES >= CSTP_MAX_ROUTES && (int)VPNC_MAX_DNS >= CSTP_MAX_DNS &&
+	       (int)VPNC_MAX_NBNS >= CSTP_MAX_DNS && (int)VPNC_TEXT_LEN >= CSTP_MAX_TEXT,
+	       "the script is told all that the CSTP answer holds");
+
+/* --script: the CONNECT answer in the script's terms, as openconnect passes it. */
+static void script_settings(struct session *s, const struct ac_opts *o)
+{
+	const struct cstp_session *i = &s->info;
+	struct vpnc_settings *v = &s->vpnc;
+
+	s->script = o->script;
+	vpnc_settings_init(v, o->tun_name);
+	cstp_peer_address(s->tls, v->gateway, sizeof(v->gateway));
+	v->mtu = i->mtu;
+	v->has_ip4 = i->has_address;
+	v->ip4 = i->address;
+	if (i->has_netmask)
+		v->netmask4 = i->netmask;
+	v->ip6 = i->address6;
+	memcpy(v->dns, i->dns, sizeof(i->dns));
+	v->n_dns = i->n_dns;
+	memcpy(v->nbns, i->nbns, sizeof(i->nbns));
+	v->n_nbns = i->n_nbns;
+	memcpy(v->domain, i->domain, sizeof(i->domain));
+	memcpy(v->split_dns, i->split_dns, sizeof(i->split_dns));
+	memcpy(v->banner, i->banner, sizeof(i->banner));
+	memcpy(v->include.route, i->split_inc, sizeof(i->split_inc));
+	v->include.n = i->n_split_inc;
+	memcpy(v->exclude.route, i->split_exc, sizeof(i->split_exc));
+	v->exclude.n = i->n_split_exc;
+	v->idle_timeout_s = i->idle_timeout_s;
+	if (i->n_ignored)
+		fprintf(stderr, "zcvpn: %u network settings from the server were malformed or "
+			"too many: the script is not told them\n", i->n_ignored);
+}
+
+/* One reason of the script's; 0 without --script.  A failure is said here. */
+static int run_script(struct session *s, const char *reason)
+{
+	char err[512];
+	int ret;
+
+	if (!s->script)
+		return 0;
+	ret = vpnc_script_run(s->script, &s->vpnc, reason, VPNC_TIMEOUT_MS, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "zcvpn: %s\n", err);
+	return ret;
+}
+
+/* The tun as the server said: by the script, or the IPv4 address ourselves. */
+static int configure_tun(struct session *s, const struct ac_opts *o)
+{
+	char err[256];
+	int ret;
+
+	if (s->script) {
+		s->script_connected = true;	/* a failed connect is undone too */
+		return run_script(s, "connect");
+	}
+	if (!s->info.has_address)
+		return 0;
+	ret = netcfg_ipv4(o->tun_name, s->info.address, s->info.netmask, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "zcvpn: %s\n", err);
+	return ret;
+}
+
 /*
  * The engine: DTLS to the server's UDP port, the tun device named on the command line,
  * CSTP as the fallback.  It runs in this thread (host-loop mode), so the fallback
@@ -376,6 +468,12 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 	char err[256];
 	int ret;
 
+	if (o->script) {
+		script_settings(s, o);
+		ret = run_script(s, "pre-init");
+		if (ret)
+			return ret;
+	}
 	if (s->info.dtls && s->info.dtls_mode == CSTP_DTLS_PSK) {
 		ret = tls_export(s->tls, PSK_LABEL, s->psk, sizeof(s->psk));
 		if (ret) {
@@ -398,13 +496,9 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 		fprintf(stderr, "zcvpn: %s\n", err);
 		return ret;
 	}
-	if (s->info.has_address) {
-		ret = netcfg_ipv4(o->tun_name, s->info.address, s->info.netmask, err, sizeof(err));
-		if (ret) {
-			fprintf(stderr, "zcvpn: %s\n", err);
-			return ret;
-		}
-	}
+	ret = configure_tun(s, o);
+	if (ret)
+		return ret;
 	zcvpn_engine_set_fallback(s->engine, cstp_fallback, s);
 	s->started = cli_now_s();
 	s->redial_s = o->redial_s;
@@ -413,10 +507,8 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 		fprintf(stderr, "zcvpn: starting the engine: %s\n", strerror(-ret));
 		return ret;
 	}
-	if (!s->info.dtls) {
-		printf("zcvpn: CSTP data path up\n");
-		fflush(stdout);
-	}
+	if (!s->info.dtls)
+		fprintf(stderr, "zcvpn: CSTP data path up\n");
 	return 0;
 }
 
@@ -517,15 +609,22 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 static int run_session(struct session *s, const struct ac_opts *o)
 {
 	double start = cli_now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
+	struct cli_progress progress;
 	struct zcvpn_stats st;
 	int ret;
 
+	cli_progress_start(&progress, &o->out);
 	while (!interrupted && !s->server_ended) {
 		ret = poll_once(s, &last_cstp_rx);
 		if (!ret)
 			ret = cstp_dpd(s, cli_now_s(), last_cstp_rx, &last_dpd);
 		if (ret)
 			return ret;
+		cli_progress_tick(&progress, s->engine);
+		if (s->redialed) {
+			s->redialed = false;
+			run_script(s, "reconnect");	/* a failure is said; the tunnel runs on */
+		}
 		cli_get_stats(s->engine, &st);
 		/* Only the server closes it while we run: we say goodbye after the loop. */
 		if (st.transport_state == ZCVPN_TRANSPORT_CLOSED) {
@@ -543,15 +642,23 @@ static int run_session(struct session *s, const struct ac_opts *o)
 	return 0;
 }
 
-static void report(struct session *s)
+/* The engine's counters, and CSTP's, which the driver keeps. */
+static void report(struct session *s, const struct ac_opts *o)
 {
-	cli_print_summary(s->engine, stdout);
-	printf("stat cstp_dpd_rx %" PRIu64 "\nstat cstp_dpd_tx %" PRIu64
-	       "\nstat cstp_dpd_resp_rx %" PRIu64 "\nstat cstp_keepalive_tx %" PRIu64
-	       "\nstat cstp_data_rx %" PRIu64 "\n",
-	       s->cstp_dpd_rx, s->cstp_dpd_tx, s->cstp_dpd_resp_rx, s->cstp_keepalive_tx,
-	       s->cstp_data_rx);
-	fflush(stdout);
+	const struct cli_extra_counter cstp[] = {
+		{ "cstp_dpd_rx", "CSTP DPD requests from the server", s->cstp_dpd_rx },
+		{ "cstp_dpd_tx", "CSTP DPD requests sent", s->cstp_dpd_tx },
+		{ "cstp_dpd_resp_rx", "CSTP DPD answers from the server", s->cstp_dpd_resp_rx },
+		{ "cstp_keepalive_tx", "CSTP keepalives sent", s->cstp_keepalive_tx },
+		{ "cstp_data_rx", "data packets from the server over CSTP", s->cstp_data_rx },
+	};
+	struct cli_run run = { .role = "client", .out = &o->out, .extra = cstp,
+			       .n_extra = sizeof(cstp) / sizeof(cstp[0]) };
+
+	snprintf(run.suite, sizeof(run.suite), "%s",
+		 !s->info.dtls ? "over CSTP" : s->info.dtls_mode == CSTP_DTLS_PSK ?
+		 "DTLS PSK-NEGOTIATE" : s->info.dtls_cipher);
+	cli_report(s->engine, &run, &s->cfg, cli_now_s() - s->started);
 }
 
 /* The goodbye openconnect sends: DISCONNECT with ocserv's "user logged out" reason. */
@@ -570,14 +677,14 @@ int cmd_anyconnect(int argc, char **argv)
 	struct session *s;
 	struct ac_opts o;
 	char err[256];
-	int ret, status = 2;
+	int ret, status = CLI_EXIT_USAGE;
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
-		return ret > 0 ? 0 : 2;
+		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	s = calloc(1, sizeof(*s));
 	if (!s)
-		return 2;
+		return CLI_EXIT_FAILED;
 	if (cstp_parse_url(o.url, &s->server, err, sizeof(err))) {
 		fprintf(stderr, "zcvpn: %s\n", err);
 		goto out;
@@ -586,6 +693,7 @@ int cmd_anyconnect(int argc, char **argv)
 	s->server.timeout_ms = o.timeout_s * 1000;
 	s->req.dtls_mode = o.dtls_mode;
 	s->req.base_mtu = o.base_mtu;
+	s->req.ipv6 = o.script != NULL;	/* zcvpn itself configures IPv4 only */
 	/* Offer exactly what was asked for: one header or the other. */
 	if (o.dtls09) {
 		s->req.dtls12_suites = "";
@@ -595,22 +703,34 @@ int cmd_anyconnect(int argc, char **argv)
 		s->req.dtls09_suites = "";
 	}
 	if (getrandom(s->req.master_secret, sizeof(s->req.master_secret), 0) !=
-	    sizeof(s->req.master_secret))
+	    sizeof(s->req.master_secret)) {
+		status = CLI_EXIT_FAILED;
 		goto out;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (login_and_connect(s, &o))
+	ret = login_and_connect(s, &o);
+	if (ret) {
+		status = cli_exit_status(ret);
 		goto out;
+	}
 	print_session(s);
-	status = 1;
-	if (start_engine(s, &o))
+	ret = start_engine(s, &o);
+	if (ret) {
+		/* The server holds the session until we say goodbye, or its timeout. */
+		say_goodbye(s);
+		status = ret == -EPERM ? CLI_EXIT_PRIVILEGE : CLI_EXIT_FAILED;
 		goto out;
+	}
 	ret = run_session(s, &o);
 	say_goodbye(s);
-	report(s);
-	status = ret ? 1 : 0;
+	report(s, &o);
+	status = ret ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 out:
+	/* After the goodbye, with the tun still there; also undoes a connect that failed. */
+	if (s->script_connected)
+		run_script(s, "disconnect");
 	if (s->engine)
 		zcvpn_engine_free(s->engine);
 	tls_free(s->tls);

@@ -29,6 +29,7 @@
 #include "src/cli/netcfg.h"
 #include "src/cli/ppp-client-login.h"
 #include "src/cli/stream-queue.h"
+#include "src/cli/vpnc-script.h"
 
 enum {
 	DTLS_WAIT_S = 5,		/* openconnect's wait for PPP over DTLS, too */
@@ -52,6 +53,8 @@ struct connect_opts {
 	uint32_t mtu, dpd_s;
 	uint64_t count, rate;
 	unsigned timeout_s;
+	const char *script;		/* a vpnc-script configures the tun instead of us */
+	struct cli_output out;
 };
 
 static void usage(FILE *f)
@@ -68,17 +71,22 @@ static void usage(FILE *f)
 		"                          (default: the system's trust store)\n"
 		"  --tun NAME              the Linux tun device (needs root), configured from IPCP;\n"
 		"                          default: the in-memory traffic generator and sink\n"
+		"  --script PATH           with --tun: a vpnc-script sets up the tun, routes and\n"
+		"                          DNS (as openconnect runs it: pre-init, connect once\n"
+		"                          IPCP is done, reconnect when the PPP link came back,\n"
+		"                          disconnect) instead of zcvpn itself\n"
 		"  --no-dtls               PPP over TLS only\n"
 		"  --mtu N                 inner MTU (default 1400)\n"
 		"  --dpd SEC               LCP echo after SEC without traffic (default 30)\n"
 		"  --count N               in-memory packets to send (default 100000)\n"
 		"  --rate PPS              in-memory packets per second (default 0: at once)\n"
 		"  --timeout SEC           each login step, and the in-memory run without\n"
-		"                          progress (default 30)\n");
+		"                          progress (default 30)\n"
+		CLI_OUTPUT_HELP);
 }
 
 enum { OPT_PROTOCOL = 256, OPT_USER, OPT_PASSWD_STDIN, OPT_SERVERCERT, OPT_TUN, OPT_NO_DTLS,
-       OPT_MTU, OPT_DPD, OPT_COUNT, OPT_RATE, OPT_TIMEOUT, OPT_HELP };
+       OPT_MTU, OPT_DPD, OPT_COUNT, OPT_RATE, OPT_TIMEOUT, OPT_SCRIPT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -92,7 +100,9 @@ static const struct option long_opts[] = {
 	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "script", required_argument, NULL, OPT_SCRIPT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	CLI_OUTPUT_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -120,6 +130,7 @@ static int parse_option(int c, const char *arg, struct connect_opts *o)
 	case OPT_COUNT: bad = cli_parse_u64(arg, 0, UINT64_MAX, &o->count); break;
 	case OPT_RATE: bad = cli_parse_u64(arg, 0, UINT64_MAX, &o->rate); break;
 	case OPT_TIMEOUT: bad = cli_parse_u64(arg, 1, 3600, &v); o->timeout_s = (unsigned)v; break;
+	case OPT_SCRIPT: o->script = arg; break;
 	default: return -EINVAL;
 	}
 	return bad;
@@ -136,7 +147,14 @@ static int parse_opts(int argc, char **argv, struct connect_opts *o)
 	o->dpd_s = 30;
 	o->count = 100000;
 	o->timeout_s = DEFAULT_TIMEOUT_S;
+	cli_output_init(&o->out);
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		int taken = cli_output_option(&o->out, c, optarg);
+
+		if (taken < 0)
+			return -EINVAL;
+		if (taken)
+			continue;
 		if (c == 'h' || c == OPT_HELP) {
 			usage(stdout);
 			return 1;
@@ -157,7 +175,11 @@ static int parse_opts(int argc, char **argv, struct connect_opts *o)
 				"and --passwd-on-stdin (see --help)\n");
 		return -EINVAL;
 	}
-	return 0;
+	if (o->script && !o->tun_name) {
+		fprintf(stderr, "zcvpn: --script configures a tun device: it needs --tun\n");
+		return -EINVAL;
+	}
+	return o->script ? vpnc_script_check(o->script) : 0;
 }
 
 /* ---- the session ----------------------------------------------------------------- */
@@ -174,6 +196,9 @@ struct client {
 	char remote[80];
 	double started;
 	int tun_error;
+	struct vpnc_settings vpnc;	/* --script: what it is told */
+	bool network_due;		/* IPCP settled: "connect" (or "reconnect") is due */
+	bool script_connected;		/* "connect" ran: "disconnect" is due at the end */
 };
 
 static int stream_write(void *ctx, const void *buf, size_t len)
@@ -198,6 +223,57 @@ static struct in_addr p2p_netmask(struct in_addr a, struct in_addr b)
 	return m;
 }
 
+/* One reason of the script's; 0 without --script.  A failure is said here. */
+static int run_script(struct client *c, const char *reason)
+{
+	char err[512];
+	int ret;
+
+	if (!c->opts->script)
+		return 0;
+	ret = vpnc_script_run(c->opts->script, &c->vpnc, reason, VPNC_TIMEOUT_MS, err,
+			      sizeof(err));
+	if (ret)
+		fprintf(stderr, "zcvpn: %s\n", err);
+	return ret;
+}
+
+/*
+ * --script: what IPCP gave, in the script's terms (no netmask: IPCP has none, and
+ * openconnect passes none).  The script runs from the loop, not in the event.
+ */
+static void script_network(struct client *c, const struct zcvpn_network *n)
+{
+	struct vpnc_settings *v = &c->vpnc;
+	unsigned int i;
+
+	v->mtu = n->mtu ? n->mtu : c->opts->mtu;
+	v->has_ip4 = n->has_ipv4;
+	memcpy(&v->ip4, n->ipv4, 4);
+	v->n_dns = v->n_nbns = 0;
+	for (i = 0; i < n->n_dns4 && i < 2 && v->n_dns < VPNC_MAX_DNS; i++) {
+		v->dns[v->n_dns].family = AF_INET;
+		memcpy(&v->dns[v->n_dns++].v4, n->dns4[i], 4);
+	}
+	for (i = 0; i < n->n_nbns4 && i < 2 && v->n_nbns < VPNC_MAX_NBNS; i++) {
+		v->nbns[v->n_nbns].family = AF_INET;
+		memcpy(&v->nbns[v->n_nbns++].v4, n->nbns4[i], 4);
+	}
+	c->network_due = true;
+}
+
+/* The first settled link is "connect" (a failure ends the session), later ones "reconnect". */
+static int script_link_up(struct client *c)
+{
+	bool first = !c->script_connected;
+	int ret;
+
+	c->network_due = false;
+	c->script_connected = true;	/* a failed connect is undone too */
+	ret = run_script(c, first ? "connect" : "reconnect");
+	return first ? ret : 0;
+}
+
 static void configure_tun(struct client *c, const struct zcvpn_network *n)
 {
 	struct in_addr own, peer;
@@ -207,9 +283,12 @@ static void configure_tun(struct client *c, const struct zcvpn_network *n)
 	memcpy(&peer, n->ipv4_peer, 4);
 	inet_ntop(AF_INET, &own, a, sizeof(a));
 	inet_ntop(AF_INET, &peer, p, sizeof(p));
-	printf("zcvpn: PPP up: address %s peer %s mtu %u%s\n", n->has_ipv4 ? a : "-",
-	       n->has_ipv4 ? p : "-", n->mtu, n->has_ipv6 ? ", IPv6 interface identifiers" : "");
-	fflush(stdout);
+	fprintf(stderr, "zcvpn: PPP up: address %s peer %s mtu %u%s\n", n->has_ipv4 ? a : "-",
+		n->has_ipv4 ? p : "-", n->mtu, n->has_ipv6 ? ", IPv6 interface identifiers" : "");
+	if (c->opts->script) {
+		script_network(c, n);
+		return;
+	}
 	if (!c->opts->tun_name || !n->has_ipv4)
 		return;
 	c->tun_error = netcfg_ipv4(c->opts->tun_name, own, p2p_netmask(own, peer), err,
@@ -227,8 +306,7 @@ static void on_event(void *ctx, const struct zcvpn_event *ev)
 		return;
 	}
 	if (ev->type == ZCVPN_EVENT_TRANSPORT_UP) {
-		printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - c->started, ev->message);
-		fflush(stdout);
+		fprintf(stderr, "zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - c->started, ev->message);
 		return;
 	}
 	cli_print_event(NULL, ev);
@@ -306,9 +384,8 @@ static int login(struct client *c)
 		fprintf(stderr, "zcvpn: login to %s: %s\n", c->server.host, err);
 		return ret;
 	}
-	printf("zcvpn: logged in to %s; DTLS %s%s\n", c->server.host,
-	       c->login.dtls ? "offered" : "not offered", c->login.hdlc ? ", HDLC framing" : "");
-	fflush(stdout);
+	fprintf(stderr, "zcvpn: logged in to %s; DTLS %s%s\n", c->server.host,
+		c->login.dtls ? "offered" : "not offered", c->login.hdlc ? ", HDLC framing" : "");
 	if (!c->login.dtls || c->opts->no_dtls || c->login.hdlc)
 		return 0;
 	return dtls_remote(c);
@@ -394,21 +471,27 @@ static int poll_once(struct client *c)
 static int run_session(struct client *c, const struct cli_run *run)
 {
 	double last_progress = cli_now_s();
+	struct cli_progress progress;
 	uint64_t last_moved = 0;
 	struct zcvpn_stats st;
 	int ret;
 
+	cli_progress_start(&progress, run->out);
 	while (!interrupted) {
 		ret = poll_once(c);
 		if (ret)
 			return ret;
+		cli_progress_tick(&progress, c->engine);
 		cli_get_stats(c->engine, &st);
 		if (st.transport_state == ZCVPN_TRANSPORT_CLOSED) {
 			fprintf(stderr, "zcvpn: the server ended the session\n");
 			return 0;
 		}
-		if (wants_tunnel(c, &st) && open_tunnel(c))
-			return -ENOTCONN;
+		ret = wants_tunnel(c, &st) ? open_tunnel(c) : 0;
+		if (ret)	/* refused: the session the login gave is no longer good */
+			return ret == -EACCES ? -EKEYEXPIRED : -ENOTCONN;
+		if (c->network_due)
+			c->tun_error = script_link_up(c);
 		if (c->tun_error)
 			return c->tun_error;
 		if (c->opts->tun_name)
@@ -431,6 +514,14 @@ static int start_engine(struct client *c)
 	char err[256];
 	int ret;
 
+	if (c->opts->script) {
+		vpnc_settings_init(&c->vpnc, c->opts->tun_name);
+		memcpy(c->vpnc.gateway, c->login.gateway, sizeof(c->vpnc.gateway));
+		c->vpnc.mtu = c->opts->mtu;
+		ret = run_script(c, "pre-init");
+		if (ret)
+			return ret;
+	}
 	engine_settings(c);
 	ret = zcvpn_engine_new(&c->engine, &c->cfg, err, sizeof(err));
 	if (ret) {
@@ -443,19 +534,19 @@ static int start_engine(struct client *c)
 
 int cmd_connect_ppp(int argc, char **argv)
 {
-	struct cli_run run = { .role = "client", .interrupted = &interrupted };
 	struct connect_opts o;
+	struct cli_run run = { .role = "client", .interrupted = &interrupted, .out = &o.out };
 	struct client *c;
 	char err[256];
 	double seconds;
-	int ret, status = 2;
+	int ret, status = CLI_EXIT_USAGE;
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
-		return ret > 0 ? 0 : 2;
+		return ret > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return 2;
+		return CLI_EXIT_FAILED;
 	c->opts = &o;
 	if (cstp_parse_url(o.url, &c->server, err, sizeof(err))) {
 		fprintf(stderr, "zcvpn: %s\n", err);
@@ -466,11 +557,16 @@ int cmd_connect_ppp(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (login(c))
+	ret = login(c);
+	if (ret) {
+		status = cli_exit_status(ret);
 		goto out;
-	status = 1;
-	if (start_engine(c))
+	}
+	ret = start_engine(c);
+	if (ret) {
+		status = ret == -EPERM ? CLI_EXIT_PRIVILEGE : CLI_EXIT_FAILED;
 		goto out;
+	}
 	run.expect = o.tun_name ? 0 : o.count;
 	run.timeout_s = o.timeout_s;
 	snprintf(run.suite, sizeof(run.suite), "%s over %s",
@@ -481,13 +577,14 @@ int cmd_connect_ppp(int argc, char **argv)
 	zcvpn_engine_stop(c->engine);	/* LCP Terminate-Request on whichever path runs */
 	if (c->tls)
 		stream_queue_drain(&c->out, c->tls, GOODBYE_MS);
-	if (o.tun_name) {
-		cli_print_summary(c->engine, stdout);
-		status = ret ? 1 : 0;
-	} else {
-		status = cli_report(c->engine, &run, &c->cfg, seconds) || ret ? 1 : 0;
-	}
+	status = cli_report(c->engine, &run, &c->cfg, seconds) || ret ? CLI_EXIT_FAILED :
+									  CLI_EXIT_OK;
+	if (ret == -EKEYEXPIRED)
+		status = CLI_EXIT_SESSION;
 out:
+	/* After the goodbye, with the tun still there; also undoes a connect that failed. */
+	if (c->script_connected)
+		run_script(c, "disconnect");
 	zcvpn_engine_free(c->engine);
 	tls_free(c->tls);
 	ppp_client_session_wipe(&c->login);

@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: zcvpn demo [--protocol esp|anyconnect|both] [--count N] [--rate PPS]\n"
 		"                  [--enc NAME] [--auth NAME] [--cipher NAME] [--size MIN[:MAX]]\n"
-		"                  [--mtu N]\n"
+		"                  [--mtu N] [--stats] [--json] [--interval SEC]\n"
 		"\n"
 		"Runs a client and a server engine in this process over 127.0.0.1 with fresh\n"
 		"random keys, N in-memory packets each way (default 200000, paced at --rate\n"
@@ -30,7 +30,10 @@ static void usage(FILE *f)
 		"layer), or both one after the other (the default).\n"
 		"ESP suites: --enc aes128-gcm|aes256-gcm (with --auth none) or aes128-cbc|\n"
 		"aes256-cbc with --auth hmac-md5-96|hmac-sha1-96|hmac-sha256-128.\n"
-		"DTLS suites: --cipher aes256-gcm|aes128-gcm|aes256-cbc-sha1|aes128-cbc-sha1.\n");
+		"DTLS suites: --cipher aes256-gcm|aes128-gcm|aes256-cbc-sha1|aes128-cbc-sha1.\n"
+		"\n"
+		CLI_OUTPUT_HELP
+		"  (with --json, one report object per end and protocol, a line each)\n");
 }
 
 struct demo_opts {
@@ -39,6 +42,7 @@ struct demo_opts {
 	const char *enc, *auth, *cipher;
 	uint32_t min_size, max_size, mtu;
 	uint64_t rate;
+	struct cli_output out;
 };
 
 static int parse(int argc, char **argv, struct demo_opts *o)
@@ -53,11 +57,18 @@ static int parse(int argc, char **argv, struct demo_opts *o)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_OUTPUT_LONG_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int taken = cli_output_option(&o->out, c, optarg);
+
+		if (taken < 0)
+			return -EINVAL;
+		if (taken)
+			continue;
 		switch (c) {
 		case 'n': o->count = strtoull(optarg, NULL, 0); break;
 		case 'p': o->protocol = optarg; break;
@@ -148,8 +159,10 @@ out:
 
 static int demo_esp(const struct demo_opts *o)
 {
-	struct cli_run srun = { .role = "server", .timeout_s = 10, .expect = o->count };
-	struct cli_run crun = { .role = "client", .timeout_s = 10, .expect = o->count };
+	struct cli_run srun = { .role = "server", .timeout_s = 10, .expect = o->count,
+				 .out = &o->out };
+	struct cli_run crun = { .role = "client", .timeout_s = 10, .expect = o->count,
+				 .out = &o->out };
 	const char *auth = o->auth ? o->auth : strstr(o->enc, "gcm") ? "none" : "hmac-sha1-96";
 	struct zcvpn_config scfg, ccfg;
 	struct cli_keys keys;
@@ -165,9 +178,10 @@ static int demo_esp(const struct demo_opts *o)
 	cli_keys_apply(&keys, &ccfg, false);
 	cli_keys_suite(&keys, srun.suite, sizeof(srun.suite));
 	cli_keys_suite(&keys, crun.suite, sizeof(crun.suite));
-	printf("zcvpn %s demo (%s): %" PRIu64 " packets each way over 127.0.0.1, ESP %s%s%s\n",
-	       zcvpn_version(), zcvpn_crypto_backend(), o->count, o->enc,
-	       strcmp(auth, "none") ? "+" : "", strcmp(auth, "none") ? auth : "");
+	if (!o->out.json)
+		printf("zcvpn %s demo (%s): %" PRIu64 " packets each way over 127.0.0.1, ESP %s%s%s\n",
+		       zcvpn_version(), zcvpn_crypto_backend(), o->count, o->enc,
+		       strcmp(auth, "none") ? "+" : "", strcmp(auth, "none") ? auth : "");
 	ret = run_pair(&scfg, &ccfg, &srun, &crun);
 	cli_keys_wipe(&keys);
 	return ret;
@@ -175,8 +189,10 @@ static int demo_esp(const struct demo_opts *o)
 
 static int demo_anyconnect(const struct demo_opts *o)
 {
-	struct cli_run srun = { .role = "server", .timeout_s = 10, .expect = o->count };
-	struct cli_run crun = { .role = "client", .timeout_s = 10, .expect = o->count };
+	struct cli_run srun = { .role = "server", .timeout_s = 10, .expect = o->count,
+				 .out = &o->out };
+	struct cli_run crun = { .role = "client", .timeout_s = 10, .expect = o->count,
+				 .out = &o->out };
 	struct zcvpn_config scfg, ccfg;
 	uint8_t psk[32], app_id[16];
 	int ret;
@@ -198,9 +214,10 @@ static int demo_anyconnect(const struct demo_opts *o)
 	ccfg.anyconnect.app_id_len = sizeof(app_id);
 	snprintf(srun.suite, sizeof(srun.suite), "%s", o->cipher);
 	snprintf(crun.suite, sizeof(crun.suite), "%s", o->cipher);
-	printf("zcvpn %s demo (%s): %" PRIu64 " packets each way over 127.0.0.1, "
-	       "AnyConnect DTLS 1.2 PSK %s\n", zcvpn_version(), zcvpn_crypto_backend(), o->count,
-	       o->cipher);
+	if (!o->out.json)
+		printf("zcvpn %s demo (%s): %" PRIu64 " packets each way over 127.0.0.1, "
+		       "AnyConnect DTLS 1.2 PSK %s\n", zcvpn_version(), zcvpn_crypto_backend(),
+		       o->count, o->cipher);
 	ret = run_pair(&scfg, &ccfg, &srun, &crun);
 	explicit_bzero(psk, sizeof(psk));
 	return ret;
@@ -214,8 +231,12 @@ int cmd_demo(int argc, char **argv)
 	 */
 	struct demo_opts o = { .count = 200000, .protocol = "both", .enc = "aes128-gcm",
 			       .cipher = "aes128-gcm", .rate = 50000 };
-	int ret = parse(argc, argv, &o);
+	int ret;
 
+	cli_output_init(&o.out);
+	/* Two engines report one after the other: progress lines would interleave. */
+	o.out.interval_s = 0;
+	ret = parse(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	if (strcmp(o.protocol, "anyconnect")) {
@@ -224,7 +245,7 @@ int cmd_demo(int argc, char **argv)
 			return ret;
 	}
 	if (strcmp(o.protocol, "esp")) {
-		if (!strcmp(o.protocol, "both"))
+		if (!strcmp(o.protocol, "both") && !o.out.json)
 			printf("\n");
 		ret = demo_anyconnect(&o);
 	}

@@ -86,9 +86,10 @@ static void usage(FILE *f, bool server)
 		"  --flow-id N             stamp generated packets with flow N (default %s)\n"
 		"  --expect-flow N         the sink accepts flow N (default %s; a peer that\n"
 		"                          reflects our packets needs our own flow here)\n"
+		CLI_OUTPUT_HELP
 		"\n"
-		"At the end it prints throughput, loss, corruption, copied_bytes and every drop\n"
-		"counter, and exits 0 only if every expected packet arrived intact.\n",
+		"At the end it prints throughput, loss, corruption, copied_bytes and the counters\n"
+		"that moved, and exits 0 only if every expected packet arrived intact.\n",
 		server ? "serve" : "connect", server ? "the server" : "the client",
 		server ? " (required)" : "",
 		server ? " (default: learn it from the first authenticated packet)" : " (required)",
@@ -113,6 +114,7 @@ struct run_opts {
 	const char *session, *cert, *cert_key, *pin;
 	long long expect;
 	unsigned timeout_s;
+	struct cli_output out;
 };
 
 static int parse_sizes(const char *s, struct zcvpn_config *cfg)
@@ -174,6 +176,7 @@ static const struct option long_opts[] = {
 	{ "key", required_argument, NULL, OPT_CERT_KEY },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
 	{ "help", no_argument, NULL, OPT_HELP },
+	CLI_OUTPUT_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -199,8 +202,13 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		int bad = 0;
+		int bad = cli_output_option(&o->out, c, optarg);
 
+		if (bad) {
+			if (bad < 0)
+				return -EINVAL;
+			continue;
+		}
 		switch (c) {
 		case OPT_LOCAL: o->cfg.local = optarg; break;
 		case OPT_REMOTE: o->cfg.remote = optarg; break;
@@ -393,6 +401,7 @@ static void defaults(struct run_opts *o, bool server)
 	cli_mem_roles(&o->cfg, server);
 	o->expect = -1;
 	o->timeout_s = 10;
+	cli_output_init(&o->out);
 }
 
 /* A server URL among the arguments means a real AnyConnect server: cmd-anyconnect.c. */
@@ -462,12 +471,14 @@ int cmd_run(int argc, char **argv, bool server)
 	explicit_bzero(o.psk, sizeof(o.psk));
 	if (ret) {
 		fprintf(stderr, "zcvpn: %s\n", err);
-		return 2;
+		/* Opening the tun is the one privileged step: say so in the status too. */
+		return ret == -EPERM ? CLI_EXIT_PRIVILEGE : CLI_EXIT_USAGE;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	run.expect = o.expect >= 0 ? (uint64_t)o.expect : o.cfg.mem_count;
 	run.timeout_s = o.cfg.tun == ZCVPN_TUN_LINUX ? 0 : o.timeout_s;
+	run.out = &o.out;
 	ret = zcvpn_engine_start(e, ZCVPN_START_THREAD);
 	if (ret) {
 		fprintf(stderr, "zcvpn: starting: %s\n", strerror(-ret));

@@ -46,6 +46,7 @@ struct serve_opts {
 	uint32_t mtu, dpd_s;
 	uint64_t count, rate;
 	bool once;
+	struct cli_output out;
 };
 
 static void usage(FILE *f)
@@ -71,7 +72,9 @@ static void usage(FILE *f)
 		"  --count N               without --tun: in-memory packets to send each session\n"
 		"                          (default 0: the sink only)\n"
 		"  --rate PPS              ... and how many a second (default 0: at once)\n"
-		"  --once                  exit after the first session\n");
+		"  --once                  exit after the first session\n"
+		CLI_OUTPUT_HELP
+		"  (the report and progress are each session's, at its end and while it runs)\n");
 }
 
 enum { OPT_PROTOCOL = 256, OPT_LISTEN, OPT_CERT, OPT_KEY, OPT_USER, OPT_PASSWORD, OPT_TUN,
@@ -93,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "help", no_argument, NULL, OPT_HELP },
+	CLI_OUTPUT_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -119,7 +123,15 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mtu = 1400;
 	o->dpd_s = 30;
+	cli_output_init(&o->out);
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		bad = cli_output_option(&o->out, c, optarg);
+		if (bad) {
+			if (bad < 0)
+				return -EINVAL;
+			bad = 0;
+			continue;
+		}
 		switch (c) {
 		case OPT_PROTOCOL:
 			if (parse_flavour(optarg, &o->login.flavour)) {
@@ -241,7 +253,8 @@ static int prepare_session(struct server *srv)
 					.tun_name = o->tun_name,
 					.no_dtls = o->login.no_dtls, .hdlc = o->login.hdlc,
 					.mtu = o->mtu, .dpd_s = o->dpd_s,
-					.mem_count = o->count, .mem_rate = o->rate });
+					.mem_count = o->count, .mem_rate = o->rate,
+					.out = &o->out });
 	if (ret)
 		return ret;
 	srv->wait = (struct http_wait){ .fd = serve_session_fd(srv->session),
@@ -276,8 +289,7 @@ static void serve_connection(struct server *srv, int fd)
 	memset(&req, 0, sizeof(req));
 	if (srv->opts->login.flavour == ZCVPN_PPP_NULLPPP) {
 		/* openconnect's nullppp starts PPP at once: no HTTP at all. */
-		printf("zcvpn: nullppp client connected (%s)\n", tls_description(tls));
-		fflush(stdout);
+		fprintf(stderr, "zcvpn: nullppp client connected (%s)\n", tls_description(tls));
 		start_tunnel(srv, tls, NULL);
 		return;
 	}
@@ -368,12 +380,11 @@ int cmd_serve_ppp(int argc, char **argv)
 	o.login.dtls_port = port;
 
 	tls_server_creds_pin(srv.creds, pin, sizeof(pin));
-	printf("zcvpn: %s server listening on %s (TLS%s), certificate %s\n",
-	       o.login.flavour == ZCVPN_PPP_F5 ? "F5" :
-	       o.login.flavour == ZCVPN_PPP_FORTINET ? "Fortinet" : "nullppp",
-	       o.listen, o.login.flavour == ZCVPN_PPP_NULLPPP || o.login.no_dtls || o.login.hdlc ?
-	       "" : " and DTLS", pin);
-	fflush(stdout);
+	fprintf(stderr, "zcvpn: %s server listening on %s (TLS%s), certificate %s\n",
+		o.login.flavour == ZCVPN_PPP_F5 ? "F5" :
+		o.login.flavour == ZCVPN_PPP_FORTINET ? "Fortinet" : "nullppp",
+		o.listen, o.login.flavour == ZCVPN_PPP_NULLPPP || o.login.no_dtls || o.login.hdlc ?
+		"" : " and DTLS", pin);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);

@@ -112,11 +112,26 @@ int cstp_open(struct tls_conn **out, const struct cstp_server *s, char *err, siz
 		.pin = s->pin,
 		.timeout_ms = s->timeout_ms,
 	};
-	int fd = tcp_connect(s, err, errlen);
+	int fd = tcp_connect(s, err, errlen), ret;
 
 	if (fd < 0)
 		return fd;
-	return tls_client_new(out, fd, &tc, err, errlen);
+	ret = tls_client_new(out, fd, &tc, err, errlen);
+	/* A refused certificate is not a refused login: the callers tell them apart. */
+	return ret == -EACCES ? -EKEYREJECTED : ret;
+}
+
+int cstp_peer_address(struct tls_conn *c, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int ret;
+
+	if (getpeername(tls_fd(c), (struct sockaddr *)&ss, &sl))
+		return -errno;
+	ret = getnameinfo((struct sockaddr *)&ss, sl, out, (socklen_t)len, NULL, 0,
+			  NI_NUMERICHOST);
+	return ret ? -EINVAL : 0;
 }
 
 int http_send_request(struct tls_conn *c, const struct cstp_server *s, const char *method,

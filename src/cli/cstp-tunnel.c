@@ -59,8 +59,10 @@ static int send_connect(struct tls_conn *c, const struct cstp_server *s, const c
 		     "X-CSTP-Protocol: Copyright (c) 2004 Cisco Systems, Inc.\r\n"
 		     "X-CSTP-Base-MTU: %u\r\n"
 		     "X-CSTP-MTU: %u\r\n"
-		     "X-CSTP-Address-Type: IPv4\r\n",
-		     cookie, hostname, req->base_mtu, mtu);
+		     "X-CSTP-Address-Type: %s\r\n",
+		     cookie, hostname, req->base_mtu, mtu,
+		     /* ocserv gives IPv6 addresses, DNS and routes only to a full client */
+		     req->ipv6 ? "IPv6,IPv4\r\nX-CSTP-Full-IPv6-Capability: true" : "IPv4");
 	/* The master secret goes out even for PSK-NEGOTIATE, as openconnect does. */
 	if (req->dtls_mode == CSTP_DTLS_PSK)
 		n += snprintf(headers + n, sizeof(headers) - (size_t)n,
@@ -128,8 +130,128 @@ static int parse_dtls(const struct http_response *r, struct cstp_session *o, cha
 	return 0;
 }
 
-static int parse_answer(const struct http_response *r, struct cstp_session *o, char *err,
-			size_t errlen)
+/* ---- the network the client sets up: every value checked, bad ones counted --------- */
+
+/*
+ * Each value of the headers called name, in order, into v (sized len): 1 for one more,
+ * 0 after the last.  A value too long for v is skipped and counted.
+ */
+static int next_value(const struct http_response *r, const char *name, unsigned int *n,
+		      char *v, size_t len, struct cstp_session *o)
+{
+	for (;;) {
+		int ret = http_header(r, name, (*n)++, v, len);
+
+		if (ret == -ENOENT)
+			return 0;
+		if (!ret)
+			return 1;
+		o->n_ignored++;
+	}
+}
+
+static void parse_addresses(const struct http_response *r, const char *name,
+			    struct ip_addr *out, unsigned int *count, struct cstp_session *o)
+{
+	char v[INET6_ADDRSTRLEN + 1];
+	unsigned int n = 0;
+
+	while (next_value(r, name, &n, v, sizeof(v), o)) {
+		if (*count < CSTP_MAX_DNS && !ip_addr_parse(v, &out[*count]))
+			(*count)++;
+		else
+			o->n_ignored++;
+	}
+}
+
+/* Routes of either family under either name (openconnect tells them by the ':' too). */
+static void parse_routes(const struct http_response *r, const char *name,
+			 struct ip_prefix *out, unsigned int *count, struct cstp_session *o)
+{
+	char v[2 * INET6_ADDRSTRLEN];
+	unsigned int n = 0;
+
+	while (next_value(r, name, &n, v, sizeof(v), o)) {
+		if (*count < CSTP_MAX_ROUTES && !ip_prefix_parse(v, &out[*count]))
+			ip_prefix_clear_host(&out[(*count)++]);
+		else
+			o->n_ignored++;
+	}
+}
+
+/*
+ * Domain names as resolv.conf takes them, space-separated: what a script writes there
+ * must not carry anything else (a server's newline would be a resolv.conf line).
+ */
+static bool domain_list(const char *s)
+{
+	for (; *s; s++)
+		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+		    !(*s >= '0' && *s <= '9') && !strchr("-._ ", *s))
+			return false;
+	return true;
+}
+
+/* Free text for people: anything but control characters (UTF-8 passes). */
+static bool banner_text(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+/* X-CSTP-Split-DNS, one domain a header, comma-joined as CISCO_SPLIT_DNS wants them. */
+static void parse_split_dns(const struct http_response *r, struct cstp_session *o)
+{
+	size_t used = 0, len;
+	unsigned int n = 0;
+	char v[256];
+
+	while (next_value(r, "X-CSTP-Split-DNS", &n, v, sizeof(v), o)) {
+		len = strlen(v);
+		if (!len || !domain_list(v) || strchr(v, ' ') ||
+		    used + len + 2 > sizeof(o->split_dns)) {
+			o->n_ignored++;
+			continue;
+		}
+		used += (size_t)snprintf(o->split_dns + used, sizeof(o->split_dns) - used, "%s%s",
+					 used ? "," : "", v);
+	}
+}
+
+static void parse_network(const struct http_response *r, struct cstp_session *o)
+{
+	char v[CSTP_MAX_TEXT];
+	int ret;
+
+	if (!http_header(r, "X-CSTP-Address-IP6", 0, v, sizeof(v)) &&
+	    (ip_prefix_parse(v, &o->address6) || o->address6.addr.family != AF_INET6)) {
+		memset(&o->address6, 0, sizeof(o->address6));
+		o->n_ignored++;
+	}
+	parse_addresses(r, "X-CSTP-DNS", o->dns, &o->n_dns, o);
+	parse_addresses(r, "X-CSTP-NBNS", o->nbns, &o->n_nbns, o);
+	parse_routes(r, "X-CSTP-Split-Include", o->split_inc, &o->n_split_inc, o);
+	parse_routes(r, "X-CSTP-Split-Include-IP6", o->split_inc, &o->n_split_inc, o);
+	parse_routes(r, "X-CSTP-Split-Exclude", o->split_exc, &o->n_split_exc, o);
+	parse_routes(r, "X-CSTP-Split-Exclude-IP6", o->split_exc, &o->n_split_exc, o);
+	parse_split_dns(r, o);
+	ret = http_header(r, "X-CSTP-Default-Domain", 0, o->domain, sizeof(o->domain));
+	if (ret == -ENOSPC || (!ret && !domain_list(o->domain))) {
+		o->domain[0] = '\0';
+		o->n_ignored++;
+	}
+	ret = http_header(r, "X-CSTP-Banner", 0, o->banner, sizeof(o->banner));
+	if (ret == -ENOSPC || (!ret && !banner_text(o->banner))) {
+		o->banner[0] = '\0';
+		o->n_ignored++;
+	}
+	o->idle_timeout_s = header_u32(r, "X-CSTP-Idle-Timeout", 0);
+}
+
+int cstp_parse_answer(const struct http_response *r, struct cstp_session *o, char *err,
+		      size_t errlen)
 {
 	char v[64];
 	uint32_t mtu, dtls_mtu;
@@ -138,8 +260,9 @@ static int parse_answer(const struct http_response *r, struct cstp_session *o, c
 	if (!http_header(r, "X-CSTP-Address", 0, v, sizeof(v)) &&
 	    inet_pton(AF_INET, v, &o->address) == 1) {
 		o->has_address = true;
-		if (http_header(r, "X-CSTP-Netmask", 0, v, sizeof(v)) ||
-		    inet_pton(AF_INET, v, &o->netmask) != 1)
+		o->has_netmask = !http_header(r, "X-CSTP-Netmask", 0, v, sizeof(v)) &&
+				 inet_pton(AF_INET, v, &o->netmask) == 1;
+		if (!o->has_netmask)
 			inet_pton(AF_INET, "255.255.255.255", &o->netmask);
 	}
 	mtu = header_u32(r, "X-CSTP-MTU", 0);
@@ -152,6 +275,7 @@ static int parse_answer(const struct http_response *r, struct cstp_session *o, c
 	o->cstp_dpd_s = header_u32(r, "X-CSTP-DPD", 0);
 	o->cstp_keepalive_s = header_u32(r, "X-CSTP-Keepalive", 0);
 	http_header(r, "X-CSTP-Server-Name", 0, o->server_name, sizeof(o->server_name));
+	parse_network(r, o);
 	o->dtls_mode = CSTP_DTLS_OFF;
 	return parse_dtls(r, o, err, errlen);
 }
@@ -179,7 +303,7 @@ int cstp_connect_tunnel(struct tls_conn *c, const struct cstp_server *s, const c
 		snprintf(err, errlen, "CONNECT failed: HTTP %d", r.status);
 		return -EPROTO;
 	}
-	ret = parse_answer(&r, out, err, errlen);
+	ret = cstp_parse_answer(&r, out, err, errlen);
 	memcpy(reader->buf, r.extra, r.extra_len);
 	reader->len = r.extra_len;
 	reader->consumed = 0;

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "crypto/tls.h"
+#include "src/cli/ip-prefix.h"
 
 /*
  * The packet types of the STF framing: the same numbers as the DTLS channel's type byte
@@ -42,6 +43,9 @@ enum cstp_limits {
 	CSTP_COOKIE_LEN = 512,
 	CSTP_STF_HDR = 8,		/* 'S' 'T' 'F' 1 | length(2) | type | 0 */
 	CSTP_MAX_PACKET = 16384,
+	CSTP_MAX_DNS = 3,		/* of each kind, as openconnect keeps */
+	CSTP_MAX_ROUTES = 128,		/* of each split list (8 KiB of headers hold fewer) */
+	CSTP_MAX_TEXT = 1024,		/* a banner, a domain list */
 };
 
 /* The server as the URL names it. */
@@ -56,8 +60,15 @@ struct cstp_server {
 /* https://HOST[:PORT][/path] -> server (the path is ignored, as ocserv needs none). */
 int cstp_parse_url(const char *url, struct cstp_server *s, char *err, size_t errlen);
 
-/* TCP connect and TLS handshake.  0 or -errno with a message. */
+/*
+ * TCP connect and TLS handshake.  0, or -errno with a message: -EHOSTUNREACH (the name
+ * did not resolve), connect(2)'s errors, -EKEYREJECTED (the certificate did not match
+ * the pin or the trust store), or the TLS handshake's other errors.
+ */
 int cstp_open(struct tls_conn **out, const struct cstp_server *s, char *err, size_t errlen);
+
+/* The address c actually reached, numeric (a vpnc-script's VPNGATEWAY).  0 or -errno. */
+int cstp_peer_address(struct tls_conn *c, char *out, size_t len);
 
 /* ---- cstp-http.c ---- */
 
@@ -121,11 +132,13 @@ struct cstp_request {
 	 * X-DTLS-CipherSuite (DTLS 0.9); NULL: the defaults; "": leave the header out.
 	 */
 	const char *dtls12_suites, *dtls09_suites;
+	bool ipv6;			/* ask for an IPv6 address too (a script will set it) */
 };
 
 struct cstp_session {
 	struct in_addr address, netmask;	/* X-CSTP-Address / -Netmask */
 	bool has_address;
+	bool has_netmask;		/* else netmask is /32, and a script is told none */
 	uint32_t mtu;			/* max(X-CSTP-MTU, X-DTLS-MTU) */
 	uint32_t cstp_dpd_s, cstp_keepalive_s;
 	bool dtls;			/* the server offered DTLS */
@@ -138,6 +151,20 @@ struct cstp_session {
 	char dtls_cipher[64];		/* legacy: X-DTLS(12)-CipherSuite */
 	bool dtls12;			/* legacy: the answer came as X-DTLS12-CipherSuite */
 	char server_name[64];		/* X-CSTP-Server-Name, for logs */
+	/* The network the client sets up (a vpnc-script's variables); bad values left out. */
+	struct ip_prefix address6;	/* X-CSTP-Address-IP6; family 0: none */
+	struct ip_addr dns[CSTP_MAX_DNS];	/* X-CSTP-DNS, either family, in order */
+	unsigned int n_dns;
+	struct ip_addr nbns[CSTP_MAX_DNS];	/* X-CSTP-NBNS */
+	unsigned int n_nbns;
+	char domain[CSTP_MAX_TEXT];	/* X-CSTP-Default-Domain */
+	char split_dns[CSTP_MAX_TEXT];	/* X-CSTP-Split-DNS, comma-separated */
+	char banner[CSTP_MAX_TEXT];	/* X-CSTP-Banner */
+	/* X-CSTP-Split-Include and -Exclude, and their -IP6 forms: networks, host bits clear */
+	struct ip_prefix split_inc[CSTP_MAX_ROUTES], split_exc[CSTP_MAX_ROUTES];
+	unsigned int n_split_inc, n_split_exc;
+	uint32_t idle_timeout_s;	/* X-CSTP-Idle-Timeout; 0: none */
+	unsigned int n_ignored;		/* values refused: malformed, or past the bounds */
 };
 
 /*
@@ -153,6 +180,9 @@ struct cstp_reader {
 int cstp_connect_tunnel(struct tls_conn *c, const struct cstp_server *s, const char *cookie,
 			const struct cstp_request *req, struct cstp_session *out,
 			struct cstp_reader *reader, char *err, size_t errlen);
+/* The CONNECT answer's headers into *out (cstp_connect_tunnel's part, for the tests). */
+int cstp_parse_answer(const struct http_response *r, struct cstp_session *out, char *err,
+		      size_t errlen);
 
 /* Sends one STF-framed packet (control or data).  0 or -errno. */
 int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len);

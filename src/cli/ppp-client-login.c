@@ -113,6 +113,7 @@ struct login_conn {
 	const struct cstp_server *srv;
 	struct tls_conn *tls;
 	struct http_response rsp;
+	char peer[INET6_ADDRSTRLEN];	/* the server's address the connection reached */
 };
 
 /*
@@ -137,6 +138,7 @@ static int exchange(struct login_conn *lc, const char *method, const char *path,
 			ret = cstp_open(&lc->tls, lc->srv, err, errlen);
 			if (ret)
 				return ret;
+			cstp_peer_address(lc->tls, lc->peer, sizeof(lc->peer));
 		}
 		ret = http_send_request(lc->tls, lc->srv, method, path, headers, form);
 		if (!ret)
@@ -344,6 +346,8 @@ int ppp_client_login(const struct cstp_server *srv, enum zcvpn_ppp_flavour flavo
 	login_conn_close(&lc);
 	if (ret)
 		ppp_client_session_wipe(out);
+	else
+		memcpy(out->gateway, lc.peer, sizeof(out->gateway));
 	return ret;
 }
 

@@ -19,6 +19,7 @@
 #ifndef ZCVPN_SRC_CLI_PPP_CLIENT_LOGIN_H
 #define ZCVPN_SRC_CLI_PPP_CLIENT_LOGIN_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct ppp_client_session {
 	bool dtls;			/* the server offers DTLS */
 	uint16_t dtls_port;		/* F5: tunnel_port_dtls; Fortinet: the TLS port */
 	bool hdlc;			/* F5 hdlc_framing=yes */
+	char gateway[INET6_ADDRSTRLEN];	/* the address the login reached, numeric */
 };
 
 /*

@@ -34,6 +34,8 @@ struct serve_session {
 	struct stream_queue out;	/* what PPP wrote to it and the socket did not take yet */
 	bool watching_out;		/* the epoll set asks for EPOLLOUT too */
 	const char *tun_name;
+	const struct cli_output *report;	/* borrowed from the host */
+	struct cli_progress progress;
 	int epfd;			/* the engine's fd and the tunnel's TLS, for one poll */
 	bool begun;			/* the tunnel was requested, or PPP came up over DTLS */
 	bool had_tls;			/* PPP ran over TLS at some point */
@@ -55,12 +57,11 @@ static void print_network(const struct zcvpn_network *n)
 
 	inet_ntop(AF_INET, n->ipv4, a, sizeof(a));
 	inet_ntop(AF_INET, n->ipv4_peer, p, sizeof(p));
-	printf("zcvpn: PPP up: %s%s%s%s (mtu %u)\n", n->has_ipv4 ? "IPCP client " : "",
-	       n->has_ipv4 ? p : "", n->has_ipv4 ? " server " : "", n->has_ipv4 ? a : "",
-	       n->mtu);
+	fprintf(stderr, "zcvpn: PPP up: %s%s%s%s (mtu %u)\n", n->has_ipv4 ? "IPCP client " : "",
+		n->has_ipv4 ? p : "", n->has_ipv4 ? " server " : "", n->has_ipv4 ? a : "",
+		n->mtu);
 	if (n->has_ipv6)
-		printf("zcvpn: IP6CP up: interface identifiers assigned\n");
-	fflush(stdout);
+		fprintf(stderr, "zcvpn: IP6CP up: interface identifiers assigned\n");
 }
 
 static void on_event(void *ctx, const struct zcvpn_event *ev)
@@ -72,8 +73,7 @@ static void on_event(void *ctx, const struct zcvpn_event *ev)
 		return;
 	}
 	if (ev->type == ZCVPN_EVENT_TRANSPORT_UP) {
-		printf("zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - s->started, ev->message);
-		fflush(stdout);
+		fprintf(stderr, "zcvpn: DTLS up after %.2f s: %s\n", cli_now_s() - s->started, ev->message);
 		return;
 	}
 	cli_print_event(NULL, ev);
@@ -92,6 +92,7 @@ static void engine_settings(struct serve_session *s, const struct serve_session_
 	s->cfg.event_fn = on_event;
 	s->cfg.event_ctx = s;
 	s->cfg.local = c->local;
+	s->report = c->out;
 	if (c->tun_name) {
 		s->cfg.tun = ZCVPN_TUN_LINUX;
 		s->cfg.tun_name = c->tun_name;
@@ -164,6 +165,7 @@ int serve_session_new(struct serve_session **out, const struct serve_session_con
 	if (ret)
 		goto fail;
 	s->started = cli_now_s();
+	cli_progress_start(&s->progress, s->report);
 	*out = s;
 	return 0;
 fail:
@@ -176,6 +178,17 @@ fail:
 	return ret;
 }
 
+static void report(const struct serve_session *s)
+{
+	struct cli_run run = { .role = "server", .out = s->report };
+
+	snprintf(run.suite, sizeof(run.suite), "%s over %s",
+		 s->cfg.ppp.flavour == ZCVPN_PPP_F5 ? "F5" :
+		 s->cfg.ppp.flavour == ZCVPN_PPP_FORTINET ? "Fortinet" : "nullppp",
+		 s->had_tls ? "TLS" : "DTLS");
+	cli_report(s->engine, &run, &s->cfg, cli_now_s() - s->started);
+}
+
 void serve_session_free(struct serve_session *s)
 {
 	if (!s)
@@ -184,8 +197,7 @@ void serve_session_free(struct serve_session *s)
 		zcvpn_engine_stop(s->engine);	/* LCP Terminate-Request on whichever path runs */
 		if (s->tls)
 			stream_queue_drain(&s->out, s->tls, GOODBYE_MS);
-		cli_print_summary(s->engine, stdout);
-		fflush(stdout);
+		report(s);
 	}
 	zcvpn_engine_free(s->engine);
 	tls_free(s->tls);
@@ -240,8 +252,7 @@ static void pump_tls(struct serve_session *s)
 	drop_tls(s);
 	cli_get_stats(s->engine, &st);
 	if (st.transport_state == ZCVPN_TRANSPORT_UP) {
-		printf("zcvpn: the client closed TLS; PPP goes on over DTLS\n");
-		fflush(stdout);
+		fprintf(stderr, "zcvpn: the client closed TLS; PPP goes on over DTLS\n");
 	} else if (st.transport_state != ZCVPN_TRANSPORT_CLOSED) {
 		/* (after its Terminate-Request the state check says so) */
 		end_session(s, -ECONNRESET, "the client closed the connection");
@@ -289,6 +300,7 @@ void serve_session_run(struct serve_session *s)
 
 	if (s->over)
 		return;
+	cli_progress_tick(&s->progress, s->engine);
 	if (poll(pfd, 2, 0) < 0)
 		return;
 	if (s->tls && (pfd[1].revents & POLLOUT) && stream_queue_flush(&s->out, s->tls)) {

@@ -19,6 +19,7 @@
 
 #include "src/zcvpn.h"
 
+struct cli_output;
 struct tls_conn;
 struct serve_session;
 
@@ -32,6 +33,7 @@ struct serve_session_config {
 	uint32_t mtu, dpd_s;
 	uint64_t mem_count, mem_rate;	/* without a tun: packets the generator sends, and
 					 * how many a second (0: at once) */
+	const struct cli_output *out;	/* how the end report is printed (borrowed) */
 };
 
 /* Makes the engine, configures the tun and starts the engine.  0 or -errno (said). */

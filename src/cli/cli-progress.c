@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * --interval: while a tunnel runs, one line per interval as iperf3 prints them (packets
+ * and Mbit/s each way, datagrams dropped since the line before), and a line the moment
+ * the transport's state changes, so a person watching sees DTLS come and go.
+ */
+#include "config.h"
+
+#include "src/cli/cli.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void cli_progress_start(struct cli_progress *p, const struct cli_output *out)
+{
+	memset(p, 0, sizeof(*p));
+	/* Under --json, stdout carries the report alone. */
+	p->f = out && out->json ? stderr : stdout;
+	p->interval_s = out ? out->interval_s : 0;
+	p->start_s = cli_now_s();
+	p->last_s = p->start_s;
+	p->next_s = p->start_s + p->interval_s;
+	p->state = -1;
+}
+
+static double mbit_s(uint64_t bytes, double seconds)
+{
+	return (double)bytes * 8 / (seconds > 1e-6 ? seconds : 1e-6) / 1e6;
+}
+
+static void print_interval(struct cli_progress *p, struct zcvpn_engine *e,
+			   const struct zcvpn_stats *st, double now)
+{
+	double from = p->last_s - p->start_s, to = now - p->start_s;
+	uint64_t drops = cli_total_drops(e);
+
+	fprintf(p->f, "[%7.2f-%7.2f s]  sent %8" PRIu64 " pkt %9.1f Mbit/s   received %8" PRIu64
+		" pkt %9.1f Mbit/s   dropped %" PRIu64 "\n", from, to,
+		st->tx_packets - p->tx_packets, mbit_s(st->tx_bytes - p->tx_bytes, to - from),
+		st->rx_packets - p->rx_packets, mbit_s(st->rx_bytes - p->rx_bytes, to - from),
+		drops - p->drops);
+	fflush(p->f);
+	p->tx_packets = st->tx_packets;
+	p->tx_bytes = st->tx_bytes;
+	p->rx_packets = st->rx_packets;
+	p->rx_bytes = st->rx_bytes;
+	p->drops = drops;
+	p->last_s = now;
+}
+
+void cli_progress_tick(struct cli_progress *p, struct zcvpn_engine *e)
+{
+	struct zcvpn_stats st;
+	double now;
+
+	if (!p->interval_s || !e)
+		return;
+	now = cli_now_s();
+	cli_get_stats(e, &st);
+	if ((int)st.transport_state != p->state) {
+		fprintf(p->f, "[%7.2f s]  transport %s%s%s\n", now - p->start_s,
+			cli_state_name(st.transport_state), st.transport_error ? ": " : "",
+			st.transport_error ? strerror(-st.transport_error) : "");
+		fflush(p->f);
+		p->state = (int)st.transport_state;
+	}
+	if (now < p->next_s)
+		return;
+	print_interval(p, e, &st, now);
+	/* After a long stall, start the next interval now rather than print a burst. */
+	p->next_s += p->interval_s;
+	if (p->next_s <= now)
+		p->next_s = now + p->interval_s;
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Values from the last `zcvpn ... --json` report in a file, one per line.
+
+usage: report-value.py FILE NAME...
+
+NAME is a counter ("rx_bad_icv", "copied_bytes") or a dotted field of the report
+("sink.good", "transport.state").  A name the report lacks prints an empty line, as a
+missing `stat` line used to; a file without a report exits 1.  The file may hold other
+output too (events, the login's lines): the report is the last line that parses as a
+JSON object with a "counters" member.
+"""
+import json
+import sys
+
+
+def last_report(path):
+    found = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and "counters" in obj:
+                found = obj
+    return found
+
+
+# The names scripts knew from the `stat NAME VALUE` lines, before the JSON report.
+ALIASES = {
+    "transport_error": "transport.error",
+    "transport_state": "transport.state",
+}
+
+
+def lookup(report, name):
+    if name == "peer_closed":
+        return int(report["transport"]["state"] == "closed")
+    if name == "transport_up":
+        return int(report["transport"]["state"] == "up")
+    name = ALIASES.get(name, name)
+    if name in report["counters"]:
+        return report["counters"][name]
+    value = report
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return ""
+        value = value[part]
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    report = last_report(sys.argv[1])
+    if report is None:
+        print("report-value.py: no JSON report in " + sys.argv[1], file=sys.stderr)
+        sys.exit(1)
+    for name in sys.argv[2:]:
+        print(lookup(report, name))
+
+
+if __name__ == "__main__":
+    main()
