@@ -17,13 +17,60 @@ static void usage(FILE *f)
 		"\n"
 		"Commands:\n"
 		"  demo      client and server in one process over loopback (no root, no setup)\n"
-		"  connect   run the client end of an ESP tunnel\n"
-		"  serve     run the server end of an ESP tunnel; with --listen, the F5,\n"
+		"  connect   log in to an AnyConnect, F5 or Fortinet server (--protocol ...\n"
+		"            https://SERVER) and run the tunnel; or, with --remote, the client\n"
+		"            end of an ESP, AnyConnect-PSK or PPP tunnel with given keys\n"
+		"  serve     the server end of such a tunnel (--local); with --listen, the F5,\n"
 		"            Fortinet or nullppp server openconnect logs in to\n"
-		"  genkey    print a fresh key file for both ends\n"
+		"  genkey    a key file for both ends, a PSK, or a self-signed certificate\n"
+		"  help      help COMMAND: that command's options (connect, connect-anyconnect,\n"
+		"            connect-ppp, serve, serve-ppp, demo, genkey)\n"
 		"\n"
-		"'zcvpn COMMAND --help' explains each command.\n",
+		"'zcvpn COMMAND --help' explains each command; man zcvpn has them all, and the\n"
+		"exit statuses.\n",
 		zcvpn_version(), zcvpn_crypto_backend());
+}
+
+static int connect_with_keys(int argc, char **argv)
+{
+	return cmd_run(argc, argv, false);
+}
+
+static int serve_with_keys(int argc, char **argv)
+{
+	return cmd_run(argc, argv, true);
+}
+
+/* `zcvpn help COMMAND`: that command's --help, by the names zcvpn.1 uses. */
+static int help(const char *cmd)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+		const char *argv0;
+	} pages[] = {
+		{ "demo", cmd_demo, "demo" },
+		{ "connect", connect_with_keys, "connect" },
+		{ "connect-anyconnect", cmd_anyconnect, "connect" },
+		{ "connect-ppp", cmd_connect_ppp, "connect" },
+		{ "serve", serve_with_keys, "serve" },
+		{ "serve-ppp", cmd_serve_ppp, "serve" },
+		{ "genkey", cmd_genkey, "genkey" },
+	};
+
+	if (!cmd) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+		if (!strcmp(cmd, pages[i].name)) {
+			char help_opt[] = "--help", *argv[] = { (char *)pages[i].argv0, help_opt, NULL };
+
+			return pages[i].run(2, argv);
+		}
+	}
+	fprintf(stderr, "zcvpn: no help for '%s' (try: zcvpn help)\n", cmd);
+	return 2;
 }
 
 /* `serve --listen`: the TLS server openconnect logs in to (cmd-serve-ppp.c). */
@@ -43,11 +90,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version")) {
+	if (!strcmp(cmd, "help"))
+		return help(argc > 2 ? argv[2] : NULL);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
 		printf("zcvpn %s (%s)\n", zcvpn_version(), zcvpn_crypto_backend());
 		return 0;
 	}
