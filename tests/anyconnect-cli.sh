@@ -56,7 +56,7 @@ for run in aes256-gcm:100000 aes256-cbc-sha1:100000; do
 		   [ "$(stat sink_corrupt)" != 0 ] || [ "$(stat copied_bytes)" != 0 ] ||
 		   [ "$(stat tx_packets)" != "$count" ] ||
 		   [ "$(stat rx_packets)" != "$(stat sink_good)" ] ||
-		   [ "$(stat transport_error)" != 0 ]; then
+		   [ "$(stat transport.error)" != 0 ]; then
 			echo "FAIL $cipher $side (rc ${!rc_var})"
 			cat "$work/$side.out"
 			echo "UDP RcvbufErrors during the run: $(($(rcvbuf_errors) - drops_before))"

@@ -9,6 +9,8 @@
 #   oc_cleanup          stops ocserv and removes the namespaces and files
 #   oc_fail MSG         prints FAIL: MSG and the tail of each *.out and *.log; exits 1
 #   oc_stat FILE NAME   a value from the --json report zcvpn printed into FILE
+#   oc_udp_outage_setup once after oc_setup, for oc_udp_path
+#   oc_udp_path block|unblock PORT   the tunnel's UDP on PORT dies or comes back
 # After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
 # Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval, and
 # OC_CONF_EXTRA to lines to add to ocserv.conf (DNS, routes, an IPv6 pool).
@@ -113,6 +115,35 @@ oc_fail() {
 		[ -f "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }
 	done
 	exit 1
+}
+
+# Input to a local address takes the "local" table, whose rule comes first (pref 0):
+# move it behind the outage's rule (pref 4443), in these namespaces only.
+oc_udp_outage_setup() {
+	local ns
+	for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
+		ip -n "$ns" rule add pref 5000 lookup local && ip -n "$ns" rule del pref 0 ||
+			oc_fail "cannot move the local routing rule in $ns"
+	done
+}
+
+# The UDP path dies (block) or comes back (unblock), silently: each end's incoming
+# datagrams of the tunnel meet a blackhole route on input, so no sender sees an error
+# (a local one would make ocserv drop the whole session).  TCP, so CSTP and PPP over
+# TLS, keeps going.
+oc_udp_path() {
+	local ns
+	for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
+		if [ "$1" = block ]; then
+			ip -n "$ns" route add blackhole default table 4443 || return 1
+		else
+			ip -n "$ns" rule del pref 4443 || return 1
+			ip -n "$ns" route flush table 4443 || return 1
+		fi
+	done
+	[ "$1" = block ] || return 0
+	ip -n "$OC_NS_CLI" rule add iif zoc-c ipproto udp sport "$2" lookup 4443 pref 4443 &&
+		ip -n "$OC_NS_SRV" rule add iif zoc-s ipproto udp dport "$2" lookup 4443 pref 4443
 }
 
 oc_stat() {

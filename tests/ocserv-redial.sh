@@ -36,33 +36,10 @@ wait_for() {
 	return 1
 }
 
-# The UDP path dies (block) or comes back (unblock), silently: each end's incoming
-# datagrams of the tunnel meet a blackhole route on input, so no sender sees an error
-# (a local one would make ocserv drop the whole session).  TCP, so CSTP, keeps going.
-udp_path() {
-	local ns
-	for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
-		if [ "$1" = block ]; then
-			ip -n "$ns" route add blackhole default table 4443 || return 1
-		else
-			ip -n "$ns" rule del pref 4443 || return 1
-			ip -n "$ns" route flush table 4443 || return 1
-		fi
-	done
-	[ "$1" = block ] || return 0
-	ip -n "$OC_NS_CLI" rule add iif zoc-c ipproto udp sport 4443 lookup 4443 pref 4443 &&
-		ip -n "$OC_NS_SRV" rule add iif zoc-s ipproto udp dport 4443 lookup 4443 pref 4443
-}
-
 OC_DPD=1
 oc_setup || oc_fail "ocserv setup"
 echo "$OC_PASS" >"$OC_DIR/password"
-# Input to a local address takes the "local" table, whose rule comes first (pref 0):
-# move it behind the outage's rule (pref 4443), in these namespaces only.
-for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
-	ip -n "$ns" rule add pref 5000 lookup local && ip -n "$ns" rule del pref 0 ||
-		oc_fail "cannot move the local routing rule in $ns"
-done
+oc_udp_outage_setup
 
 # mode name, zcvpn options
 run_mode() {
@@ -81,10 +58,10 @@ run_mode() {
 		>"$OC_DIR/$name-ping-outage.log" 2>&1 &
 	ping_pid=$!
 	sleep 0.5
-	udp_path block || oc_fail "$name: cannot block UDP"
+	oc_udp_path block 4443 || oc_fail "$name: cannot block UDP"
 	wait_for "$out" 'DTLS failed' 100 || oc_fail "$name: DTLS not declared dead in 10 s"
 	sleep 2		# the ping goes over CSTP now
-	udp_path unblock || oc_fail "$name: cannot unblock UDP"
+	oc_udp_path unblock 4443 || oc_fail "$name: cannot unblock UDP"
 	wait_for "$out" 'DTLS up again' 150 || oc_fail "$name: DTLS not back in 15 s"
 	grep -E 'DTLS (failed|up again)' "$out"
 	wait "$ping_pid"

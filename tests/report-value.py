@@ -30,19 +30,7 @@ def last_report(path):
     return found
 
 
-# The names scripts knew from the `stat NAME VALUE` lines, before the JSON report.
-ALIASES = {
-    "transport_error": "transport.error",
-    "transport_state": "transport.state",
-}
-
-
 def lookup(report, name):
-    if name == "peer_closed":
-        return int(report["transport"]["state"] == "closed")
-    if name == "transport_up":
-        return int(report["transport"]["state"] == "up")
-    name = ALIASES.get(name, name)
     if name in report["counters"]:
         return report["counters"][name]
     value = report

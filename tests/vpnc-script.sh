@@ -74,28 +74,8 @@ netns_etc=/etc/netns/$OC_NS_CLI
 mkdir -p "$netns_etc" || oc_fail "cannot create $netns_etc"
 printf 'nameserver 10.91.0.254\nsearch outer.test\n' >"$netns_etc/resolv.conf"
 cp "$netns_etc/resolv.conf" "$OC_DIR/resolv.orig"
-# Input to a local address takes the "local" table, whose rule comes first (pref 0):
-# behind the outage's rule (pref 4443), in these namespaces only (ocserv-redial.sh).
-for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
-	ip -n "$ns" rule add pref 5000 lookup local && ip -n "$ns" rule del pref 0 ||
-		oc_fail "cannot move the local routing rule in $ns"
-done
+oc_udp_outage_setup
 
-# udp_path block|unblock PORT: the server's UDP port dies or comes back, silently (its
-# datagrams meet a blackhole on input); TCP, so CSTP and PPP over TLS, keeps going.
-udp_path() {
-	local ns
-	for ns in "$OC_NS_CLI" "$OC_NS_SRV"; do
-		if [ "$1" = block ]; then
-			ip -n "$ns" route add blackhole default table 4443 || return 1
-		else
-			ip -n "$ns" rule del pref 4443 && ip -n "$ns" route flush table 4443 || return 1
-		fi
-	done
-	[ "$1" = block ] || return 0
-	ip -n "$OC_NS_CLI" rule add iif zoc-c ipproto udp sport "$2" lookup 4443 pref 4443 &&
-		ip -n "$OC_NS_SRV" rule add iif zoc-s ipproto udp dport "$2" lookup 4443 pref 4443
-}
 
 # wait_for FILE TEXT TENTHS: bounded wait until FILE contains TEXT (while the client runs).
 wait_for() {
@@ -178,9 +158,9 @@ env INTERNAL_IP4_DNS=6.6.6.6 CISCO_SPLIT_INC_7_ADDR=6.6.0.0 ZCVPN_TEST_INHERITED
 client_pid=$!
 wait_for "$OC_DIR/ac.out" 'DTLS up after' 100 || oc_fail "anyconnect: DTLS not up in 10 s"
 tun_mtu=$(ip -n "$OC_NS_CLI" link show dev zvs-ac | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
-udp_path block 4443 || oc_fail "cannot block UDP"
+oc_udp_path block 4443 || oc_fail "cannot block UDP"
 wait_for "$OC_DIR/ac.out" 'DTLS failed' 100 || oc_fail "anyconnect: DTLS not declared dead"
-udp_path unblock 4443 || oc_fail "cannot unblock UDP"
+oc_udp_path unblock 4443 || oc_fail "cannot unblock UDP"
 wait_for "$OC_DIR/ac.out" 'DTLS up again' 150 || oc_fail "anyconnect: DTLS not back in 15 s"
 wait_for "$OC_DIR/ac.env" '=== reconnect' 50 || oc_fail "anyconnect: no reconnect after the redial"
 kill -TERM "$client_pid"
@@ -256,10 +236,10 @@ echo secret-pw | ip netns exec "$OC_NS_CLI" "$zcvpn" connect --protocol f5 \
 client_pid=$!
 wait_for "$OC_DIR/f5.out" 'DTLS up after' 100 || oc_fail "f5: DTLS not up in 10 s"
 wait_for "$OC_DIR/f5.env" '=== connect' 50 || oc_fail "f5: no connect"
-udp_path block 4445 || oc_fail "cannot block UDP"
+oc_udp_path block 4445 || oc_fail "cannot block UDP"
 wait_for "$OC_DIR/f5.out" 'PPP over TLS' 150 || oc_fail "f5: no fallback to TLS in 15 s"
 wait_for "$OC_DIR/f5.env" '=== reconnect' 100 || oc_fail "f5: no reconnect over TLS"
-udp_path unblock 4445 || oc_fail "cannot unblock UDP"
+oc_udp_path unblock 4445 || oc_fail "cannot unblock UDP"
 kill -TERM "$client_pid"
 wait "$client_pid" || oc_fail "f5: exit status $?"
 f5_pid=$client_pid

@@ -426,20 +426,6 @@ static void script_settings(struct session *s, const struct ac_opts *o)
 			"too many: the script is not told them\n", i->n_ignored);
 }
 
-/* One reason of the script's; 0 without --script.  A failure is said here. */
-static int run_script(struct session *s, const char *reason)
-{
-	char err[512];
-	int ret;
-
-	if (!s->script)
-		return 0;
-	ret = vpnc_script_run(s->script, &s->vpnc, reason, VPNC_TIMEOUT_MS, err, sizeof(err));
-	if (ret)
-		fprintf(stderr, "zcvpn: %s\n", err);
-	return ret;
-}
-
 /* The tun as the server said: by the script, or the IPv4 address ourselves. */
 static int configure_tun(struct session *s, const struct ac_opts *o)
 {
@@ -448,7 +434,7 @@ static int configure_tun(struct session *s, const struct ac_opts *o)
 
 	if (s->script) {
 		s->script_connected = true;	/* a failed connect is undone too */
-		return run_script(s, "connect");
+		return vpnc_script_reason(s->script, &s->vpnc, "connect");
 	}
 	if (!s->info.has_address)
 		return 0;
@@ -470,7 +456,7 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 
 	if (o->script) {
 		script_settings(s, o);
-		ret = run_script(s, "pre-init");
+		ret = vpnc_script_reason(s->script, &s->vpnc, "pre-init");
 		if (ret)
 			return ret;
 	}
@@ -623,7 +609,8 @@ static int run_session(struct session *s, const struct ac_opts *o)
 		cli_progress_tick(&progress, s->engine);
 		if (s->redialed) {
 			s->redialed = false;
-			run_script(s, "reconnect");	/* a failure is said; the tunnel runs on */
+			/* A failure is said; the tunnel runs on. */
+			vpnc_script_reason(s->script, &s->vpnc, "reconnect");
 		}
 		cli_get_stats(s->engine, &st);
 		/* Only the server closes it while we run: we say goodbye after the loop. */
@@ -730,7 +717,7 @@ int cmd_anyconnect(int argc, char **argv)
 out:
 	/* After the goodbye, with the tun still there; also undoes a connect that failed. */
 	if (s->script_connected)
-		run_script(s, "disconnect");
+		vpnc_script_reason(s->script, &s->vpnc, "disconnect");
 	if (s->engine)
 		zcvpn_engine_free(s->engine);
 	tls_free(s->tls);

@@ -223,21 +223,6 @@ static struct in_addr p2p_netmask(struct in_addr a, struct in_addr b)
 	return m;
 }
 
-/* One reason of the script's; 0 without --script.  A failure is said here. */
-static int run_script(struct client *c, const char *reason)
-{
-	char err[512];
-	int ret;
-
-	if (!c->opts->script)
-		return 0;
-	ret = vpnc_script_run(c->opts->script, &c->vpnc, reason, VPNC_TIMEOUT_MS, err,
-			      sizeof(err));
-	if (ret)
-		fprintf(stderr, "zcvpn: %s\n", err);
-	return ret;
-}
-
 /*
  * --script: what IPCP gave, in the script's terms (no netmask: IPCP has none, and
  * openconnect passes none).  The script runs from the loop, not in the event.
@@ -270,7 +255,7 @@ static int script_link_up(struct client *c)
 
 	c->network_due = false;
 	c->script_connected = true;	/* a failed connect is undone too */
-	ret = run_script(c, first ? "connect" : "reconnect");
+	ret = vpnc_script_reason(c->opts->script, &c->vpnc, first ? "connect" : "reconnect");
 	return first ? ret : 0;
 }
 
@@ -518,7 +503,7 @@ static int start_engine(struct client *c)
 		vpnc_settings_init(&c->vpnc, c->opts->tun_name);
 		memcpy(c->vpnc.gateway, c->login.gateway, sizeof(c->vpnc.gateway));
 		c->vpnc.mtu = c->opts->mtu;
-		ret = run_script(c, "pre-init");
+		ret = vpnc_script_reason(c->opts->script, &c->vpnc, "pre-init");
 		if (ret)
 			return ret;
 	}
@@ -584,7 +569,7 @@ int cmd_connect_ppp(int argc, char **argv)
 out:
 	/* After the goodbye, with the tun still there; also undoes a connect that failed. */
 	if (c->script_connected)
-		run_script(c, "disconnect");
+		vpnc_script_reason(c->opts->script, &c->vpnc, "disconnect");
 	zcvpn_engine_free(c->engine);
 	tls_free(c->tls);
 	ppp_client_session_wipe(&c->login);

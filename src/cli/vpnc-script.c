@@ -377,3 +377,16 @@ int vpnc_script_run(const char *path, const struct vpnc_settings *v, const char 
 			 path, reason, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	return -EIO;
 }
+
+int vpnc_script_reason(const char *path, const struct vpnc_settings *v, const char *reason)
+{
+	char err[512];
+	int ret;
+
+	if (!path)
+		return 0;
+	ret = vpnc_script_run(path, v, reason, VPNC_TIMEOUT_MS, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "zcvpn: %s\n", err);
+	return ret;
+}

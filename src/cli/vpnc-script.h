@@ -75,4 +75,10 @@ int vpnc_script_check(const char *path);
 int vpnc_script_run(const char *path, const struct vpnc_settings *v, const char *reason,
 		    unsigned int timeout_ms, char *err, size_t errlen);
 
+/*
+ * The connect commands' use of it: path NULL (no --script) is 0 at once; a failure is
+ * said on stderr in one line.  Returns what vpnc_script_run returned.
+ */
+int vpnc_script_reason(const char *path, const struct vpnc_settings *v, const char *reason);
+
 #endif /* ZCVPN_SRC_CLI_VPNC_SCRIPT_H */
