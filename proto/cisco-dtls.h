@@ -56,7 +56,7 @@ struct cisco_dtls_stats {
  * The counters a Cisco DTLS transport reports, in this order: the framing's, the
  * channel's, the record layer's (over every session).  The AnyConnect class lists them.
  */
-enum { CISCO_DTLS_N_COUNTERS = 28 };
+enum { CISCO_DTLS_N_COUNTERS = 29 };
 extern const struct transport_counter cisco_dtls_counters[CISCO_DTLS_N_COUNTERS];
 
 struct cisco_dtls;

@@ -358,10 +358,31 @@ static enum transport_verdict lib_decap(struct dtls_channel *ch, struct pkt *pkt
 	return TRANSPORT_DATA;
 }
 
+/*
+ * Whether a ClientHello's session ID is the one this server expects (AnyConnect's
+ * App-ID, or the legacy X-DTLS-Session-ID it resumes), when it expects one: a hello
+ * for another session never starts a handshake here, so it cannot hold up the real
+ * client's.
+ */
+static bool hello_for_us(const struct dtls_channel *ch, const uint8_t *d, uint32_t len)
+{
+	enum { SID_LEN_OFF = DTLS_HDR_LEN + 12 + 2 + 32 };
+	const struct dtls_config *c = &ch->cfg.dtls;
+
+	if (!c->session_id_len)
+		return true;
+	return d[SID_LEN_OFF] == c->session_id_len && len >= SID_LEN_OFF + 1 + c->session_id_len &&
+	       !memcmp(d + SID_LEN_OFF + 1, c->session_id, c->session_id_len);
+}
+
 static enum transport_verdict handshake_decap(struct dtls_channel *ch, struct pkt *pkt)
 {
 	if (!ch->engaged && is_server(ch) && !is_client_hello(pkt->data, pkt->len)) {
 		ch->stats.rx_not_handshake++;
+		return TRANSPORT_DROP;
+	}
+	if (!ch->engaged && is_server(ch) && !hello_for_us(ch, pkt->data, pkt->len)) {
+		ch->stats.rx_hello_wrong_id++;
 		return TRANSPORT_DROP;
 	}
 	ch->engaged = true;

@@ -61,6 +61,7 @@ struct dtls_channel_stats {
 	uint64_t redials;		/* new sessions after a failure (client: attempts;
 					 * server: listening again after a dead peer) */
 	uint64_t rx_not_handshake;	/* server: not a ClientHello while listening */
+	uint64_t rx_hello_wrong_id;	/* server: a ClientHello for another session ID */
 	uint64_t lib_copied_bytes;	/* bytes moved through the library's record calls */
 };
 
@@ -139,6 +140,8 @@ struct dtls_record *dtls_channel_record(struct dtls_channel *ch);
 	TRANSPORT_COUNTER("dtls_redials", block, channel.redials, 0, "new DTLS sessions after a failure"), \
 	TRANSPORT_COUNTER("rx_not_handshake", block, channel.rx_not_handshake, TRANSPORT_COUNTER_DROP, \
 		"listening, and not a ClientHello"), \
+	TRANSPORT_COUNTER("rx_hello_wrong_id", block, channel.rx_hello_wrong_id, TRANSPORT_COUNTER_DROP, \
+		"a ClientHello with another session's ID (App-ID)"), \
 	TRANSPORT_COUNTER("lib_copied_bytes", block, channel.lib_copied_bytes, TRANSPORT_COUNTER_COPY, \
 		"bytes through the library's record calls"), \
 	TRANSPORT_COUNTER("rx_short", block, record.rx_short, TRANSPORT_COUNTER_DROP, "shorter than the record format"), \

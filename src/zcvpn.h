@@ -91,8 +91,10 @@ struct zcvpn_esp_config {
 struct zcvpn_anyconnect_config {
 	bool server;		/* the local server role (zcvpn serve); else a client */
 	const uint8_t *psk;	/* 32 bytes, borrowed for zcvpn_engine_new; NULL: legacy */
-	const uint8_t *app_id;	/* client: X-DTLS-App-ID, sent as the ClientHello session
-				 * ID (how ocserv finds the session); borrowed */
+	const uint8_t *app_id;	/* X-DTLS-App-ID: a client sends it as the ClientHello
+				 * session ID (how ocserv finds the session); a server
+				 * takes only ClientHellos that carry it (others are
+				 * dropped, rx_hello_wrong_id); borrowed */
 	size_t app_id_len;	/* 0..32 */
 	/*
 	 * Suites to offer or accept, comma-separated: "aes256-gcm", "aes128-gcm",

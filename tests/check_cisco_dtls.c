@@ -167,6 +167,8 @@ static bool library_records;	/* side_init: take the library's record path */
 static uint32_t client_redial_ms;	/* side_init: the client's redial_ms */
 /* side_init: certificate mode with these credentials (by role) instead of the PSK */
 static const struct dtls_credentials *cert_creds[2];
+/* side_init: the session ID (App-ID) a server expects in the ClientHello; NULL: any */
+static const char *server_session_id;
 
 static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint32_t dpd_ms,
 		      uint32_t keepalive_ms)
@@ -189,6 +191,10 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	if (role == DTLS_ROLE_CLIENT && !cert_creds[role]) {
 		memcpy(d->session_id, "app-id-16-bytes!", 16);
 		d->session_id_len = 16;
+	}
+	if (role == DTLS_ROLE_SERVER && server_session_id) {
+		d->session_id_len = (uint32_t)strlen(server_session_id);
+		memcpy(d->session_id, server_session_id, d->session_id_len);
 	}
 	d->mtu = 1500;
 	d->retrans_ms = 1000;	/* no retransmission during a test */
@@ -1089,6 +1095,56 @@ END_TEST
 /* ---- a listening server ---------------------------------------------------------- */
 
 /*
+ * A server that expects an App-ID: a ClientHello with another (or cut short before its
+ * end) is dropped and counted and starts nothing; the client with the right one then
+ * gets through.  Nothing expected: any ClientHello is taken.
+ */
+static const struct {
+	const char *expect;		/* the server's session ID */
+	bool accepted;			/* the client's "app-id-16-bytes!" */
+} app_id_cases[] = {
+	{ NULL, true },
+	{ "app-id-16-bytes!", true },
+	{ "app-id-16-bytes?", false },
+	{ "app-id-16-bytes", false },		/* a prefix of the client's */
+	{ "app-id-16-bytes!!", false },		/* longer */
+};
+
+START_TEST(test_hello_app_id)
+{
+	struct link *l;
+	uint8_t d[DGRAM_MAX];
+	size_t len;
+
+	server_session_id = app_id_cases[_i].expect;
+	l = link_new(DTLS_SUITE_AES256_GCM, 0, 0);
+	server_session_id = NULL;
+	ck_assert_int_eq(tick(&l->cli, now_ns()), 0);
+	len = mem_wire_pop(&l->cli.out, d);
+	ck_assert_uint_gt(len, 60);
+	if (!app_id_cases[_i].accepted) {
+		/* The hello cut short inside its session ID: dropped as not for us, too. */
+		ck_assert_int_eq(feed(&l->srv, d, 60), TRANSPORT_DROP);
+		ck_assert_int_eq(feed(&l->srv, d, len), TRANSPORT_DROP);
+		ck_assert_uint_eq(chan_stats(l->srv.c)->rx_hello_wrong_id, 2);
+		ck_assert_uint_eq(chan_stats(l->srv.c)->handshake_datagrams, 0);
+		ck_assert_int_eq(tick(&l->srv, now_ns()), 0);
+		ck_assert_uint_eq(l->srv.out.count, 0);		/* not a word back */
+		ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_HANDSHAKE);
+		link_free(l);
+		return;
+	}
+	feed(&l->srv, d, len);
+	deliver_all(&l->cli, &l->srv);
+	drive_until_ready(l);
+	ck_assert_int_eq(chan_state(l->srv.c), DTLS_CHANNEL_UP);
+	ck_assert_uint_eq(chan_stats(l->srv.c)->rx_hello_wrong_id, 0);
+	expect_data_passes(l, 200, 1);
+	link_free(l);
+}
+END_TEST
+
+/*
  * Datagrams not shaped like a ClientHello never reach a listening server's library, and
  * the handshake after them works.
  */
@@ -1254,6 +1310,8 @@ static Suite *transport_suite(void)
 	tcase_add_loop_test(tc, test_redial_server_listens, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_garbage_up, 0, N_GARBAGE * N_SUITES);
 	tcase_add_test(tc, test_garbage_listening);
+	tcase_add_loop_test(tc, test_hello_app_id, 0,
+			    (int)(sizeof(app_id_cases) / sizeof(app_id_cases[0])));
 	tcase_add_test(tc, test_bad_config);
 	tcase_add_loop_test(tc, test_cert_mode, 0, 3);
 	suite_add_tcase(s, tc);
