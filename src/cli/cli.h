@@ -151,6 +151,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_genkey(int argc, char **argv);
 int cmd_anyconnect(int argc, char **argv);
 int cmd_serve_ppp(int argc, char **argv);
+int cmd_serve_anyconnect(int argc, char **argv);
 int cmd_connect_ppp(int argc, char **argv);
 
 #endif /* ZCVPN_SRC_CLI_CLI_H */

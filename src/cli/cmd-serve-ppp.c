@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "src/cli/http-server.h"
 #include "src/cli/ppp-login.h"
 #include "src/cli/serve-session.h"
+#include "src/cli/tcp-listen.h"
 
 enum {
 	POLL_MS = 200,
@@ -179,44 +179,6 @@ static int parse_opts(int argc, char **argv, struct serve_opts *o)
 	return 0;
 }
 
-/* ---- listening ----------------------------------------------------------------------- */
-
-static int listen_tcp(const char *addr, int *port_out)
-{
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
-	struct addrinfo *ai;
-	int fd, one = 1;
-	size_t hl;
-
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof(host))
-		return -EINVAL;
-	hl = (size_t)(colon - addr);
-	if (addr[0] == '[' && colon[-1] == ']') {
-		memcpy(host, addr + 1, hl - 2);
-		host[hl - 2] = '\0';
-	} else {
-		memcpy(host, addr, hl);
-		host[hl] = '\0';
-	}
-	if (getaddrinfo(host, colon + 1, &hints, &ai))
-		return -EINVAL;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 8)) {
-		int err = -errno;
-
-		if (fd >= 0)
-			close(fd);
-		freeaddrinfo(ai);
-		return err;
-	}
-	*port_out = atoi(colon + 1);
-	freeaddrinfo(ai);
-	return fd;
-}
-
 /* ---- sessions and connections --------------------------------------------------------- */
 
 struct server {
@@ -354,7 +316,7 @@ int cmd_serve_ppp(int argc, char **argv)
 {
 	static struct server srv;
 	struct serve_opts o;
-	char err[256], pin[128];
+	char err[256], pin[128], host[256];
 	int lfd, port = 0, ret;
 
 	ret = parse_opts(argc, argv, &o);
@@ -368,7 +330,7 @@ int cmd_serve_ppp(int argc, char **argv)
 		fprintf(stderr, "zcvpn: %s\n", err);
 		return 2;
 	}
-	lfd = listen_tcp(o.listen, &port);
+	lfd = tcp_listen(o.listen, 8, &port, host, sizeof(host));
 	if (lfd < 0 || split_local(&srv, o.listen, port)) {
 		fprintf(stderr, "zcvpn: cannot listen on %s: %s\n", o.listen,
 			strerror(lfd < 0 ? -lfd : EINVAL));

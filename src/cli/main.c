@@ -20,11 +20,11 @@ static void usage(FILE *f)
 		"  connect   log in to an AnyConnect, F5 or Fortinet server (--protocol ...\n"
 		"            https://SERVER) and run the tunnel; or, with --remote, the client\n"
 		"            end of an ESP, AnyConnect-PSK or PPP tunnel with given keys\n"
-		"  serve     the server end of such a tunnel (--local); with --listen, the F5,\n"
-		"            Fortinet or nullppp server openconnect logs in to\n"
+		"  serve     the server end of such a tunnel (--local); with --listen, the\n"
+		"            AnyConnect, F5, Fortinet or nullppp server openconnect logs in to\n"
 		"  genkey    a key file for both ends, a PSK, or a self-signed certificate\n"
 		"  help      help COMMAND: that command's options (connect, connect-anyconnect,\n"
-		"            connect-ppp, serve, serve-ppp, demo, genkey)\n"
+		"            connect-ppp, serve, serve-anyconnect, serve-ppp, demo, genkey)\n"
 		"\n"
 		"'zcvpn COMMAND --help' explains each command; man zcvpn has them all, and the\n"
 		"exit statuses.\n",
@@ -55,6 +55,7 @@ static int help(const char *cmd)
 		{ "connect-ppp", cmd_connect_ppp, "connect" },
 		{ "serve", serve_with_keys, "serve" },
 		{ "serve-ppp", cmd_serve_ppp, "serve" },
+		{ "serve-anyconnect", cmd_serve_anyconnect, "serve" },
 		{ "genkey", cmd_genkey, "genkey" },
 	};
 
@@ -73,13 +74,41 @@ static int help(const char *cmd)
 	return 2;
 }
 
-/* `serve --listen`: the TLS server openconnect logs in to (cmd-serve-ppp.c). */
-static bool listens(int argc, char **argv)
+/* Whether argv has the option, as "--name" or "--name=VALUE". */
+static bool has_option(int argc, char **argv, const char *name)
 {
+	size_t n = strlen(name);
+
 	for (int i = 2; i < argc; i++)
-		if (!strcmp(argv[i], "--listen") || !strncmp(argv[i], "--listen=", 9))
+		if (!strncmp(argv[i], name, n) && (!argv[i][n] || argv[i][n] == '='))
 			return true;
 	return false;
+}
+
+/* `serve --protocol anyconnect`, as "--protocol X" or "--protocol=X". */
+static bool protocol_is(int argc, char **argv, const char *proto)
+{
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--protocol") && i + 1 < argc)
+			return !strcmp(argv[i + 1], proto);
+		if (!strncmp(argv[i], "--protocol=", 11))
+			return !strcmp(argv[i] + 11, proto);
+	}
+	return false;
+}
+
+/*
+ * `serve --listen`: a TLS server openconnect logs in to, AnyConnect
+ * (cmd-serve-anyconnect.c) or F5/Fortinet/nullppp (cmd-serve-ppp.c); without it, the
+ * server end of a tunnel with given keys (cmd-run.c).
+ */
+static int serve(int argc, char **argv)
+{
+	if (!has_option(argc, argv, "--listen"))
+		return cmd_run(argc - 1, argv + 1, true);
+	if (protocol_is(argc, argv, "anyconnect"))
+		return cmd_serve_anyconnect(argc - 1, argv + 1);
+	return cmd_serve_ppp(argc - 1, argv + 1);
 }
 
 int main(int argc, char **argv)
@@ -105,8 +134,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "connect"))
 		return cmd_run(argc - 1, argv + 1, false);
 	if (!strcmp(cmd, "serve"))
-		return listens(argc, argv) ? cmd_serve_ppp(argc - 1, argv + 1) :
-					     cmd_run(argc - 1, argv + 1, true);
+		return serve(argc, argv);
 	if (!strcmp(cmd, "genkey"))
 		return cmd_genkey(argc - 1, argv + 1);
 	fprintf(stderr, "zcvpn: unknown command '%s'\n\n", cmd);
