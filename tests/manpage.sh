@@ -22,6 +22,7 @@ connect-ppp|connect --protocol f5|fortinet https://SERVER
 connect|connect, serve (a tunnel with given keys)
 serve|connect, serve (a tunnel with given keys)
 serve-ppp|serve --protocol f5|fortinet|nullppp --listen ADDR:PORT
+serve-anyconnect|serve --protocol anyconnect --listen ADDR:PORT
 genkey|genkey
 "
 while IFS='|' read -r form _; do

@@ -364,9 +364,10 @@ static int run(struct tunnel *t)
 	t->last_cstp_rx = cli_now_s();
 	while (!t->goodbye && !atomic_load(&t->srv->stopping)) {
 		ret = poll_once(t);
-		if (ret == -ECONNRESET) {
-			ac_server_say(t->srv, stderr, "zcvpn: %s: the client closed CSTP without a "
-				      "goodbye\n", t->label);
+		if (ret == -ECONNRESET || ret == -EIO) {
+			/* A closed or broken TLS connection: the client is gone either way. */
+			ac_server_say(t->srv, stderr, "zcvpn: %s: CSTP %s without a goodbye\n",
+				      t->label, ret == -EIO ? "broke off" : "closed");
 			return ret;
 		}
 		if (ret) {
