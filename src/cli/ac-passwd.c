@@ -36,14 +36,21 @@ static bool parse_line(char *line, struct ac_user *u)
 	return true;
 }
 
-/* Whether crypt(3) takes the hash as a setting (a locked account's "!" aside). */
+/*
+ * Whether crypt(3) takes the hash as a setting (a locked account's "!" aside).  Only
+ * the "$id$" families: ocpasswd writes $5$ or $6$, and anything else (traditional DES,
+ * or a password pasted in clear, which crypt would read as a DES salt) is refused.
+ */
 static bool hash_usable(const char *hash)
 {
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
 	const char *h = hash[0] == '!' ? hash + 1 : hash;
+	struct crypt_data *cd;
 	const char *out;
 	bool ok;
 
+	if (h[0] != '$')
+		return false;
+	cd = calloc(1, sizeof(*cd));
 	if (!cd)
 		return false;
 	out = crypt_r("probe", h, cd);
