@@ -19,11 +19,9 @@ srcdir=$(cd "$srcdir" && pwd)
 secs=${IPERF_SECONDS:-5}
 clients=${CLIENTS:-16}
 . "$srcdir/tests/ocserv-env.sh"
+. "$srcdir/tests/netns-env.sh"
 oc_skip_unless_ready
-for tool in openconnect iperf3 python3 timeout ss; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install $tool)"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+ne_skip_unless openconnect iperf3 python3 ss
 
 zs_url=https://10.91.0.2:4444
 zs_ip=10.78.0.1
@@ -55,15 +53,6 @@ ocserv_ticks() {
 	echo "$sum"
 }
 server_ticks() { if [ "$1" = ocserv ]; then ocserv_ticks; else ticks "$zs_pid"; fi; }
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 wait_gone() { wait_for 100 sh -c "! kill -0 $1 2>/dev/null"; }
 
 oc_setup || fail "ocserv setup"

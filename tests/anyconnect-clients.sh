@@ -17,15 +17,8 @@ srcdir=$(cd "$srcdir" && pwd)
 n=${CLIENTS:-16}
 mb=${MB:-4}
 dpd=2
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-for tool in ip ocpasswd python3 timeout; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install ocserv iproute2 python3)"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless ocpasswd python3
 
 tag=$$
 ns_s=zcvpn-mcs-$tag
@@ -50,15 +43,6 @@ ns_c() { echo "zcvpn-mc$1-$tag"; }
 in_s() { ip netns exec "$ns_s" "$@"; }
 in_c() { local i=$1; shift; ip netns exec "$(ns_c "$i")" "$@"; }
 summary() { python3 "$srcdir/tests/report-value.py" --role anyconnect-server "$@"; }
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 ip netns add "$ns_s" || fail "cannot create the server namespace"
 in_s ip link add zmc-br type bridge && in_s ip addr add 10.97.0.1/24 dev zmc-br &&

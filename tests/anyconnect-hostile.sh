@@ -13,15 +13,8 @@ srcdir=${srcdir:-.}
 zcvpn=$(cd "$builddir" && pwd)/zcvpn
 srcdir=$(cd "$srcdir" && pwd)
 auth_timeout=3
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-for tool in ip ocpasswd python3 timeout ping; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install ocserv iproute2 python3 iputils-ping)"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless ocpasswd python3 ping
 
 ns_s=zcvpn-ahs-$$
 ns_c=zcvpn-ahc-$$
@@ -45,20 +38,9 @@ in_c() { ip netns exec "$ns_c" "$@"; }
 value() { python3 "$srcdir/tests/report-value.py" --role server "$@"; }
 summary() { python3 "$srcdir/tests/report-value.py" --role anyconnect-server "$@"; }
 hostile() { in_c timeout 60 python3 "$srcdir/tests/anyconnect_hostile_client.py" "$@"; }
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 ip netns add "$ns_s" && ip netns add "$ns_c" || fail "cannot create namespaces"
-ip link add zah-s netns "$ns_s" type veth peer name zah-c netns "$ns_c" || fail "veth"
-in_s ip addr add 10.96.0.1/24 dev zah-s && in_s ip link set zah-s up && in_s ip link set lo up
-in_c ip addr add 10.96.0.2/24 dev zah-c && in_c ip link set zah-c up && in_c ip link set lo up
+ne_link "$ns_s" zah-s 10.96.0.1/24 "$ns_c" zah-c 10.96.0.2/24 || fail "veth"
 
 cert=$srcdir/tests/vectors/certs/rsa.pem
 key=$srcdir/tests/vectors/certs/rsa-key.pem

@@ -16,15 +16,8 @@ srcdir=${srcdir:-.}
 zcvpn=$(cd "$builddir" && pwd)/zcvpn
 srcdir=$(cd "$srcdir" && pwd)
 mb=${MB:-100}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-for tool in ip openconnect ocpasswd python3 timeout; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install openconnect ocserv iproute2 python3)"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless openconnect ocpasswd python3
 [ -x /usr/share/vpnc-scripts/vpnc-script ] || { echo "SKIP: needs vpnc-scripts"; exit 77; }
 
 # name          client       server options  client options    DTLS
@@ -58,20 +51,9 @@ in_c() { ip netns exec "$ns_c" "$@"; }
 # A session's report, and the server's summary at its exit.
 value() { python3 "$srcdir/tests/report-value.py" --role server "$@"; }
 summary() { python3 "$srcdir/tests/report-value.py" --role anyconnect-server "$@"; }
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 ip netns add "$ns_s" && ip netns add "$ns_c" || fail "cannot create namespaces"
-ip link add zac-s netns "$ns_s" type veth peer name zac-c netns "$ns_c" || fail "veth"
-in_s ip addr add 10.98.0.1/24 dev zac-s && in_s ip link set zac-s up && in_s ip link set lo up
-in_c ip addr add 10.98.0.2/24 dev zac-c && in_c ip link set zac-c up && in_c ip link set lo up
+ne_link "$ns_s" zac-s 10.98.0.1/24 "$ns_c" zac-c 10.98.0.2/24 || fail "veth"
 # vpnc-script edits resolv.conf when told DNS: give the client namespace its own.
 mkdir -p "/etc/netns/$ns_c" && : >"/etc/netns/$ns_c/resolv.conf"
 
@@ -107,21 +89,6 @@ start_client() {
 	client_pid=$!
 }
 
-transfer() {
-	local name=$1 dir=$2 from_ns=$3 to_ns=$4 addr=$5 port=$6
-	ip netns exec "$to_ns" timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv "$addr" "$port" \
-		>"$work/$dir-recv.out" 2>&1 &
-	local rpid=$!
-	ip netns exec "$from_ns" timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send "$addr" "$port" "$mb" \
-		>"$work/$dir-send.out" 2>&1 || fail "$name: $dir transfer"
-	wait "$rpid"
-	local sent got
-	sent=$(awk '{ print $1, $2 }' "$work/$dir-send.out")
-	got=$(awk '{ print $1, $2 }' "$work/$dir-recv.out")
-	[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "$name: $dir: sent '$sent', received '$got'"
-	echo "$name: $dir $(cat "$work/$dir-send.out")"
-}
-
 run_case() {
 	local name=$1 client=$2 sopts=$3 copts=$4 dtls=$5
 	local port=$((4400 + RANDOM % 500))
@@ -150,8 +117,8 @@ run_case() {
 			fail "$name: no IPv6 address on the client tun"
 		in_c ping -6 -c 3 -i 0.2 -W 2 fd78::1 >"$work/ping6.out" 2>&1 || fail "$name: IPv6 ping"
 	fi
-	transfer "$name" up "$ns_c" "$ns_s" 10.78.0.1 5201
-	transfer "$name" down "$ns_s" "$ns_c" 10.78.0.2 5202
+	ne_transfer "$name-up" "$ns_c" "$ns_s" 10.78.0.1 5201 "$mb" "$work" || fail "$name: up"
+	ne_transfer "$name-down" "$ns_s" "$ns_c" 10.78.0.2 5202 "$mb" "$work" || fail "$name: down"
 	# DPD: idle for twice the 3 s interval, so the client's dead-peer probe comes.
 	sleep 7
 

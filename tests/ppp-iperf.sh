@@ -26,15 +26,9 @@ zcvpn=${ZCVPN:-$(cd "$builddir" && pwd)/zcvpn}
 srcdir=$(cd "$srcdir" && pwd)
 secs=${IPERF_SECONDS:-5}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-for tool in ip openconnect iperf3 python3 timeout ss ping; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install $tool)"; exit 77; }
-done
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless openconnect iperf3 python3 ss ping
 [ -x "$zcvpn" ] || { echo "SKIP: no zcvpn binary at $zcvpn (set ZCVPN)"; exit 77; }
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
 case $secs in '' | *[!0-9]* | 0) echo "FAIL: IPERF_SECONDS must be a positive integer"; exit 1 ;; esac
 
 ns_s=zcvpn-ppis-$$
@@ -86,16 +80,6 @@ in_c() { ip netns exec "$ns_c" "$@"; }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null; }
 
-# Waits (bounded: tries x 0.1 s) for a condition; returns its status.
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # count PATTERN FILE: how many lines of FILE match.
 # A value from the last --json report in a file (a counter, or sink.good and the like).
 report() { python3 "$srcdir/tests/report-value.py" "$1" "$2"; }
@@ -207,9 +191,7 @@ end_session() {
 }
 
 ip netns add "$ns_s" && ip netns add "$ns_c" || fail "cannot create namespaces"
-ip link add zpi-s netns "$ns_s" type veth peer name zpi-c netns "$ns_c" || fail "veth"
-in_s ip addr add 10.99.0.1/24 dev zpi-s && in_s ip link set zpi-s up && in_s ip link set lo up
-in_c ip addr add 10.99.0.2/24 dev zpi-c && in_c ip link set zpi-c up && in_c ip link set lo up
+ne_link "$ns_s" zpi-s 10.99.0.1/24 "$ns_c" zpi-c 10.99.0.2/24 || fail "veth"
 
 # openconnect's vpnc-script: the tun up with the MTU and the address IPCP gave.
 cat >"$work/script" <<EOF

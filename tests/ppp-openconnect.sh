@@ -17,15 +17,8 @@ srcdir=${srcdir:-.}
 zcvpn=$(cd "$builddir" && pwd)/zcvpn
 srcdir=$(cd "$srcdir" && pwd)
 mb=${MB:-100}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-for tool in ip openconnect python3 timeout; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit 77; }
-done
-[ -c /dev/net/tun ] || { echo "SKIP: needs /dev/net/tun"; exit 77; }
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless openconnect python3
 
 # name        protocol  server options   openconnect options          DTLS expected
 cases_table="
@@ -60,9 +53,7 @@ in_s() { ip netns exec "$ns_s" "$@"; }
 in_c() { ip netns exec "$ns_c" "$@"; }
 
 ip netns add "$ns_s" && ip netns add "$ns_c" || fail "cannot create namespaces"
-ip link add zpp-s netns "$ns_s" type veth peer name zpp-c netns "$ns_c" || fail "veth"
-in_s ip addr add 10.99.0.1/24 dev zpp-s && in_s ip link set zpp-s up && in_s ip link set lo up
-in_c ip addr add 10.99.0.2/24 dev zpp-c && in_c ip link set zpp-c up && in_c ip link set lo up
+ne_link "$ns_s" zpp-s 10.99.0.1/24 "$ns_c" zpp-c 10.99.0.2/24 || fail "veth"
 
 cert=$srcdir/tests/vectors/certs/rsa.pem
 key=$srcdir/tests/vectors/certs/rsa-key.pem
@@ -81,16 +72,6 @@ exit 0
 EOF
 chmod +x "$work/script"
 
-# Waits (bounded) for a condition; returns its status.
-wait_for() {
-	local tries=$1
-	shift
-	for _ in $(seq "$tries"); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 run_case() {
 	local name=$1 proto=$2 sopts=$3 copts=$4 dtls=$5
@@ -124,23 +105,8 @@ run_case() {
 	in_c ping -6 -c 3 -i 0.2 -W 2 fd77::1 >"$work/ping6.out" 2>&1 || fail "$name: IPv6 ping"
 
 	# MB each way, hashed at both ends.
-	in_s timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv 10.77.0.1 5201 >"$work/up-recv.out" 2>&1 &
-	local rpid=$!
-	in_c timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send 10.77.0.1 5201 "$mb" >"$work/up-send.out" 2>&1 ||
-		fail "$name: client-to-server transfer"
-	wait "$rpid"
-	in_c timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv 10.77.0.2 5202 >"$work/down-recv.out" 2>&1 &
-	rpid=$!
-	in_s timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send 10.77.0.2 5202 "$mb" >"$work/down-send.out" 2>&1 ||
-		fail "$name: server-to-client transfer"
-	wait "$rpid"
-	for dir in up down; do
-		local sent got
-		sent=$(awk '{ print $1, $2 }' "$work/$dir-send.out")
-		got=$(awk '{ print $1, $2 }' "$work/$dir-recv.out")
-		[ -n "$sent" ] && [ "$sent" = "$got" ] || fail "$name: $dir: sent '$sent', received '$got'"
-		echo "$name: $dir $(cat "$work/$dir-send.out")"
-	done
+	ne_transfer "$name-up" "$ns_c" "$ns_s" 10.77.0.1 5201 "$mb" "$work" || fail "$name: up"
+	ne_transfer "$name-down" "$ns_s" "$ns_c" 10.77.0.2 5202 "$mb" "$work" || fail "$name: down"
 
 	# openconnect's goodbye: SIGINT, then the server ends its session on the Terminate.
 	kill -INT "$oc_pid"
