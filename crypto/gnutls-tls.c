@@ -54,6 +54,7 @@ struct tls_conn {
 	unsigned timeout_ms;
 	const char *pin;		/* the caller's, valid only during tls_client_new */
 	const char *verify_name;	/* likewise; NULL when pinned */
+	bool established;		/* a later handshake is a renegotiation (tls_rekey) */
 	bool pin_mismatch;
 	unsigned verify_status;		/* gnutls_certificate_status_t bits, 0 if trusted */
 	int verify_err;			/* GnuTLS error from verification itself */
@@ -139,6 +140,12 @@ static int verify_cb(gnutls_session_t tls)
 	certs = gnutls_certificate_get_peers(tls, &n);
 	if (!certs || !n)
 		return -1;
+	if (c->established) {
+		char pin[TLS_PIN_MAX];
+
+		/* A renegotiation: the server keeps the key it was accepted with. */
+		return cert_pin(&certs[0], pin, sizeof(pin)) || strcmp(pin, c->peer_pin) ? -1 : 0;
+	}
 	if (cert_pin(&certs[0], c->peer_pin, sizeof(c->peer_pin))) {
 		c->peer_pin[0] = '\0';
 		return -1;
@@ -292,6 +299,7 @@ int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_c
 	/* The caller's strings need not outlive this call. */
 	c->pin = NULL;
 	c->verify_name = NULL;
+	c->established = true;
 	describe(c);
 	*out = c;
 	return 0;
@@ -416,6 +424,50 @@ ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len)
 	if (ret > 0)
 		return ret;
 	return ret == GNUTLS_E_AGAIN ? -EAGAIN : -EIO;
+}
+
+/* TLS 1.3: our KeyUpdate, asking for the peer's (GNUTLS_KU_PEER); a write at most. */
+static ssize_t key_update(struct tls_conn *c)
+{
+	int64_t deadline = tls_now_ms() + c->timeout_ms;
+	int ret;
+
+	while ((ret = gnutls_session_key_update(c->tls, GNUTLS_KU_PEER)) == GNUTLS_E_AGAIN ||
+	       ret == GNUTLS_E_INTERRUPTED)
+		if (wait_io(c, deadline) <= 0)
+			return -EIO;
+	return ret ? -EIO : 0;
+}
+
+ssize_t tls_rekey(struct tls_conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+	int ret;
+
+	if (!c || !buf || !len)
+		return -EINVAL;
+	if (gnutls_protocol_get_version(c->tls) == GNUTLS_TLS1_3)
+		return key_update(c);
+	/* TLS 1.2: gnutls_handshake on an established session renegotiates. */
+	ret = gnutls_handshake(c->tls);
+	switch (ret) {
+	case 0:
+		describe(c);
+		return 0;
+	case GNUTLS_E_AGAIN:
+	case GNUTLS_E_INTERRUPTED:
+		return -EAGAIN;
+	case GNUTLS_E_GOT_APPLICATION_DATA:
+		/* Records the peer sent before it saw our hello: the stream goes on. */
+		n = gnutls_record_recv(c->tls, buf, len);
+		return n > 0 ? n : n == GNUTLS_E_AGAIN ? -EAGAIN : -EIO;
+	case GNUTLS_E_WARNING_ALERT_RECEIVED:
+		if (gnutls_alert_get(c->tls) == GNUTLS_A_NO_RENEGOTIATION)
+			return -EOPNOTSUPP;
+		return -EAGAIN;
+	default:
+		return gnutls_error_is_fatal(ret) ? -EIO : -EAGAIN;
+	}
 }
 
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)

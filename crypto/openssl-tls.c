@@ -62,6 +62,8 @@ struct tls_conn {
 	const char *pin;		/* the caller's, valid only during tls_client_new */
 	bool pin_mismatch;
 	long verify_err;		/* X509_V_ERR_*, X509_V_OK when not (yet) failed */
+	bool renegotiating;		/* tls_rekey began a TLS 1.2 renegotiation */
+	bool established;		/* a later handshake is a renegotiation */
 	char peer_pin[TLS_PIN_MAX];	/* empty until the verify callback has seen a cert */
 	char desc[TLS_DESC_MAX];
 };
@@ -191,8 +193,16 @@ static int cert_verify_cb(X509_STORE_CTX *xctx, void *arg)
 {
 	struct tls_conn *c = arg;
 	X509 *leaf = X509_STORE_CTX_get0_cert(xctx);
+	char pin[TLS_PIN_MAX];
 	int ret;
 
+	if (c->established) {
+		/* A renegotiation: the server keeps the key it was accepted with. */
+		if (leaf && !cert_pin(leaf, pin, sizeof(pin)) && !strcmp(pin, c->peer_pin))
+			return 1;
+		X509_STORE_CTX_set_error(xctx, X509_V_ERR_CERT_REJECTED);
+		return 0;
+	}
 	if (!leaf || cert_pin(leaf, c->peer_pin, sizeof(c->peer_pin))) {
 		c->peer_pin[0] = '\0';
 		X509_STORE_CTX_set_error(xctx, X509_V_ERR_UNSPECIFIED);
@@ -358,6 +368,7 @@ int tls_backend_connect(struct tls_conn **out, int fd, const struct tls_client_c
 		goto fail;
 	/* The caller's string need not outlive this call. */
 	c->pin = NULL;
+	c->established = true;
 	describe(c);
 	*out = c;
 	return 0;
@@ -481,6 +492,70 @@ ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len)
 	err = SSL_get_error(c->ssl, ret);
 	ERR_clear_error();
 	return err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ ? -EAGAIN : -EIO;
+}
+
+/* TLS 1.3: our KeyUpdate, asking for the peer's; a handshake step sends it at once. */
+static ssize_t key_update(struct tls_conn *c)
+{
+	int64_t deadline = tls_now_ms() + c->timeout_ms;
+	int ret;
+
+	ERR_clear_error();
+	if (!SSL_key_update(c->ssl, SSL_KEY_UPDATE_REQUESTED))
+		goto fail;
+	while ((ret = SSL_do_handshake(c->ssl)) != 1)
+		if (wait_ssl(c, ret, deadline) <= 0)
+			goto fail;
+	return 0;
+fail:
+	ERR_clear_error();
+	return -EIO;
+}
+
+/* The renegotiation is over when OpenSSL no longer has one pending. */
+static ssize_t renegotiated(struct tls_conn *c)
+{
+	if (SSL_renegotiate_pending(c->ssl))
+		return -EAGAIN;
+	c->renegotiating = false;
+	describe(c);
+	return 0;
+}
+
+ssize_t tls_rekey(struct tls_conn *c, void *buf, size_t len)
+{
+	size_t got;
+	int ret;
+
+	if (!c || !buf || !len)
+		return -EINVAL;
+	if (SSL_version(c->ssl) == TLS1_3_VERSION)
+		return key_update(c);
+	ERR_clear_error();
+	if (!c->renegotiating) {
+		/* TLS 1.2: SSL_renegotiate schedules it, the handshake step sends our hello. */
+		if (!SSL_renegotiate(c->ssl)) {
+			ERR_clear_error();
+			return -EOPNOTSUPP;
+		}
+		c->renegotiating = true;
+		ret = SSL_do_handshake(c->ssl);
+		/* A wait of no time: only to tell a WANT_* from a failure. */
+		if (ret != 1 && wait_ssl(c, ret, tls_now_ms()) < 0)
+			goto fail;
+		return renegotiated(c);
+	}
+	/* The rest of it happens inside SSL_read, which also returns data sent before. */
+	ret = SSL_read_ex(c->ssl, buf, len, &got);
+	if (ret == 1)
+		return (ssize_t)got;
+	if (wait_ssl(c, ret, tls_now_ms()) < 0)
+		goto fail;
+	return renegotiated(c);
+fail:
+	c->renegotiating = false;
+	ERR_clear_error();
+	return -EIO;
 }
 
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len)

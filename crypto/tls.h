@@ -69,6 +69,18 @@ int tls_write_all(struct tls_conn *c, const void *buf, size_t len);
  */
 ssize_t tls_write_nowait(struct tls_conn *c, const void *buf, size_t len);
 
+/*
+ * New keys on an established connection, the client's side of a rekey ("ssl" in
+ * AnyConnect's X-CSTP-Rekey-Method): TLS 1.3 a KeyUpdate that asks the peer to update
+ * its keys too (done at once); TLS 1.2 a renegotiation, driven by further calls.  Never
+ * blocks.  0: done; -EAGAIN: under way, call again when the socket is readable; n > 0:
+ * n bytes of application data that arrived meanwhile are in buf (the stream's next
+ * bytes: take them, then call again); -EOPNOTSUPP: the peer refused to renegotiate (the
+ * connection still works, on the old keys); -EIO.  Under way, nothing else may read or
+ * write the connection.
+ */
+ssize_t tls_rekey(struct tls_conn *c, void *buf, size_t len);
+
 /* RFC 5705 keying material with no context.  0 or -EIO. */
 int tls_export(struct tls_conn *c, const char *label, uint8_t *out, size_t len);
 

@@ -205,6 +205,36 @@ static int session_keys(const struct zcvpn_anyconnect_config *ac, struct dtls_co
 	return 0;
 }
 
+/* Read as anyconnect_create reads the configuration's keys. */
+int anyconnect_rekey_keys(const struct zcvpn_rekey *rk, struct dtls_config *d, char *errbuf,
+			  size_t errlen)
+{
+	const struct zcvpn_anyconnect_config ac = {
+		.psk = rk->anyconnect.psk,
+		.app_id = rk->anyconnect.app_id,
+		.app_id_len = rk->anyconnect.app_id_len,
+		.master_secret = rk->anyconnect.master_secret,
+		.session_id = rk->anyconnect.session_id,
+		.legacy_cipher = rk->anyconnect.legacy_cipher,
+		.dtls09 = rk->anyconnect.dtls09,
+	};
+	unsigned suites = d->suites;
+	int ret;
+
+	if (!ac.psk && !ac.master_secret)
+		return 0;
+	if (ac.app_id_len > DTLS_MAX_SESSION_ID_LEN || (ac.app_id_len && !ac.app_id))
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "DTLS App-ID must be 1..%d bytes", DTLS_MAX_SESSION_ID_LEN);
+	if (ac.psk)
+		d->mode = DTLS_MODE_PSK;
+	ret = session_keys(&ac, d, errbuf, errlen);
+	/* PSK-NEGOTIATE: the suites offered stay those the configuration chose. */
+	if (!ret && ac.psk)
+		d->suites = suites;
+	return ret ? ret : 1;
+}
+
 static int anyconnect_create(struct transport **out, const void *config,
 			     const struct transport_params *params, char *errbuf, size_t errlen)
 {
@@ -218,7 +248,9 @@ static int anyconnect_create(struct transport **out, const void *config,
 			},
 			.replay_window = ac->replay_window,
 			.redial_ms = ac->server ? 0 : ac->redial_ms,
+			.rekey_ms = ac->server ? 0 : ac->rekey_ms,
 		},
+		.rekey_keys = anyconnect_rekey_keys,
 		.dpd_ms = ac->dpd_ms,
 		.keepalive_ms = ac->keepalive_ms,
 		.max_inner = params->mtu,

@@ -15,6 +15,7 @@
 #include "proto/dtls-wire.h"
 #include "ring/pkt.h"
 #include "src/util/clock.h"
+#include "src/util/errbuf.h"
 #include "src/util/macros.h"
 
 enum {
@@ -26,6 +27,8 @@ struct cisco_dtls {
 	struct transport t;
 	struct dtls_channel *ch;
 	uint32_t dpd_ms, keepalive_ms, max_inner;
+	int (*rekey_keys)(const struct zcvpn_rekey *rk, struct dtls_config *d, char *errbuf,
+			  size_t errlen);
 	/*
 	 * Liveness timers: the data path only counts authenticated records in and records
 	 * out, and run_timers turns a changed count into a timestamp.  That keeps clock
@@ -333,6 +336,23 @@ static void cisco_close(struct transport *t)
 	dtls_channel_close(c->ch);
 }
 
+/* A new DTLS session now: with the keys rk brings, else the same (the class reads rk). */
+static int cisco_rekey(struct transport *t, const struct zcvpn_rekey *rk, char *errbuf,
+		       size_t errlen)
+{
+	struct cisco_dtls *c = cisco_of(t);
+	struct dtls_config d = *dtls_channel_dtls_config(c->ch);
+	int ret = rk && c->rekey_keys ? c->rekey_keys(rk, &d, errbuf, errlen) : 0;
+
+	if (ret >= 0) {
+		ret = dtls_channel_rekey(c->ch, ret ? &d : NULL);
+		if (ret)
+			errbuf_fail(errbuf, errlen, ret, "DTLS rekey: %s", strerror(-ret));
+	}
+	crypto_wipe(&d, sizeof(d));
+	return ret;
+}
+
 static void cisco_free(struct transport *t)
 {
 	struct cisco_dtls *c = cisco_of(t);
@@ -350,6 +370,7 @@ static const struct transport_ops cisco_dtls_ops = {
 	.state = cisco_state,
 	.read_counters = cisco_read_counters,
 	.close = cisco_close,
+	.rekey = cisco_rekey,
 	.free = cisco_free,
 };
 
@@ -375,6 +396,7 @@ int cisco_dtls_new(struct cisco_dtls **out, const struct cisco_dtls_config *cfg,
 	c->dpd_ms = cfg->dpd_ms;
 	c->keepalive_ms = cfg->keepalive_ms;
 	c->max_inner = cfg->max_inner;
+	c->rekey_keys = cfg->rekey_keys;
 	ccfg = cfg->channel;
 	ccfg.max_plain = cfg->max_inner + TYPE_LEN;
 	ccfg.up = session_up;

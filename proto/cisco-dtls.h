@@ -34,8 +34,17 @@ enum cisco_pkt_type {
 /* The first payload byte of a DISCONNECT that ocserv reads as "the user logged out". */
 #define CISCO_DISCONNECT_USER 0xb0
 
+struct zcvpn_rekey;
+
 struct cisco_dtls_config {
 	struct dtls_channel_config channel;	/* up and up_ctx are the framing's */
+	/*
+	 * The class's reading of a zcvpn_rekey (transport rekey): its keys written over *d,
+	 * the channel's configuration; 1 if it had keys, 0 for none (the same keys), or
+	 * -errno with a message.  NULL: a rekey keeps the keys.
+	 */
+	int (*rekey_keys)(const struct zcvpn_rekey *rk, struct dtls_config *d, char *errbuf,
+			  size_t errlen);
 	uint32_t dpd_ms;		/* X-DTLS-DPD; 0: no DPD */
 	uint32_t keepalive_ms;		/* X-DTLS-Keepalive; 0: none */
 	uint32_t max_inner;		/* largest inner packet (the tunnel MTU) */
@@ -56,7 +65,7 @@ struct cisco_dtls_stats {
  * The counters a Cisco DTLS transport reports, in this order: the framing's, the
  * channel's, the record layer's (over every session).  The AnyConnect class lists them.
  */
-enum { CISCO_DTLS_N_COUNTERS = 29 };
+enum { CISCO_DTLS_N_COUNTERS = 30 };
 extern const struct transport_counter cisco_dtls_counters[CISCO_DTLS_N_COUNTERS];
 
 struct cisco_dtls;

@@ -2,7 +2,8 @@
 /*
  * A DTLS association's life over the transport host: the library's handshake, the
  * takeover by our in-place record layer (or the library's record calls where there is
- * no fast path), the redial after a failure, and the goodbye.
+ * no fast path), the redial after a failure, the rekey of a live session, and the
+ * goodbye.
  */
 #include "config.h"
 
@@ -31,6 +32,8 @@ struct dtls_channel {
 	bool lib_path;			/* the suite has no fast path: library record calls */
 	bool engaged;			/* server: a ClientHello started this session */
 	bool ever_up;
+	bool rekeying;			/* the handshake under way replaces a live session */
+	uint64_t up_ns;			/* when the current session came up */
 	enum dtls_channel_state state;
 	int error;			/* why it last failed; 0 once up again */
 	uint64_t failed_ns;		/* when it did: a client redials redial_ms later */
@@ -200,11 +203,14 @@ static int take_over(struct dtls_channel *ch, uint64_t now)
 		return ret;
 	ch->state = DTLS_CHANNEL_UP;
 	ch->error = 0;
+	ch->up_ns = now;
 	transport_event(ch->host, ZCVPN_EVENT_TRANSPORT_UP, ZCVPN_LOG_INFO, 0,
-			"DTLS up%s: %s, %s", ch->ever_up ? " again" : "", suite_name(ch->suite),
+			"DTLS %s: %s, %s", ch->rekeying ? "rekeyed" : ch->ever_up ? "up again" : "up",
+			suite_name(ch->suite),
 			ch->lib_path ? "through the library's record calls (copies)" :
 				       "zero-copy record layer");
 	ch->ever_up = true;
+	ch->rekeying = false;
 	if (ch->cfg.up)
 		ch->cfg.up(ch->cfg.up_ctx, now);
 	return 0;
@@ -275,6 +281,64 @@ static void maybe_redial(struct dtls_channel *ch, uint64_t now)
 			is_server(ch) ? "DTLS: listening for a new handshake" :
 					"DTLS: a new handshake from a new path (redial %llu)",
 			(unsigned long long)ch->stats.redials);
+}
+
+static bool rekeys(const struct dtls_channel *ch)
+{
+	return !is_server(ch) && ch->cfg.rekey_ms;
+}
+
+static uint64_t rekey_due(const struct dtls_channel *ch)
+{
+	return ch->up_ns + (uint64_t)ch->cfg.rekey_ms * NSEC_PER_MSEC;
+}
+
+/*
+ * A new session in place of the current one, from a new path as a redial, while the
+ * old keys still work: ocserv takes the new handshake as the session's and makes it the
+ * active one.  Meanwhile the channel reads as down (error -EKEYEXPIRED), so packets take
+ * the fallback rather than wait.
+ */
+static int start_rekey(struct dtls_channel *ch, uint64_t now)
+{
+	bool was_up = ch->state == DTLS_CHANNEL_UP;
+	int ret = ch->host->ops->new_path(ch->host);
+
+	if (!ret)
+		ret = fresh_session(ch);
+	if (ret) {
+		fail(ch, ret, now, "no new session for the rekey");
+		return ret;
+	}
+	ch->stats.rekeys++;
+	ch->rekeying = was_up || ch->rekeying;
+	if (was_up)
+		ch->error = -EKEYEXPIRED;
+	transport_event(ch->host, ZCVPN_EVENT_LOG, ZCVPN_LOG_INFO, 0,
+			"DTLS rekey: a new handshake from a new path (rekey %llu)",
+			(unsigned long long)ch->stats.rekeys);
+	return 0;
+}
+
+int dtls_channel_rekey(struct dtls_channel *ch, const struct dtls_config *cfg)
+{
+	if (is_server(ch))
+		return -EOPNOTSUPP;
+	if (ch->state == DTLS_CHANNEL_CLOSED)
+		return -ENOTCONN;
+	if (cfg) {
+		crypto_wipe(&ch->cfg.dtls, sizeof(ch->cfg.dtls));
+		ch->cfg.dtls = *cfg;
+		ch->cfg.dtls.role = DTLS_ROLE_CLIENT;
+		ch->cfg.dtls.send = library_send;
+		ch->cfg.dtls.send_ctx = ch;
+	}
+	return start_rekey(ch, transport_now(ch->host));
+}
+
+const struct dtls_config *dtls_channel_dtls_config(const struct dtls_channel *ch)
+{
+	return &ch->cfg.dtls;
 }
 
 static int run_handshake(struct dtls_channel *ch, uint64_t now)
@@ -432,6 +496,8 @@ uint64_t dtls_channel_run_timers(struct dtls_channel *ch, uint64_t now)
 {
 	if (ch->state == DTLS_CHANNEL_FAILED)
 		maybe_redial(ch, now);
+	if (ch->state == DTLS_CHANNEL_UP && rekeys(ch) && now >= rekey_due(ch))
+		start_rekey(ch, now);
 	if (ch->state == DTLS_CHANNEL_HANDSHAKE && (!is_server(ch) || ch->engaged))
 		run_handshake(ch, now);
 	switch (ch->state) {
@@ -440,6 +506,8 @@ uint64_t dtls_channel_run_timers(struct dtls_channel *ch, uint64_t now)
 	case DTLS_CHANNEL_FAILED:
 		return !is_server(ch) && ch->cfg.redial_ms ? redial_due(ch) :
 							     TRANSPORT_NO_DEADLINE;
+	case DTLS_CHANNEL_UP:
+		return rekeys(ch) ? rekey_due(ch) : TRANSPORT_NO_DEADLINE;
 	default:
 		return TRANSPORT_NO_DEADLINE;
 	}

@@ -15,6 +15,11 @@
  * new session is up the channel reads as down; a goodbye (close_notify, or the framing's
  * own) is final.
  *
+ * A client also replaces a live session before its keys grow old (rekey_ms after it came
+ * up, or when told, with new credentials or the same): a planned redial, a fresh
+ * handshake from a new path, the channel reading as down meanwhile so that packets take
+ * the host's fallback, as ocserv expects of a client that rekeys DTLS.
+ *
  * The framing on top decides what a plaintext means and when the peer is dead (DPD,
  * LCP echo): it calls dtls_channel_fail or dtls_channel_peer_closed.
  */
@@ -45,6 +50,8 @@ struct dtls_channel_config {
 	uint32_t max_plain;		/* the largest record plaintext the framing uses */
 	uint32_t redial_ms;		/* client: new handshake this long after a failure;
 					 * 0: never (servers listen again at once anyway) */
+	uint32_t rekey_ms;		/* client: a new session this long after one came up;
+					 * 0: never */
 	/*
 	 * Use the library's record calls even where our layer has a fast path: the path a
 	 * suite without one takes (each byte copied and counted).  For tests.
@@ -60,6 +67,7 @@ struct dtls_channel_stats {
 	uint64_t handshake_failures;	/* server: failed attempts, listening again */
 	uint64_t redials;		/* new sessions after a failure (client: attempts;
 					 * server: listening again after a dead peer) */
+	uint64_t rekeys;		/* client: new sessions begun for new keys */
 	uint64_t rx_not_handshake;	/* server: not a ClientHello while listening */
 	uint64_t rx_hello_wrong_id;	/* server: a ClientHello for another session ID */
 	uint64_t lib_copied_bytes;	/* bytes moved through the library's record calls */
@@ -101,6 +109,17 @@ int dtls_channel_send(struct dtls_channel *ch, struct pkt *pkt);
 uint64_t dtls_channel_run_timers(struct dtls_channel *ch, uint64_t now);
 
 /*
+ * Client: a new session now in place of the current one (a rekey), with cfg's keys or
+ * credentials (a new CSTP tunnel gave them; cfg's send callback is ignored) or, cfg
+ * NULL, the same.  Later redials use them too.  Until it is up the channel reads as down.
+ * 0; -EOPNOTSUPP for a server; -ENOTCONN once closed; -errno (the channel then failed,
+ * and redials as configured).
+ */
+int dtls_channel_rekey(struct dtls_channel *ch, const struct dtls_config *cfg);
+/* The configuration the channel runs with (its keys included), for a rekey to start from. */
+const struct dtls_config *dtls_channel_dtls_config(const struct dtls_channel *ch);
+
+/*
  * The framing's verdicts: the peer is dead (err, e.g. -ETIMEDOUT; why for the event),
  * so the channel fails and redials as configured; or the peer said goodbye: closed.
  */
@@ -138,6 +157,8 @@ struct dtls_record *dtls_channel_record(struct dtls_channel *ch);
 	TRANSPORT_COUNTER("handshake_failures", block, channel.handshake_failures, 0, \
 		"failed handshakes at a listening server"), \
 	TRANSPORT_COUNTER("dtls_redials", block, channel.redials, 0, "new DTLS sessions after a failure"), \
+	TRANSPORT_COUNTER("dtls_rekeys", block, channel.rekeys, 0, \
+		"new DTLS sessions for new keys (rekey)"), \
 	TRANSPORT_COUNTER("rx_not_handshake", block, channel.rx_not_handshake, TRANSPORT_COUNTER_DROP, \
 		"listening, and not a ClientHello"), \
 	TRANSPORT_COUNTER("rx_hello_wrong_id", block, channel.rx_hello_wrong_id, TRANSPORT_COUNTER_DROP, \

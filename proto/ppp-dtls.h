@@ -81,7 +81,7 @@ const struct ppp_dtls_stats *ppp_dtls_stats(const struct ppp_dtls *p);
 
 /* The counters a PPP-over-DTLS transport reports: the framing's, the link's, the
  * channel's, the record layer's. */
-enum { PPP_DTLS_N_COUNTERS = 67 };
+enum { PPP_DTLS_N_COUNTERS = 68 };
 extern const struct transport_counter ppp_dtls_counters[PPP_DTLS_N_COUNTERS];
 
 #endif /* ZCVPN_PROTO_PPP_DTLS_H */

@@ -149,6 +149,22 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 	return 0;
 }
 
+static void close_parked(struct zcvpn_engine *e)
+{
+	if (e->parked_fd >= 0 && e->own_parked_fd)
+		close(e->parked_fd);
+	e->parked_fd = -1;
+}
+
+/* The current socket out of the epoll set, kept open (engine.h, parked_fd). */
+static void park_socket(struct zcvpn_engine *e)
+{
+	close_parked(e);
+	epoll_ctl(e->epoll_fd, EPOLL_CTL_DEL, e->udp_fd, NULL);
+	e->parked_fd = e->udp_fd;
+	e->own_parked_fd = e->own_udp_fd;
+}
+
 /*
  * Client: the same peer from a new socket, so from a new source port, bound to the
  * configured local address if there was one.  A port the configuration fixed stays:
@@ -182,9 +198,9 @@ static int reopen_to_peer(struct zcvpn_engine *e)
 	pthread_mutex_lock(&e->snapshot_lock);
 	e->socket_drops_base += engine_socket_drops(e->udp_fd, e->socket_drops);
 	e->socket_drops = 0;
-	/* Closing the old socket takes it out of the epoll set too. */
-	close(e->udp_fd);
+	park_socket(e);
 	e->udp_fd = fd;
+	e->own_udp_fd = true;
 	pthread_mutex_unlock(&e->snapshot_lock);
 	e->want_pollout = false;
 	return 0;
@@ -234,4 +250,5 @@ void engine_close_socket(struct zcvpn_engine *e)
 	if (e->own_udp_fd && e->udp_fd >= 0)
 		close(e->udp_fd);
 	e->udp_fd = -1;
+	close_parked(e);
 }

@@ -181,7 +181,7 @@ int engine_new_with_class(struct zcvpn_engine **out, const struct zcvpn_config *
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return errbuf_fail(errbuf, errlen, -ENOMEM, "out of memory");
-	e->udp_fd = e->epoll_fd = e->timer_fd = e->stop_fd = -1;
+	e->udp_fd = e->parked_fd = e->epoll_fd = e->timer_fd = e->stop_fd = -1;
 	e->timer_armed_ns = TRANSPORT_NO_DEADLINE;
 	e->mtu = cfg->mtu;
 	e->batch = cfg->batch;

@@ -85,6 +85,13 @@ struct engine_drop_report {
 struct zcvpn_engine {
 	int udp_fd;
 	bool own_udp_fd;		/* the engine opened it (else the host's: never closed) */
+	/*
+	 * The socket a new path replaced, still open but unread until the next new path:
+	 * the peer may send to it under the old session for a moment, and a closed port
+	 * would answer with ICMP errors (ocserv ends a session on them).  -1: none.
+	 */
+	int parked_fd;
+	bool own_parked_fd;
 	int epoll_fd;
 	int timer_fd;			/* one-shot, at the earliest deadline (engine-timer.c) */
 	uint64_t timer_armed_ns;	/* its expiry; TRANSPORT_NO_DEADLINE: disarmed */

@@ -129,6 +129,14 @@ struct zcvpn_anyconnect_config {
 	 * dead (DPD), whatever this says.
 	 */
 	uint32_t redial_ms;
+	/*
+	 * Client: a new DTLS session this long after the current one came up, before its
+	 * keys grow old (ocserv's X-DTLS-Rekey-Time): a handshake from a new source port
+	 * with the same keys, which ocserv takes as the session's new DTLS channel.  Until
+	 * it is up, packets take the fallback, as after a failure; counted in dtls_rekeys.
+	 * 0: never (zcvpn_engine_rekey still can).
+	 */
+	uint32_t rekey_ms;
 	unsigned replay_window;	/* DTLS records: 64..4096, multiple of 64; 0: 64 */
 };
 
@@ -382,6 +390,23 @@ struct zcvpn_rekey {
 		 */
 		const struct zcvpn_esp_sa *in, *out;
 	} esp;
+	/*
+	 * AnyConnect, client: a new DTLS session now, packets on the fallback until it is
+	 * up.  With the keys of a new CSTP tunnel (ocserv's "new-tunnel" rekey gives a new
+	 * App-ID, and the new TLS session a new PSK): psk (32 bytes) and app_id, or the
+	 * legacy master_secret, session_id and legacy_cipher (dtls09), as in
+	 * zcvpn_anyconnect_config; all NULL: the same keys.  Borrowed for the call; later
+	 * redials use them too.
+	 */
+	struct {
+		const uint8_t *psk;
+		const uint8_t *app_id;
+		size_t app_id_len;
+		const uint8_t *master_secret;
+		const uint8_t *session_id;
+		const char *legacy_cipher;
+		bool dtls09;
+	} anyconnect;
 };
 
 /*

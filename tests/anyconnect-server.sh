@@ -111,12 +111,9 @@ run_case() {
 		wait_for 50 grep -q "DTLS up" "$work/server.out" || fail "$name: no DTLS at the server"
 	fi
 	in_c ping -c 3 -i 0.2 -W 2 10.78.0.1 >"$work/ping.out" 2>&1 || fail "$name: IPv4 ping"
-	if [ "$client" = openconnect ]; then
-		# zcvpn connect puts IPv6 on its tun only when it asks for it (a script's job).
-		wait_for 50 in_c sh -c "ip -6 addr show dev zacc0 | grep -q fd78::2" ||
-			fail "$name: no IPv6 address on the client tun"
-		in_c ping -6 -c 3 -i 0.2 -W 2 fd78::1 >"$work/ping6.out" 2>&1 || fail "$name: IPv6 ping"
-	fi
+	wait_for 50 in_c sh -c "ip -6 addr show dev zacc0 | grep -q fd78::2" ||
+		fail "$name: no IPv6 address on the client tun"
+	in_c ping -6 -c 3 -i 0.2 -W 2 fd78::1 >"$work/ping6.out" 2>&1 || fail "$name: IPv6 ping"
 	ne_transfer "$name-up" "$ns_c" "$ns_s" 10.78.0.1 5201 "$mb" "$work" || fail "$name: up"
 	ne_transfer "$name-down" "$ns_s" "$ns_c" 10.78.0.2 5202 "$mb" "$work" || fail "$name: down"
 	# DPD: idle for twice the 3 s interval, so the client's dead-peer probe comes.

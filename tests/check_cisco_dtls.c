@@ -7,7 +7,7 @@
  * crafted on the client's record layer (dtls_channel_record) so that any type byte and
  * any length is possible: DATA delivered, DPD answered with the same payload, keepalive
  * and DPD responses counted, DISCONNECT and TERM_SERVER closing, COMPRESSED, unknown
- * types and empty records dropped and counted.  Also the DPD, keepalive and redial timers
+ * types and empty records dropped and counted.  Also the DPD, keepalive, redial and rekey timers
  * on the hosts' fake clock, the deadlines run_timers reports, close, and garbage at an
  * established and at a listening server.
  *
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "crypto/dtls.h"
+#include "proto/anyconnect.h"
 #include "proto/cisco-dtls.h"
 #include "proto/dtls-channel.h"
 #include "proto/dtls-record.h"
@@ -165,6 +166,8 @@ static void deliver_all(struct side *from, struct side *to)
 
 static bool library_records;	/* side_init: take the library's record path */
 static uint32_t client_redial_ms;	/* side_init: the client's redial_ms */
+static uint32_t client_rekey_ms;	/* side_init: the client's rekey_ms */
+static uint8_t psk_salt;		/* side_init: 0, or another PSK (a new tunnel's) */
 /* side_init: certificate mode with these credentials (by role) instead of the PSK */
 static const struct dtls_credentials *cert_creds[2];
 /* side_init: the session ID (App-ID) a server expects in the ClientHello; NULL: any */
@@ -186,7 +189,7 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	} else {
 		d->psk_identity = "zcvpn-test";
 		for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
-			d->psk[i] = (uint8_t)(0x3c ^ i * 11);
+			d->psk[i] = (uint8_t)(0x3c ^ i * 11 ^ psk_salt);
 	}
 	if (role == DTLS_ROLE_CLIENT && !cert_creds[role]) {
 		memcpy(d->session_id, "app-id-16-bytes!", 16);
@@ -204,6 +207,8 @@ static void side_init(struct side *s, enum dtls_role role, unsigned suite, uint3
 	cfg.max_inner = MAX_INNER;
 	cfg.channel.library_records = library_records;
 	cfg.channel.redial_ms = role == DTLS_ROLE_CLIENT ? client_redial_ms : 0;
+	cfg.channel.rekey_ms = role == DTLS_ROLE_CLIENT ? client_rekey_ms : 0;
+	cfg.rekey_keys = anyconnect_rekey_keys;
 	fake_host_init(&s->host, &s->out, now_ns());
 	ck_assert_int_eq(cisco_dtls_new(&s->c, &cfg, &s->host.host), 0);
 	s->t = cisco_dtls_transport(s->c);
@@ -905,6 +910,110 @@ START_TEST(test_redial_server_listens)
 }
 END_TEST
 
+/*
+ * Client with rekey 300 ms: nothing due until 300 after the session came up, then a
+ * fresh session's ClientHello from a new path, with no failure said, while the channel
+ * reads as down (-EKEYEXPIRED: packets take the fallback); a server (ocserv starts a new
+ * DTLS session for it) completes the handshake, data passes under the new keys, and the
+ * next rekey is due 300 after that.
+ */
+START_TEST(test_rekey_client)
+{
+	struct link *l;
+	uint64_t up, now;
+
+	client_rekey_ms = 300;
+	l = link_up(suites[_i], 0, 0);
+	client_rekey_ms = 0;
+	ck_assert_int_eq(tick(&l->cli, l->t0), 0);
+	up = l->cli.deadline - 300 * (uint64_t)MS;
+	ck_assert_uint_le(up, l->t0);
+	ck_assert_int_eq(tick(&l->cli, up + 299 * (uint64_t)MS), 0);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->rekeys, 0);
+	ck_assert_uint_eq(l->cli.host.new_paths, 0);
+
+	ck_assert_int_eq(tick(&l->cli, up + 300 * (uint64_t)MS), -EKEYEXPIRED);
+	ck_assert_int_eq(chan_state(l->cli.c), DTLS_CHANNEL_HANDSHAKE);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->rekeys, 1);
+	ck_assert_uint_eq(counter(&l->cli, "dtls_rekeys"), 1);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->redials, 0);
+	ck_assert_uint_eq(l->cli.host.new_paths, 1);	/* from a new source port */
+	ck_assert_uint_eq(l->cli.host.events[ZCVPN_EVENT_TRANSPORT_DOWN], 0);
+	ck_assert_uint_ge(l->cli.out.count, 1);		/* the new ClientHello */
+	ck_assert_ptr_null(chan_record(l->cli.c));
+
+	side_restart(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0);
+	handshake_again(l);
+	ck_assert_uint_eq(l->cli.host.events[ZCVPN_EVENT_TRANSPORT_UP], 2);
+	ck_assert_ptr_nonnull(strstr(l->cli.host.last_message, "DTLS rekeyed"));
+	expect_data_passes(l, 1000, 9);
+	now = now_ns();
+	ck_assert_int_eq(tick(&l->cli, now), 0);
+	ck_assert_uint_gt(l->cli.deadline, up + 300 * (uint64_t)MS);
+	ck_assert_uint_le(l->cli.deadline, now + 300 * (uint64_t)MS);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->rekeys, 1);
+	link_free(l);
+}
+END_TEST
+
+/* Pops the ClientHello at the head of the client's wire, checks its session ID (the
+ * App-ID), and hands it to the server. */
+static void expect_hello_id(struct link *l, const char *id)
+{
+	enum { SID_LEN_OFF = DTLS_HDR_LEN + 12 + 2 + 32 };
+	uint8_t d[DGRAM_MAX];
+	size_t n = mem_wire_pop(&l->cli.out, d);
+
+	ck_assert_uint_gt(n, SID_LEN_OFF + strlen(id));
+	ck_assert_uint_eq(d[DTLS_HDR_LEN], 1);	/* a ClientHello */
+	ck_assert_uint_eq(d[SID_LEN_OFF], strlen(id));
+	ck_assert_mem_eq(d + SID_LEN_OFF + 1, id, strlen(id));
+	feed(&l->srv, d, n);
+}
+
+/*
+ * The rekey of a new tunnel (ops->rekey, as zcvpn_engine_rekey does it): at once, from a
+ * new path, the ClientHello with the new App-ID, and a server with the new PSK completes
+ * it.  A bad App-ID is refused with a message and changes nothing; a server has no
+ * rekey.
+ */
+START_TEST(test_rekey_new_keys)
+{
+	static const char new_id[] = "new-app-id-0123";
+	struct zcvpn_rekey rk;
+	uint8_t psk[DTLS_PSK_LEN];
+	char err[160] = "";
+	struct link *l;
+
+	for (unsigned i = 0; i < DTLS_PSK_LEN; i++)
+		psk[i] = (uint8_t)(0x3c ^ i * 11 ^ 0x5a);
+	memset(&rk, 0, sizeof(rk));
+	rk.anyconnect.psk = psk;
+	rk.anyconnect.app_id = (const uint8_t *)new_id;
+	rk.anyconnect.app_id_len = strlen(new_id);
+	l = link_up(suites[_i], 0, 0);
+	ck_assert_int_eq(l->srv.t->ops->rekey(l->srv.t, NULL, err, sizeof(err)), -EOPNOTSUPP);
+	rk.anyconnect.app_id_len = DTLS_MAX_SESSION_ID_LEN + 1;
+	ck_assert_int_eq(l->cli.t->ops->rekey(l->cli.t, &rk, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "App-ID"));
+	ck_assert(ready(&l->cli));
+	rk.anyconnect.app_id_len = strlen(new_id);
+
+	ck_assert_int_eq(l->cli.t->ops->rekey(l->cli.t, &rk, err, sizeof(err)), 0);
+	ck_assert(!ready(&l->cli));
+	ck_assert_uint_eq(l->cli.host.new_paths, 1);
+	ck_assert_int_eq(tick(&l->cli, now_ns()), -EKEYEXPIRED);	/* the ClientHello */
+	psk_salt = 0x5a;
+	side_restart(&l->srv, DTLS_ROLE_SERVER, suites[_i], 0);
+	psk_salt = 0;
+	expect_hello_id(l, new_id);
+	handshake_again(l);
+	ck_assert_uint_eq(chan_stats(l->cli.c)->rekeys, 1);
+	expect_data_passes(l, 1000, 10);
+	link_free(l);
+}
+END_TEST
+
 START_TEST(test_keepalive)
 {
 	struct link *l = link_up(suites[_i], 0, 100);
@@ -1308,6 +1417,8 @@ static Suite *transport_suite(void)
 	tcase_add_loop_test(tc, test_keepalive, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_redial_client, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_redial_server_listens, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_rekey_client, 0, N_SUITES);
+	tcase_add_loop_test(tc, test_rekey_new_keys, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_garbage_up, 0, N_GARBAGE * N_SUITES);
 	tcase_add_test(tc, test_garbage_listening);
 	tcase_add_loop_test(tc, test_hello_app_id, 0,

@@ -52,7 +52,7 @@ START_TEST(test_json_string_escapes)
 }
 END_TEST
 
-/* Members, nested objects and every value type, commas where they belong. */
+/* Members, nested objects, arrays and every value type, commas where they belong. */
 START_TEST(test_json_nesting)
 {
 	struct json_writer w;
@@ -72,11 +72,19 @@ START_TEST(test_json_nesting)
 	json_int(&w, "error", -110);
 	json_bool(&w, "clean", true);
 	json_double(&w, "nan", NAN);
+	json_open_array(&w, "dns");
+	json_string(&w, NULL, "10.0.0.53");
+	json_string(&w, NULL, "fd00::53");
+	json_close_array(&w);
+	json_open_array(&w, "none");
+	json_close_array(&w);
+	json_u64(&w, "after", 1);
 	json_end(&w);
 	fclose(f);
 	ck_assert_str_eq(buf, "{\"role\":\"client\",\"sent\":{\"packets\":18446744073709551615,"
 			      "\"mbit_s\":12.346},\"empty\":{},\"error\":-110,\"clean\":true,"
-			      "\"nan\":null}\n");
+			      "\"nan\":null,\"dns\":[\"10.0.0.53\",\"fd00::53\"],\"none\":[],"
+			      "\"after\":1}\n");
 	free(buf);
 }
 END_TEST

@@ -5,7 +5,9 @@
  * into every field, then hostile answers: malformed addresses and routes, more values
  * than the bounds hold, values longer than the buffers, a domain or banner that would
  * smuggle a line into resolv.conf or a script, routes with host bits, an IPv4 prefix
- * where IPv6 belongs.  Each is left out and counted; nothing else changes.
+ * where IPv6 belongs.  Each is left out and counted; nothing else changes.  Also the
+ * rekey headers (times held to a minimum, unknown methods counted) and what a new
+ * tunnel must keep of the session (src/cli/cstp-rekey.c's address comparison).
  */
 #include "config.h"
 
@@ -336,6 +338,92 @@ START_TEST(test_too_long_text)
 }
 END_TEST
 
+/* ---- rekey ------------------------------------------------------------------------ */
+
+static const struct rekey_case {
+	const char *headers;
+	uint32_t rekey_s, dtls_rekey_s;
+	enum cstp_rekey_method method, dtls_method;
+	unsigned int ignored;
+} rekeys[] = {
+	/* 0: ocserv with rekey-method = ssl */
+	{ MTU "X-CSTP-Rekey-Time: 20\r\nX-CSTP-Rekey-Method: ssl\r\n"
+	  "X-DTLS-Rekey-Time: 30\r\nX-DTLS-Rekey-Method: ssl\r\n",
+	  20, 30, CSTP_REKEY_SSL, CSTP_REKEY_SSL, 0 },
+	/* 1: ocserv with rekey-method = new-tunnel: no DTLS method */
+	{ MTU "X-CSTP-Rekey-Time: 20\r\nX-CSTP-Rekey-Method: new-tunnel\r\n"
+	  "X-DTLS-Rekey-Time: 30\r\n", 20, 30, CSTP_REKEY_NEW_TUNNEL, CSTP_REKEY_NONE, 0 },
+	/* 2: ocserv with rekey-time = 0 */
+	{ MTU "X-CSTP-Rekey-Method: none\r\n", 0, 0, CSTP_REKEY_NONE, CSTP_REKEY_NONE, 0 },
+	/* 3: a rekey storm is not taken: held to CSTP_MIN_REKEY_S */
+	{ MTU "X-CSTP-Rekey-Time: 1\r\nX-CSTP-Rekey-Method: ssl\r\nX-DTLS-Rekey-Time: 0\r\n",
+	  CSTP_MIN_REKEY_S, 0, CSTP_REKEY_SSL, CSTP_REKEY_NONE, 0 },
+	/* 4: a method we do not know means none, counted */
+	{ MTU "X-CSTP-Rekey-Time: 20\r\nX-CSTP-Rekey-Method: reboot\r\n"
+	  "X-DTLS-Rekey-Method: SSL\r\n", 0, 0, CSTP_REKEY_NONE, CSTP_REKEY_NONE, 2 },
+	/* 5: a time without a method: no CSTP rekey */
+	{ MTU "X-CSTP-Rekey-Time: 20\r\n", 0, 0, CSTP_REKEY_NONE, CSTP_REKEY_NONE, 0 },
+	/* 6: nothing said */
+	{ MTU, 0, 0, CSTP_REKEY_NONE, CSTP_REKEY_NONE, 0 },
+};
+
+START_TEST(test_rekey)
+{
+	const struct rekey_case *c = &rekeys[_i];
+	struct cstp_session *o = parse(c->headers);
+
+	ck_assert_uint_eq(o->rekey_s, c->rekey_s);
+	ck_assert_uint_eq(o->dtls_rekey_s, c->dtls_rekey_s);
+	ck_assert_int_eq(o->rekey_method, c->method);
+	ck_assert_int_eq(o->dtls_rekey_method, c->dtls_method);
+	ck_assert_uint_eq(o->n_ignored, c->ignored);
+	free(o);
+}
+END_TEST
+
+static const struct {
+	const char *a, *b;
+	bool same;
+} tunnels[] = {
+	/* 0: ocserv hands the addresses over */
+	{ "X-CSTP-Address: 10.1.2.3\r\nX-CSTP-Netmask: 255.255.255.0\r\n"
+	  "X-CSTP-Address-IP6: fd00::5/64\r\n",
+	  "X-CSTP-Netmask: 255.255.255.0\r\nX-CSTP-Address-IP6: fd00::5/64\r\n"
+	  "X-CSTP-Address: 10.1.2.3\r\nX-CSTP-DNS: 10.1.2.53\r\n", true },
+	/* 1: another IPv4 address */
+	{ "X-CSTP-Address: 10.1.2.3\r\n", "X-CSTP-Address: 10.1.2.4\r\n", false },
+	/* 2: another netmask */
+	{ "X-CSTP-Address: 10.1.2.3\r\nX-CSTP-Netmask: 255.255.255.0\r\n",
+	  "X-CSTP-Address: 10.1.2.3\r\nX-CSTP-Netmask: 255.255.0.0\r\n", false },
+	/* 3: the IPv6 address gone */
+	{ "X-CSTP-Address: 10.1.2.3\r\nX-CSTP-Address-IP6: fd00::5/64\r\n",
+	  "X-CSTP-Address: 10.1.2.3\r\n", false },
+	/* 4: another IPv6 prefix length */
+	{ "X-CSTP-Address-IP6: fd00::5/64\r\n", "X-CSTP-Address-IP6: fd00::5/128\r\n", false },
+	/* 5: another IPv6 host */
+	{ "X-CSTP-Address-IP6: fd00::5/64\r\n", "X-CSTP-Address-IP6: fd00::6/64\r\n", false },
+	/* 6: none either time */
+	{ "", "", true },
+	/* 7: an IPv4 address where there was none */
+	{ "", "X-CSTP-Address: 10.1.2.3\r\n", false },
+};
+
+START_TEST(test_same_addresses)
+{
+	char a[512], b[512];
+	struct cstp_session *sa, *sb;
+
+	snprintf(a, sizeof(a), MTU "%s", tunnels[_i].a);
+	snprintf(b, sizeof(b), MTU "%s", tunnels[_i].b);
+	sa = parse(a);
+	sb = parse(b);
+	ck_assert_msg(cstp_same_addresses(sa, sb) == tunnels[_i].same, "case %d", _i);
+	ck_assert_msg(cstp_same_addresses(sb, sa) == tunnels[_i].same, "case %d reversed", _i);
+	free(sa);
+	free(sb);
+}
+END_TEST
+
 static Suite *cstp_suite(void)
 {
 	Suite *s = suite_create("cstp");
@@ -352,6 +440,8 @@ static Suite *cstp_suite(void)
 	tcase_add_loop_test(ta, test_hostile, 0, ARRAY_SIZE(hostile));
 	tcase_add_test(ta, test_many_routes);
 	tcase_add_test(ta, test_too_long_text);
+	tcase_add_loop_test(ta, test_rekey, 0, ARRAY_SIZE(rekeys));
+	tcase_add_loop_test(ta, test_same_addresses, 0, ARRAY_SIZE(tunnels));
 	suite_add_tcase(s, ta);
 	return s;
 }

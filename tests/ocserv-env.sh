@@ -13,7 +13,8 @@
 #   oc_udp_path block|unblock PORT   the tunnel's UDP on PORT dies or comes back
 # After oc_setup: OC_URL, OC_PIN (pin-sha256:...), OC_USER, OC_PASS, OC_SERVER_TUN_IP.
 # Set OC_DPD (seconds, default 90) before oc_setup for a shorter DPD interval, and
-# OC_CONF_EXTRA to lines to add to ocserv.conf (DNS, routes, an IPv6 pool).
+# OC_CONF_EXTRA to lines to add to ocserv.conf (DNS, routes, an IPv6 pool), and
+# OC_DEBUG to ocserv's -d level (default 1; 2 logs rehandshakes and session re-use).
 
 oc_skip_unless_ready() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -84,7 +85,7 @@ CONF
 	done
 	ip -n "$OC_NS_CLI" link set zoc-c up
 	ip -n "$OC_NS_SRV" link set zoc-s up
-	ip netns exec "$OC_NS_SRV" ocserv -c "$OC_DIR/ocserv.conf" -f -d 1 \
+	ip netns exec "$OC_NS_SRV" ocserv -c "$OC_DIR/ocserv.conf" -f -d "${OC_DEBUG:-1}" \
 		>"$OC_DIR/ocserv.log" 2>&1 &
 	OC_SERVER_PID=$!
 	# Bounded wait for the listening socket.

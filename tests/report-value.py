@@ -5,11 +5,12 @@
 usage: report-value.py [--role ROLE] FILE NAME...
 
 NAME is a counter ("rx_bad_icv", "copied_bytes") or a dotted field of the report
-("sink.good", "transport.state").  A name the report lacks prints an empty line, as a
-missing `stat` line used to; a file without a report exits 1.  The file may hold other
-output too (events, the login's lines): the report is the last line that parses as a
-JSON object with a "counters" member (and, with --role, that "role": a server's
-session reports are "server", the AnyConnect server's own summary "anyconnect-server").
+("sink.good", "transport.state"); a list ("network.dns") prints its items space-separated.
+A name the report lacks prints an empty line, as a missing `stat` line used to; a file
+without a report exits 1.  The file may hold other output too (events, the login's
+lines): the report is the last line that parses as a JSON object with a "counters"
+member (and, with --role, that "role": a server's session reports are "server", the
+AnyConnect server's own summary "anyconnect-server").
 """
 import json
 import sys
@@ -42,6 +43,8 @@ def lookup(report, name):
         value = value[part]
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
     return value
 
 

@@ -269,6 +269,8 @@ static void report_json(struct zcvpn_engine *e, const struct cli_run *run,
 	for (size_t i = 0; i < run->n_extra; i++)
 		json_u64(&w, run->extra[i].name, run->extra[i].value);
 	json_close(&w);
+	if (run->json_extra)
+		run->json_extra(&w, run->json_ctx);
 	json_end(&w);
 }
 

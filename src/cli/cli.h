@@ -79,6 +79,7 @@ void cli_progress_start(struct cli_progress *p, const struct cli_output *out);
 void cli_progress_tick(struct cli_progress *p, struct zcvpn_engine *e);
 
 /* cli-report.c */
+struct json_writer;
 struct cli_run {
 	const char *role;
 	char suite[80];			/* "aes128-gcm" or "aes128-cbc+hmac-sha1-96" */
@@ -88,6 +89,9 @@ struct cli_run {
 	const struct cli_output *out;	/* NULL: the defaults, no progress */
 	const struct cli_extra_counter *extra;	/* the driver's own, or NULL */
 	size_t n_extra;
+	/* More members of the --json report after the counters (a command's own); NULL: none. */
+	void (*json_extra)(struct json_writer *w, const void *ctx);
+	const void *json_ctx;
 };
 /* CLOCK_MONOTONIC in seconds, for progress and throughput. */
 double cli_now_s(void);

@@ -4,13 +4,13 @@
  * server (ocserv, an ASA), the way openconnect does it.  The CSTP part (TLS with a pinned
  * certificate, XML login, CONNECT) runs here; the data path is libzcvpn's engine with
  * the DTLS transport, keyed by PSK-NEGOTIATE (the CSTP session's RFC 5705 exporter) or
- * the legacy master secret.  The tun device it creates is configured with the address
- * and MTU the server gave.  The CSTP channel stays open for the session: it answers the
+ * the legacy master secret.  The tun device it creates gets the MTU the server gave,
+ * and the addresses and split routes (cstp-network.c), unless a vpnc-script sets it up.  The CSTP channel stays open for the session: it answers the
  * server's DPD there, and says goodbye on both channels at the end.
  */
 #include "config.h"
 
-#include "src/cli/cli.h"
+#include "src/cli/cmd-anyconnect.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,11 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/cli/cstp.h"
-#include "src/cli/netcfg.h"
-#include "src/cli/vpnc-script.h"
-
-#define PSK_LABEL "EXPORTER-openconnect-psk"
+#include "src/cli/json-writer.h"
 
 enum {
 	DEFAULT_BASE_MTU = 1500,
@@ -231,33 +227,8 @@ static int dtls_remote(struct tls_conn *c, uint16_t port, char *out, size_t len)
 	return 0;
 }
 
-/* Everything one session holds; wiped at the end. */
-struct session {
-	struct cstp_server server;
-	struct cstp_request req;
-	struct cstp_session info;
-	struct cstp_reader reader;
-	struct tls_conn *tls;
-	char cookie[CSTP_COOKIE_LEN];
-	uint8_t psk[32];
-	char remote[80];
-	struct zcvpn_config cfg;
-	struct zcvpn_engine *engine;
-	uint64_t cstp_dpd_rx, cstp_dpd_tx, cstp_dpd_resp_rx, cstp_keepalive_tx, cstp_data_rx;
-	uint64_t cstp_other_rx;
-	bool server_ended;
-	/* What the user has been told about DTLS: each time it comes up, and each outage. */
-	double started;
-	unsigned redial_s;
-	bool dtls_ever_up;
-	/* --script: what it is told, and which reasons are due. */
-	const char *script;
-	struct vpnc_settings vpnc;
-	bool script_connected;		/* "connect" ran: "disconnect" is due at the end */
-	bool redialed;			/* DTLS came back: "reconnect" is due */
-};
 
-static int login_and_connect(struct session *s, const struct ac_opts *o)
+static int login_and_connect(struct cstp_client *s, const struct ac_opts *o)
 {
 	struct cstp_credentials cred = { .user = o->user };
 	char password[256] = "", err[512];
@@ -289,7 +260,12 @@ static int login_and_connect(struct session *s, const struct ac_opts *o)
 	return 0;
 }
 
-static void print_session(const struct session *s)
+static const char *rekey_name(enum cstp_rekey_method m)
+{
+	return m == CSTP_REKEY_SSL ? "ssl" : m == CSTP_REKEY_NEW_TUNNEL ? "new-tunnel" : "none";
+}
+
+static void print_session(const struct cstp_client *s)
 {
 	char addr[INET_ADDRSTRLEN] = "-", mask[INET_ADDRSTRLEN] = "-";
 
@@ -306,13 +282,20 @@ static void print_session(const struct session *s)
 		s->info.dtls && s->info.dtls_mode == CSTP_DTLS_LEGACY ?
 		(s->info.dtls12 ? " (DTLS 1.2)" : " (DTLS 0.9)") : "", s->info.dtls_port, s->info.dtls_dpd_s,
 		s->info.dtls_keepalive_s);
+	if (s->info.rekey_s || s->info.dtls_rekey_s)
+		fprintf(stderr, "zcvpn: rekey: CSTP every %u s (%s, %s), DTLS every %u s (%s)\n",
+			s->info.rekey_s, rekey_name(s->info.rekey_method), tls_description(s->tls),
+			s->info.dtls_rekey_s, rekey_name(s->info.dtls_rekey_method));
 }
 
 /* Tun packets while DTLS is not up: over CSTP, as openconnect does (a copy each). */
 static int cstp_fallback(void *ctx, const uint8_t *pkt, size_t len)
 {
-	struct session *s = ctx;
+	struct cstp_client *s = ctx;
 
+	/* A renegotiation under way owns the connection: the packet is dropped, counted. */
+	if (s->cstp_rekey_started)
+		return -EAGAIN;
 	return cstp_send(s->tls, CSTP_PKT_DATA, pkt, len);
 }
 
@@ -322,13 +305,21 @@ static int cstp_fallback(void *ctx, const uint8_t *pkt, size_t len)
  */
 static void on_event(void *ctx, const struct zcvpn_event *ev)
 {
-	struct session *s = ctx;
+	struct cstp_client *s = ctx;
 
-	uint64_t redials = 0;
+	uint64_t redials = 0, rekeys = 0;
 
 	switch (ev->type) {
 	case ZCVPN_EVENT_TRANSPORT_UP:
 		zcvpn_engine_counter_value(s->engine, "dtls_redials", &redials);
+		zcvpn_engine_counter_value(s->engine, "dtls_rekeys", &rekeys);
+		if (rekeys != s->dtls_rekeys) {
+			/* New keys, no outage: nothing for a script to redo. */
+			s->dtls_rekeys = rekeys;
+			fprintf(stderr, "zcvpn: DTLS up with new keys (rekey %" PRIu64 ")\n",
+				rekeys);
+			return;
+		}
 		if (s->dtls_ever_up)
 			fprintf(stderr, "zcvpn: DTLS up again (redial %" PRIu64 "): %s\n",
 				redials, ev->message);
@@ -353,7 +344,7 @@ static void on_event(void *ctx, const struct zcvpn_event *ev)
 	}
 }
 
-static void engine_settings(struct session *s, const struct ac_opts *o)
+static void engine_settings(struct cstp_client *s, const struct ac_opts *o)
 {
 	struct zcvpn_config *cfg = &s->cfg;
 
@@ -385,6 +376,8 @@ static void engine_settings(struct session *s, const struct ac_opts *o)
 		cfg->anyconnect.legacy_cipher = s->info.dtls_cipher;
 		cfg->anyconnect.dtls09 = !s->info.dtls12;
 	}
+	cfg->anyconnect.rekey_ms = cstp_client_rekey_after_ms(s->info.dtls_rekey_s ? s->info.dtls_rekey_s :
+						  s->info.rekey_s);
 	cfg->anyconnect.dpd_ms = s->info.dtls_dpd_s * 1000;
 	cfg->anyconnect.keepalive_ms = s->info.dtls_keepalive_s * 1000;
 	cfg->anyconnect.handshake_timeout_ms = DTLS_HANDSHAKE_MS;
@@ -395,7 +388,7 @@ _Static_assert((int)VPNC_MAX_ROUTES >= CSTP_MAX_ROUTES && (int)VPNC_MAX_DNS >= C
 	       "the script is told all that the CSTP answer holds");
 
 /* --script: the CONNECT answer in the script's terms, as openconnect passes it. */
-static void script_settings(struct session *s, const struct ac_opts *o)
+static void script_settings(struct cstp_client *s, const struct ac_opts *o)
 {
 	const struct cstp_session *i = &s->info;
 	struct vpnc_settings *v = &s->vpnc;
@@ -426,22 +419,18 @@ static void script_settings(struct session *s, const struct ac_opts *o)
 			"too many: the script is not told them\n", i->n_ignored);
 }
 
-/* The tun as the server said: by the script, or the IPv4 address ourselves. */
-static int configure_tun(struct session *s, const struct ac_opts *o)
+/* The tun as the server said: by the script, or addresses and split routes ourselves. */
+static int configure_tun(struct cstp_client *s, const struct ac_opts *o)
 {
-	char err[256];
-	int ret;
+	char server[INET6_ADDRSTRLEN] = "";
 
 	if (s->script) {
 		s->script_connected = true;	/* a failed connect is undone too */
 		return vpnc_script_reason(s->script, &s->vpnc, "connect");
 	}
-	if (!s->info.has_address)
-		return 0;
-	ret = netcfg_ipv4(o->tun_name, s->info.address, s->info.netmask, err, sizeof(err));
-	if (ret)
-		fprintf(stderr, "zcvpn: %s\n", err);
-	return ret;
+	cstp_network_print_dns(&s->info);
+	cstp_peer_address(s->tls, server, sizeof(server));
+	return cstp_network_setup(&s->net, o->tun_name, &s->info, server);
 }
 
 /*
@@ -449,7 +438,7 @@ static int configure_tun(struct session *s, const struct ac_opts *o)
  * CSTP as the fallback.  It runs in this thread (host-loop mode), so the fallback
  * writes to the TLS connection from the same thread that reads it.
  */
-static int start_engine(struct session *s, const struct ac_opts *o)
+static int start_engine(struct cstp_client *s, const struct ac_opts *o)
 {
 	char err[256];
 	int ret;
@@ -476,7 +465,6 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 	}
 	engine_settings(s, o);
 	ret = zcvpn_engine_new(&s->engine, &s->cfg, err, sizeof(err));
-	explicit_bzero(s->psk, sizeof(s->psk));
 	explicit_bzero(s->req.master_secret, sizeof(s->req.master_secret));
 	if (ret) {
 		fprintf(stderr, "zcvpn: %s\n", err);
@@ -499,12 +487,14 @@ static int start_engine(struct session *s, const struct ac_opts *o)
 }
 
 /* One CSTP packet from the server: DPD answered, the end of the session noted. */
-static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, size_t len)
+static int handle_cstp(struct cstp_client *s, uint8_t type, const uint8_t *payload, size_t len)
 {
 	switch (type) {
 	case CSTP_PKT_DPD_REQ:
 		s->cstp_dpd_rx++;
-		return cstp_send(s->tls, CSTP_PKT_DPD_RESP, payload, len);
+		/* Not while a renegotiation owns the connection: one answer missed is fine. */
+		return s->cstp_rekey_started ? 0 :
+		       cstp_send(s->tls, CSTP_PKT_DPD_RESP, payload, len);
 	case CSTP_PKT_DPD_RESP:
 		s->cstp_dpd_resp_rx++;
 		return 0;
@@ -533,7 +523,7 @@ static int handle_cstp(struct session *s, uint8_t type, const uint8_t *payload, 
  * side stays silent past its DPD interval even while DTLS is busy.  Due at last
  * receive + interval, re-sent every half interval, dead at twice the interval.
  */
-static int cstp_dpd(struct session *s, double now, double last_rx, double *last_dpd)
+static int cstp_dpd(struct cstp_client *s, double now, double last_rx, double *last_dpd)
 {
 	double dpd = s->info.cstp_dpd_s;
 
@@ -544,7 +534,7 @@ static int cstp_dpd(struct session *s, double now, double last_rx, double *last_
 			now - last_rx);
 		return -ETIMEDOUT;
 	}
-	if (*last_dpd > last_rx && now - *last_dpd < dpd / 2)
+	if ((*last_dpd > last_rx && now - *last_dpd < dpd / 2) || s->cstp_rekey_started)
 		return 0;
 	*last_dpd = now;
 	s->cstp_dpd_tx++;
@@ -552,7 +542,7 @@ static int cstp_dpd(struct session *s, double now, double last_rx, double *last_
 }
 
 /* Waits for the TLS socket or the engine's fd; handles what came in on either. */
-static int poll_once(struct session *s, double *last_cstp_rx)
+static int poll_once(struct cstp_client *s, double *last_cstp_rx)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = tls_fd(s->tls), .events = POLLIN },
@@ -576,11 +566,20 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 		if (us)
 			nanosleep(&(struct timespec){ 0, (long)us * 1000 }, NULL);
 	}
-	/* A read that finds nothing costs a syscall a wakeup: only when the socket has data. */
-	if (!pfd[0].revents && !tls_pending(s->tls))
+	/*
+	 * A read that finds nothing costs a syscall a wakeup: only when the socket has data,
+	 * or while a renegotiation may hold the next handshake message already read.
+	 */
+	if (!pfd[0].revents && !tls_pending(s->tls) && !s->cstp_rekey_started)
 		return 0;
+	if (s->cstp_rekey_started) {
+		ret = cstp_client_rekey_step(s);
+		if (ret < 0)
+			return ret;
+	}
 	/* Every complete CSTP packet already here, without waiting for more. */
-	while ((ret = cstp_next_packet(s->tls, &s->reader, 0, &type, &payload, &len)) > 0) {
+	while ((ret = cstp_next_packet(s->cstp_rekey_started ? NULL : s->tls, &s->reader, 0,
+				       &type, &payload, &len)) > 0) {
 		*last_cstp_rx = cli_now_s();
 		if (handle_cstp(s, type, payload, len) < 0)
 			return -EIO;
@@ -592,7 +591,7 @@ static int poll_once(struct session *s, double *last_cstp_rx)
 }
 
 /* Runs until a signal, --duration, the server's goodbye, or a dead channel. */
-static int run_session(struct session *s, const struct ac_opts *o)
+static int run_session(struct cstp_client *s, const struct ac_opts *o)
 {
 	double start = cli_now_s(), last_cstp_tx = start, last_cstp_rx = start, last_dpd = 0;
 	struct cli_progress progress;
@@ -600,12 +599,19 @@ static int run_session(struct session *s, const struct ac_opts *o)
 	int ret;
 
 	cli_progress_start(&progress, &o->out);
+	cstp_client_rekey_schedule(s, start);
 	while (!interrupted && !s->server_ended) {
 		ret = poll_once(s, &last_cstp_rx);
 		if (!ret)
 			ret = cstp_dpd(s, cli_now_s(), last_cstp_rx, &last_dpd);
 		if (ret)
 			return ret;
+		if (s->cstp_rekey_due && cli_now_s() >= s->cstp_rekey_due && !s->cstp_rekey_started) {
+			ret = cstp_client_rekey(s, cli_now_s());
+			if (ret)
+				return ret;
+			last_cstp_tx = last_cstp_rx = cli_now_s();
+		}
 		cli_progress_tick(&progress, s->engine);
 		if (s->redialed) {
 			s->redialed = false;
@@ -618,7 +624,8 @@ static int run_session(struct session *s, const struct ac_opts *o)
 			fprintf(stderr, "zcvpn: the server closed DTLS\n");
 			s->server_ended = true;
 		}
-		if (s->info.cstp_keepalive_s && cli_now_s() - last_cstp_tx > s->info.cstp_keepalive_s) {
+		if (s->info.cstp_keepalive_s && cli_now_s() - last_cstp_tx > s->info.cstp_keepalive_s &&
+		    !s->cstp_rekey_started) {
 			cstp_send(s->tls, CSTP_PKT_KEEPALIVE, NULL, 0);
 			s->cstp_keepalive_tx++;
 			last_cstp_tx = cli_now_s();
@@ -629,8 +636,13 @@ static int run_session(struct session *s, const struct ac_opts *o)
 	return 0;
 }
 
-/* The engine's counters, and CSTP's, which the driver keeps. */
-static void report(struct session *s, const struct ac_opts *o)
+static void json_network(struct json_writer *w, const void *ctx)
+{
+	cstp_network_json(w, ctx);
+}
+
+/* The engine's counters, and CSTP's, which the driver keeps; the network the server gave. */
+static void report(struct cstp_client *s, const struct ac_opts *o)
 {
 	const struct cli_extra_counter cstp[] = {
 		{ "cstp_dpd_rx", "CSTP DPD requests from the server", s->cstp_dpd_rx },
@@ -638,9 +650,11 @@ static void report(struct session *s, const struct ac_opts *o)
 		{ "cstp_dpd_resp_rx", "CSTP DPD answers from the server", s->cstp_dpd_resp_rx },
 		{ "cstp_keepalive_tx", "CSTP keepalives sent", s->cstp_keepalive_tx },
 		{ "cstp_data_rx", "data packets from the server over CSTP", s->cstp_data_rx },
+		{ "cstp_rekeys", "CSTP rekeys (a new tunnel, or new TLS keys)", s->cstp_rekeys },
 	};
 	struct cli_run run = { .role = "client", .out = &o->out, .extra = cstp,
-			       .n_extra = sizeof(cstp) / sizeof(cstp[0]) };
+			       .n_extra = sizeof(cstp) / sizeof(cstp[0]),
+			       .json_extra = json_network, .json_ctx = &s->info };
 
 	snprintf(run.suite, sizeof(run.suite), "%s",
 		 !s->info.dtls ? "over CSTP" : s->info.dtls_mode == CSTP_DTLS_PSK ?
@@ -649,7 +663,7 @@ static void report(struct session *s, const struct ac_opts *o)
 }
 
 /* The goodbye openconnect sends: DISCONNECT with ocserv's "user logged out" reason. */
-static void say_goodbye(struct session *s)
+static void say_goodbye(struct cstp_client *s)
 {
 	static const char bye[] = "\xb0" "zcvpn: user disconnect";
 
@@ -661,7 +675,7 @@ static void say_goodbye(struct session *s)
 
 int cmd_anyconnect(int argc, char **argv)
 {
-	struct session *s;
+	struct cstp_client *s;
 	struct ac_opts o;
 	char err[256];
 	int ret, status = CLI_EXIT_USAGE;
@@ -680,7 +694,8 @@ int cmd_anyconnect(int argc, char **argv)
 	s->server.timeout_ms = o.timeout_s * 1000;
 	s->req.dtls_mode = o.dtls_mode;
 	s->req.base_mtu = o.base_mtu;
-	s->req.ipv6 = o.script != NULL;	/* zcvpn itself configures IPv4 only */
+	/* ocserv gives IPv6 only to a client that can take it: the script or we set it up. */
+	s->req.ipv6 = true;
 	/* Offer exactly what was asked for: one header or the other. */
 	if (o.dtls09) {
 		s->req.dtls12_suites = "";
@@ -718,6 +733,8 @@ out:
 	/* After the goodbye, with the tun still there; also undoes a connect that failed. */
 	if (s->script_connected)
 		vpnc_script_reason(s->script, &s->vpnc, "disconnect");
+	/* After the goodbye too: a route kept the server out of the tunnel until then. */
+	cstp_network_teardown(&s->net);
 	if (s->engine)
 		zcvpn_engine_free(s->engine);
 	tls_free(s->tls);

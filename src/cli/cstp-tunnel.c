@@ -220,6 +220,37 @@ static void parse_split_dns(const struct http_response *r, struct cstp_session *
 	}
 }
 
+static enum cstp_rekey_method rekey_method(const struct http_response *r, const char *name,
+					   struct cstp_session *o)
+{
+	char v[32];
+
+	if (http_header(r, name, 0, v, sizeof(v)) || !strcmp(v, "none"))
+		return CSTP_REKEY_NONE;
+	if (!strcmp(v, "ssl"))
+		return CSTP_REKEY_SSL;
+	if (!strcmp(v, "new-tunnel"))
+		return CSTP_REKEY_NEW_TUNNEL;
+	o->n_ignored++;
+	return CSTP_REKEY_NONE;
+}
+
+/* A rekey time the server gave, held to CSTP_MIN_REKEY_S: no rekey storm on its word. */
+static uint32_t rekey_time(const struct http_response *r, const char *name)
+{
+	uint32_t s = header_u32(r, name, 0);
+
+	return s && s < CSTP_MIN_REKEY_S ? CSTP_MIN_REKEY_S : s;
+}
+
+static void parse_rekey(const struct http_response *r, struct cstp_session *o)
+{
+	o->rekey_method = rekey_method(r, "X-CSTP-Rekey-Method", o);
+	o->rekey_s = o->rekey_method == CSTP_REKEY_NONE ? 0 : rekey_time(r, "X-CSTP-Rekey-Time");
+	o->dtls_rekey_method = rekey_method(r, "X-DTLS-Rekey-Method", o);
+	o->dtls_rekey_s = rekey_time(r, "X-DTLS-Rekey-Time");
+}
+
 static void parse_network(const struct http_response *r, struct cstp_session *o)
 {
 	char v[CSTP_MAX_TEXT];
@@ -276,6 +307,7 @@ int cstp_parse_answer(const struct http_response *r, struct cstp_session *o, cha
 	o->cstp_keepalive_s = header_u32(r, "X-CSTP-Keepalive", 0);
 	http_header(r, "X-CSTP-Server-Name", 0, o->server_name, sizeof(o->server_name));
 	parse_network(r, o);
+	parse_rekey(r, o);
 	o->dtls_mode = CSTP_DTLS_OFF;
 	return parse_dtls(r, o, err, errlen);
 }
@@ -334,20 +366,41 @@ int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len)
 	return tls_write_all(c, buf, CSTP_STF_HDR + len);
 }
 
-int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
-		     uint8_t *type, const uint8_t **payload, size_t *len)
+/* The packet handed out last time is done with now. */
+static void drop_consumed(struct cstp_reader *r)
 {
-	size_t plen;
-
-	/* The packet handed out last time is done with now. */
 	if (r->consumed) {
 		memmove(r->buf, r->buf + r->consumed, r->len - r->consumed);
 		r->len -= r->consumed;
 		r->consumed = 0;
 	}
+}
+
+uint8_t *cstp_reader_room(struct cstp_reader *r, size_t *len)
+{
+	drop_consumed(r);
+	*len = sizeof(r->buf) - r->len;
+	return r->buf + r->len;
+}
+
+void cstp_reader_filled(struct cstp_reader *r, size_t n)
+{
+	r->len += n;
+}
+
+int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
+		     uint8_t *type, const uint8_t **payload, size_t *len)
+{
+	size_t plen;
+
+	drop_consumed(r);
 	while (r->len < CSTP_STF_HDR ||
 	       r->len < CSTP_STF_HDR + ((size_t)r->buf[4] << 8 | r->buf[5])) {
-		ssize_t n = tls_read(c, r->buf + r->len, sizeof(r->buf) - r->len, timeout_ms);
+		ssize_t n;
+
+		if (!c)
+			return 0;
+		n = tls_read(c, r->buf + r->len, sizeof(r->buf) - r->len, timeout_ms);
 
 		if (n == 0)
 			return -ECONNRESET;

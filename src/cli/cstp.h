@@ -46,6 +46,7 @@ enum cstp_limits {
 	CSTP_MAX_DNS = 3,		/* of each kind, as openconnect keeps */
 	CSTP_MAX_ROUTES = 128,		/* of each split list (8 KiB of headers hold fewer) */
 	CSTP_MAX_TEXT = 1024,		/* a banner, a domain list */
+	CSTP_MIN_REKEY_S = 10,		/* a shorter rekey interval is taken as this */
 };
 
 /* The server as the URL names it. */
@@ -132,7 +133,14 @@ struct cstp_request {
 	 * X-DTLS-CipherSuite (DTLS 0.9); NULL: the defaults; "": leave the header out.
 	 */
 	const char *dtls12_suites, *dtls09_suites;
-	bool ipv6;			/* ask for an IPv6 address too (a script will set it) */
+	bool ipv6;			/* ask for an IPv6 address too (X-CSTP-Full-IPv6-Capability) */
+};
+
+/* X-CSTP-Rekey-Method and X-DTLS-Rekey-Method. */
+enum cstp_rekey_method {
+	CSTP_REKEY_NONE,		/* "none", absent, or a method we do not know */
+	CSTP_REKEY_SSL,			/* renegotiate the TLS (DTLS) session itself */
+	CSTP_REKEY_NEW_TUNNEL,		/* a new TLS connection and CONNECT with the cookie */
 };
 
 struct cstp_session {
@@ -164,6 +172,13 @@ struct cstp_session {
 	struct ip_prefix split_inc[CSTP_MAX_ROUTES], split_exc[CSTP_MAX_ROUTES];
 	unsigned int n_split_inc, n_split_exc;
 	uint32_t idle_timeout_s;	/* X-CSTP-Idle-Timeout; 0: none */
+	/*
+	 * When and how the server wants new keys: X-CSTP-Rekey-Time (seconds from the
+	 * CONNECT; 0: never) and -Method, and ocserv's X-DTLS-Rekey-Time and -Method (its
+	 * own extension: "ssl", else absent).  Times at least CSTP_MIN_REKEY_S.
+	 */
+	uint32_t rekey_s, dtls_rekey_s;
+	enum cstp_rekey_method rekey_method, dtls_rekey_method;
 	unsigned int n_ignored;		/* values refused: malformed, or past the bounds */
 };
 
@@ -191,9 +206,39 @@ int cstp_send(struct tls_conn *c, uint8_t type, const void *payload, size_t len)
  * Reads what is available (waiting at most timeout_ms) and returns the next complete
  * packet: 1 with *type, *payload and *len set (pointing into the reader, valid until the
  * next call), 0 when none is complete yet, -ECONNRESET when the server closed, -EPROTO
- * on a framing error.
+ * on a framing error.  c NULL: only what the reader holds (while a rekey reads c).
  */
 int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
 		     uint8_t *type, const uint8_t **payload, size_t *len);
+/*
+ * The reader's free room, for stream bytes read elsewhere (tls_rekey); then
+ * cstp_reader_filled with how many went in.  The packet handed out last is dropped.
+ */
+uint8_t *cstp_reader_room(struct cstp_reader *r, size_t *len);
+void cstp_reader_filled(struct cstp_reader *r, size_t n);
+
+/* ---- cstp-rekey.c ---- */
+
+/* Whether b gives the client the addresses a gave (IPv4 and netmask, IPv6 and length). */
+bool cstp_same_addresses(const struct cstp_session *a, const struct cstp_session *b);
+
+/*
+ * A new tunnel for the session (X-CSTP-Rekey-Method new-tunnel): a new TLS connection
+ * and CONNECT with cookie (req with a fresh master secret, for legacy DTLS).  The answer
+ * must keep now's addresses and kind of DTLS: then *tls is the new connection, *next
+ * its answer and *reader its first bytes.  0, or -errno with a message: -EKEYEXPIRED (the
+ * cookie was refused), -EPROTO (another network), cstp_open's.
+ */
+int cstp_new_tunnel(const struct cstp_server *s, const char *cookie,
+		    const struct cstp_request *req, const struct cstp_session *now,
+		    struct tls_conn **tls, struct cstp_session *next, struct cstp_reader *reader,
+		    char *err, size_t errlen);
+
+/*
+ * One step of an "ssl" rekey of c (tls_rekey), the stream's bytes that arrive meanwhile
+ * going into r: 0 done, -EAGAIN under way (again when c is readable), 1 the reader has
+ * more (hand its packets on with cstp_next_packet(NULL, ...), then again), or -errno.
+ */
+int cstp_rekey_step(struct tls_conn *c, struct cstp_reader *r);
 
 #endif /* ZCVPN_SRC_CLI_CSTP_H */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 int ip_addr_parse(const char *text, struct ip_addr *out)
@@ -82,12 +83,37 @@ void ip_prefix_clear_host(struct ip_prefix *p)
 	}
 }
 
+bool ip_prefix_contains(const struct ip_prefix *outer, const struct ip_prefix *inner)
+{
+	struct ip_prefix a = *outer, b = *inner;
+
+	if (a.addr.family != b.addr.family || !a.addr.family || a.len > b.len)
+		return false;
+	b.len = a.len;
+	ip_prefix_clear_host(&a);
+	ip_prefix_clear_host(&b);
+	if (a.addr.family == AF_INET)
+		return a.addr.v4.s_addr == b.addr.v4.s_addr;
+	return !memcmp(&a.addr.v6, &b.addr.v6, sizeof(a.addr.v6));
+}
+
 void ip_addr_format(const struct ip_addr *a, char out[INET6_ADDRSTRLEN])
 {
 	out[0] = '\0';
 	if (a->family)
 		inet_ntop(a->family, a->family == AF_INET ? (const void *)&a->v4 :
 			  (const void *)&a->v6, out, INET6_ADDRSTRLEN);
+}
+
+void ip_prefix_format(const struct ip_prefix *p, char out[IP_PREFIX_STRLEN])
+{
+	char a[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (!p->addr.family)
+		return;
+	ip_addr_format(&p->addr, a);
+	snprintf(out, IP_PREFIX_STRLEN, "%s/%u", a, p->len);
 }
 
 struct in_addr ip_mask4(unsigned int len)

@@ -24,6 +24,8 @@ struct ip_prefix {
 	unsigned int len;		/* 0..32 or 0..128 */
 };
 
+enum { IP_PREFIX_STRLEN = INET6_ADDRSTRLEN + 4 };	/* "ADDR/LEN" */
+
 /* A bare IPv4 or IPv6 address.  0 or -EINVAL. */
 int ip_addr_parse(const char *text, struct ip_addr *out);
 
@@ -37,8 +39,17 @@ int ip_prefix_parse(const char *text, struct ip_prefix *out);
 /* The network of a route: host bits cleared (openconnect mends a server's route so too). */
 void ip_prefix_clear_host(struct ip_prefix *p);
 
+/*
+ * Whether every address of inner lies in outer: same family, outer no longer, and the
+ * first outer->len bits equal (host bits of either are ignored past that).
+ */
+bool ip_prefix_contains(const struct ip_prefix *outer, const struct ip_prefix *inner);
+
 /* The address as inet_ntop writes it; "" for none. */
 void ip_addr_format(const struct ip_addr *a, char out[INET6_ADDRSTRLEN]);
+
+/* "ADDR/LEN"; "" for none. */
+void ip_prefix_format(const struct ip_prefix *p, char out[IP_PREFIX_STRLEN]);
 
 /* The IPv4 netmask of a prefix length (0..32). */
 struct in_addr ip_mask4(unsigned int len);

@@ -59,6 +59,19 @@ void json_close(struct json_writer *w)
 	w->need_comma = true;
 }
 
+void json_open_array(struct json_writer *w, const char *key)
+{
+	member(w, key);
+	fputc('[', w->f);
+	w->need_comma = false;
+}
+
+void json_close_array(struct json_writer *w)
+{
+	fputc(']', w->f);
+	w->need_comma = true;
+}
+
 void json_string(struct json_writer *w, const char *key, const char *value)
 {
 	member(w, key);

@@ -22,6 +22,9 @@ void json_end(struct json_writer *w);
 /* "key": { ... — key NULL inside an array or at the top. */
 void json_open(struct json_writer *w, const char *key);
 void json_close(struct json_writer *w);
+/* "key": [ ... — the members inside take key NULL; json_close_array ends it. */
+void json_open_array(struct json_writer *w, const char *key);
+void json_close_array(struct json_writer *w);
 void json_string(struct json_writer *w, const char *key, const char *value);
 void json_u64(struct json_writer *w, const char *key, uint64_t value);
 void json_int(struct json_writer *w, const char *key, long long value);
