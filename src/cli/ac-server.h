@@ -143,8 +143,7 @@ int ac_login_handle(struct ac_server *srv, struct ac_login *l, struct tls_conn *
  * answers with the X-CSTP-* / X-DTLS-* headers and runs the session until a goodbye,
  * the client's loss (DPD) or the server's stop.  c stays the caller's.  0 or -errno.
  */
-int ac_tunnel_run(struct ac_server *srv, unsigned slot, struct tls_conn *c,
-		  const struct http_request *r);
+int ac_tunnel_run(struct ac_server *srv, struct tls_conn *c, const struct http_request *r);
 
 /* Printing from session threads: one line or report at a time. */
 void ac_server_say(struct ac_server *srv, FILE *f, const char *fmt, ...)

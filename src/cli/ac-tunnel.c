@@ -482,13 +482,11 @@ static int start(struct tunnel *t, const struct http_request *r)
 	return 0;
 }
 
-int ac_tunnel_run(struct ac_server *srv, unsigned slot, struct tls_conn *c,
-		  const struct http_request *r)
+int ac_tunnel_run(struct ac_server *srv, struct tls_conn *c, const struct http_request *r)
 {
 	struct tunnel *t = calloc(1, sizeof(*t));
 	int ret;
 
-	(void)slot;
 	if (!t)
 		return -ENOMEM;
 	t->srv = srv;

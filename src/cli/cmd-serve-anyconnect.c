@@ -280,7 +280,7 @@ static void serve_requests(struct slot *sl, struct tls_conn *tls)
 			break;
 		if (ret == AC_LOGIN_TUNNEL) {
 			atomic_store(&sl->in_tunnel, true);
-			ac_tunnel_run(srv, sl->index, tls, req);
+			ac_tunnel_run(srv, tls, req);
 			break;
 		}
 	}
