@@ -20,6 +20,7 @@ struct ring {
 	struct ring_params params;
 	uint32_t mask;			/* capacity - 1 */
 	uint32_t max_footprint;		/* of a record with max_payload */
+	uint32_t max_filler;		/* largest filler: a record's or a run's footprint */
 	bool owns_shared;
 	bool owns_fd;
 	int event_fd;
@@ -44,6 +45,7 @@ struct ring {
 	struct {
 		_Atomic uint64_t reserved, full, published;		/* producer */
 		_Atomic uint64_t consumed, skipped_non_ip, fillers;	/* consumer */
+		_Atomic uint64_t runs, carved;				/* producer */
 	} count;
 	_Atomic bool poisoned;
 };
@@ -73,6 +75,28 @@ static inline uint32_t footprint(const struct ring *ring, uint32_t size)
 {
 	return align_up(RING_HDR_SIZE + ring->params.lead + size + ring->params.trail,
 			ring->params.align);
+}
+
+static inline bool is_carved(uint32_t w)
+{
+	return (w & (RING_SIZE_CARVED | RING_SIZE_FILLER)) == RING_SIZE_CARVED;
+}
+
+static inline uint32_t carved_gap(uint32_t w)
+{
+	return (w >> RING_CARVED_GAP_SHIFT) & RING_CARVED_GAP_MASK;
+}
+
+/* Payload bytes of a record's size word (not a filler's). */
+static inline uint32_t word_size(uint32_t w)
+{
+	return is_carved(w) ? w & RING_CARVED_SIZE_MASK : w & RING_SIZE_MASK;
+}
+
+/* Bytes from a record's size word to its payload. */
+static inline uint32_t payload_offset(const struct ring *ring, uint32_t w)
+{
+	return RING_HDR_SIZE + (is_carved(w) ? carved_gap(w) : (uint32_t)ring->params.lead);
 }
 
 static inline uint32_t distance(const struct ring *ring, uint32_t from, uint32_t to)
@@ -108,6 +132,22 @@ static void fill_rec(struct ring *ring, uint32_t offset, uint32_t size, struct r
 	rec->payload = ring->shared->data + offset + RING_HDR_SIZE + ring->params.lead;
 }
 
+/* The record (or filler) whose word w sits at offset, as the consumer sees it. */
+static void fill_rec_word(struct ring *ring, uint32_t offset, uint32_t w, struct ring_rec *rec)
+{
+	rec->offset = offset;
+	rec->size = (w & RING_SIZE_FILLER) ? w & RING_SIZE_MASK : word_size(w);
+	rec->payload = ring->shared->data + offset +
+		       ((w & RING_SIZE_FILLER) ? RING_HDR_SIZE + (uint32_t)ring->params.lead :
+						 payload_offset(ring, w));
+}
+
+/* A run's own size word takes one alignment unit before the bytes it hands out. */
+static uint32_t run_footprint(const struct ring_params *p, uint32_t len)
+{
+	return align_up(p->align + len, p->align);
+}
+
 int ring_params_check(const struct ring_params *p, const char **errmsg)
 {
 	const char *msg = NULL;
@@ -124,6 +164,10 @@ int ring_params_check(const struct ring_params *p, const char **errmsg)
 	else if (align_up(RING_HDR_SIZE + p->lead + p->max_payload + p->trail, p->align) +
 		 p->align > p->capacity)
 		msg = "ring capacity is too small for one maximum-size record";
+	else if (p->max_run > RING_MAX_RUN)
+		msg = "ring max_run is limited to 128 KiB";
+	else if (p->max_run && 2 * run_footprint(p, p->max_run) + p->align > p->capacity)
+		msg = "ring capacity is too small for two maximum-size runs";
 	if (errmsg)
 		*errmsg = msg;
 	return msg ? -EINVAL : 0;
@@ -143,6 +187,10 @@ static int ring_init(struct ring *ring, const struct ring_params *p)
 	ring->params = *p;
 	ring->mask = p->capacity - 1;
 	ring->max_footprint = footprint(ring, p->max_payload);
+	ring->max_filler = ring->max_footprint;
+	/* A run's unused end, or the end of the area a run skipped. */
+	if (p->max_run && run_footprint(p, p->max_run) > ring->max_filler)
+		ring->max_filler = run_footprint(p, p->max_run);
 	ring->prod_tail = ring->prod_published = atomic_load(&ring->shared->tail);
 	ring->prod_head_cache = atomic_load(&ring->shared->head);
 	ring->cons_read = ring->cons_released = ring->cons_head_stored =
@@ -239,6 +287,8 @@ void ring_get_stats(const struct ring *ring, struct ring_stats *stats)
 	stats->skipped_non_ip = atomic_load_explicit(&ring->count.skipped_non_ip,
 						     memory_order_relaxed);
 	stats->fillers = atomic_load_explicit(&ring->count.fillers, memory_order_relaxed);
+	stats->runs = atomic_load_explicit(&ring->count.runs, memory_order_relaxed);
+	stats->carved = atomic_load_explicit(&ring->count.carved, memory_order_relaxed);
 	stats->poisoned = dead(ring);
 }
 
@@ -418,6 +468,139 @@ int ring_commit(struct ring *ring, const struct ring_rec *rec)
 	return 0;
 }
 
+/* ---- carved runs ---------------------------------------------------------------- */
+
+/*
+ * The run's own word (BUSY | CARVED) holds back publication of everything from it on
+ * until ring_run_end() replaces it: records carved meanwhile are committed but unseen.
+ */
+#define RUN_WORD (RING_SIZE_BUSY | RING_SIZE_CARVED)
+
+static bool run_is_open(struct ring *ring, const struct ring_run *run)
+{
+	return offset_ok(ring, run->offset) && run->footprint &&
+	       load_word(ring, run->offset) == RUN_WORD;
+}
+
+int ring_reserve_run(struct ring *ring, uint32_t len, struct ring_run *run)
+{
+	uint32_t fp, skip, start;
+
+	if (dead(ring))
+		return -EBADMSG;
+	if (!ring->params.max_run)
+		return -EINVAL;
+	if (!len || len > ring->params.max_run)
+		return -EMSGSIZE;
+	fp = run_footprint(&ring->params, len);
+	/* Records never start in the slack, so a run must end within the area. */
+	skip = ring->prod_tail + fp > ring->params.capacity ?
+		       ring->params.capacity - ring->prod_tail : 0;
+	if (skip + fp > free_space(ring)) {
+		if (!refresh_head(ring))
+			return -EBADMSG;
+		if (skip + fp > free_space(ring)) {
+			bump(&ring->count.full, 1);
+			return -ENOBUFS;
+		}
+	}
+	run->wrap_from = ring->prod_tail;
+	if (skip)
+		write_filler(ring, ring->prod_tail, skip);
+	start = (ring->prod_tail + skip) & ring->mask;
+	store_word(ring, start, RUN_WORD);
+	run->offset = start;
+	run->footprint = fp;
+	run->data = ring->shared->data + start + ring->params.align;
+	run->len = fp - ring->params.align;
+	run->carved_end = start + ring->params.align;
+	run->records = 0;
+	if (!skip)
+		run->wrap_from = start;
+	ring->prod_tail = (start + fp) & ring->mask;
+	return 0;
+}
+
+/* Offset of the size word for a payload at p: aligned down, 4 bytes before it. */
+static uint32_t carve_word_offset(const struct ring *ring, const uint8_t *p)
+{
+	uint32_t at = (uint32_t)(p - ring->shared->data) - RING_HDR_SIZE;
+
+	return at & ~(ring->params.align - 1);
+}
+
+uint32_t ring_carve_shortfall(const struct ring *ring, const struct ring_run *run,
+			      const uint8_t *payload)
+{
+	const uint8_t *first = ring->shared->data + run->carved_end + RING_HDR_SIZE;
+
+	return payload >= first ? 0 : (uint32_t)(first - payload);
+}
+
+int ring_carve(struct ring *ring, struct ring_run *run, uint8_t *payload, uint32_t len,
+	       struct ring_rec *rec)
+{
+	uint32_t at, gap;
+
+	if (dead(ring))
+		return -EBADMSG;
+	if (!run_is_open(ring, run))
+		return -EINVAL;
+	if (len > ring->params.max_payload)
+		return -EMSGSIZE;
+	if (payload < run->data || payload > run->data + run->len ||
+	    len > (uint32_t)(run->data + run->len - payload))
+		return -EINVAL;
+	if (ring_carve_shortfall(ring, run, payload))
+		return -ENOSPC;
+	at = carve_word_offset(ring, payload);
+	gap = (uint32_t)(payload - ring->shared->data) - at - RING_HDR_SIZE;
+	if (at > run->carved_end)
+		write_filler(ring, run->carved_end, at - run->carved_end);
+	store_word(ring, at, RING_SIZE_CARVED | gap << RING_CARVED_GAP_SHIFT | len);
+	rec->offset = at;
+	rec->size = len;
+	rec->payload = payload;
+	run->carved_end = at + align_up(RING_HDR_SIZE + gap + len, ring->params.align);
+	run->records++;
+	bump(&ring->count.carved, 1);
+	return 0;
+}
+
+int ring_run_end(struct ring *ring, struct ring_run *run)
+{
+	uint32_t end;
+	int records;
+
+	if (dead(ring))
+		return -EBADMSG;
+	if (!run_is_open(ring, run))
+		return -EINVAL;
+	end = run->offset + run->footprint;
+	records = (int)run->records;
+	if (!records) {
+		/* Nothing carved: as a cancel, back to where the run began (its skip too). */
+		if ((end & ring->mask) == ring->prod_tail)
+			ring->prod_tail = run->wrap_from;
+		else
+			write_filler(ring, run->offset, run->footprint);
+		goto done;
+	}
+	if ((end & ring->mask) == ring->prod_tail)
+		ring->prod_tail = run->carved_end & ring->mask;
+	else if (run->carved_end < end)
+		write_filler(ring, run->carved_end, end - run->carved_end);
+	/*
+	 * Last, the word that held publication back becomes a filler of its own unit (a
+	 * filler from ring_carve() covers any space up to record 0).
+	 */
+	write_filler(ring, run->offset, ring->params.align);
+	bump(&ring->count.runs, 1);
+done:
+	run->footprint = 0;
+	return records;
+}
+
 /*
  * Footprint of the record or filler whose size word is w, or 0 when w cannot be one
  * (caller poisons).  limit is how many bytes may hold it.
@@ -429,8 +612,15 @@ static uint32_t word_footprint(const struct ring *ring, uint32_t w, uint32_t lim
 	if (w & RING_SIZE_FILLER) {
 		fp = w & RING_SIZE_MASK;
 		if (fp < ring->params.align || (fp & (ring->params.align - 1)) ||
-		    fp > ring->max_footprint)
+		    fp > ring->max_filler)
 			return 0;
+	} else if (w & RING_SIZE_CARVED) {
+		/* Only a ring that takes runs has carved records; bits 22..28 stay clear. */
+		if (!ring->params.max_run || (w & 0x1fc00000u) ||
+		    carved_gap(w) >= ring->params.align ||
+		    word_size(w) > ring->params.max_payload)
+			return 0;
+		fp = align_up(RING_HDR_SIZE + carved_gap(w) + word_size(w), ring->params.align);
 	} else {
 		if ((w & RING_SIZE_MASK) > ring->params.max_payload)
 			return 0;
@@ -577,7 +767,7 @@ int ring_peek(struct ring *ring, struct ring_rec *rec)
 			ring_poison(ring);
 			return -EBADMSG;
 		}
-		fill_rec(ring, ring->cons_read, w & RING_SIZE_MASK, rec);
+		fill_rec_word(ring, ring->cons_read, w, rec);
 		ring->cons_read = (ring->cons_read + fp) & ring->mask;
 		if (w & RING_SIZE_FILLER) {
 			bump(&ring->count.fillers, 1);
@@ -605,7 +795,8 @@ int ring_release(struct ring *ring, const struct ring_rec *rec)
 		    distance(ring, ring->cons_released, ring->cons_read))
 		return -EINVAL;
 	w = load_word(ring, rec->offset);
-	if (w != rec->size)
+	if ((w & (RING_SIZE_BUSY | RING_SIZE_FILLER)) || word_size(w) != rec->size ||
+	    rec->payload != ring->shared->data + rec->offset + payload_offset(ring, w))
 		return -EINVAL;
 	store_word(ring, rec->offset, w | RING_SIZE_BUSY);
 	if (rec->offset == ring->cons_released)

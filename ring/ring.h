@@ -15,6 +15,14 @@
  * by shrinking or cancelling a record that was not the last one reserved.  A published
  * record never has BUSY set; fillers are skipped by the consumer.
  *
+ * A ring created with max_run > 0 also takes carved runs (UDP GRO): one reservation
+ * receives a run of datagrams back to back, and each inner packet becomes a record where
+ * it lies, with no copy.  Such a record, marked RING_SIZE_CARVED, is
+ * { u32 size | CARVED | gap << 16; u8 gap[gap]; u8 payload[size] } padded to the
+ * alignment: no lead or trail room is promised (datagram i's trailer and datagram i+1's
+ * header are what lies around it), and fillers cover what is left between records.
+ * Without max_run a CARVED word is corruption, so the layout stays exactly Wintun's.
+ *
  * Everything read back from the shared area (head, tail, size words) is validated before
  * use.  A violation poisons the ring: head and tail both become RING_POISON (each side
  * owns one of them, so a store of the other side's cannot bury the mark).  The consumer
@@ -46,12 +54,17 @@ enum ring_limits {
 	RING_MAX_TRAIL = 16384,
 	RING_MAX_ALIGN = 64,
 	RING_HDR_SIZE = 4,		/* the u32 size word */
+	RING_MAX_RUN = 1u << 17,	/* bytes of one carved run (a GRO run is < 64 KiB) */
 };
 
 #define RING_POISON		0xffffffffu
 #define RING_SIZE_BUSY		0x80000000u
 #define RING_SIZE_FILLER	0x40000000u
 #define RING_SIZE_MASK		0x3fffffffu
+#define RING_SIZE_CARVED	0x20000000u
+#define RING_CARVED_GAP_SHIFT	16
+#define RING_CARVED_GAP_MASK	0x3fu		/* gap < align <= RING_MAX_ALIGN */
+#define RING_CARVED_SIZE_MASK	0xffffu
 
 /* The shared part.  Field order and widths are Wintun's TUN_RING. */
 struct ring_shared {
@@ -68,6 +81,7 @@ struct ring_params {
 	uint16_t trail;		/* tailroom bytes after each payload */
 	uint16_t align;		/* record alignment, power of two, 4..RING_MAX_ALIGN */
 	bool ip_only;		/* consumer skips (and counts) records that are not IPv4/IPv6 */
+	uint32_t max_run;	/* largest carved run, 0..RING_MAX_RUN bytes; 0: no runs */
 };
 
 /* A record handed out by reserve or peek.  Valid until it is released/published. */
@@ -75,6 +89,20 @@ struct ring_rec {
 	uint32_t offset;	/* of the size word, from the start of data[] */
 	uint32_t size;		/* payload bytes */
 	uint8_t *payload;	/* lead bytes of headroom precede it, trail bytes follow size */
+};
+
+/*
+ * A carved run being filled: [data, data + len) is the caller's until ring_run_end().
+ * The other fields are the ring's bookkeeping.
+ */
+struct ring_run {
+	uint8_t *data;
+	uint32_t len;
+	uint32_t offset;	/* of the run's own size word */
+	uint32_t footprint;	/* bytes reserved from offset */
+	uint32_t wrap_from;	/* the tail before a filler to the end of the area, or offset */
+	uint32_t carved_end;	/* offset past the last carved record (offset + align: none) */
+	uint32_t records;	/* carved so far */
 };
 
 struct ring_stats {
@@ -85,6 +113,8 @@ struct ring_stats {
 	uint64_t skipped_non_ip; /* consumer: well-formed records that were not IP packets */
 	uint64_t fillers;	/* consumer: filler records stepped over */
 	uint64_t poisoned;	/* 1 once a violation was seen */
+	uint64_t runs;		/* producer: carved runs that gave at least one record */
+	uint64_t carved;	/* producer: records carved out of runs */
 };
 
 struct ring;
@@ -160,6 +190,40 @@ int ring_commit(struct ring *ring, const struct ring_rec *rec);
  * records made visible, or -EBADMSG.
  */
 int ring_publish(struct ring *ring);
+
+/*
+ * Reserves a run of len contiguous bytes (len <= params.max_run) at run->data, for a
+ * receive of several datagrams at once.  The bytes are the caller's until
+ * ring_run_end(); nothing after the run is published before that.  A run never wraps:
+ * when it does not fit before the end of the data area, the rest of the area becomes a
+ * filler and the run starts at offset 0.  Several runs may be open at once; end them
+ * last-first to give unused ends back.  Returns 0, -EINVAL (ring without runs), -EMSGSIZE (len > max_run), -ENOBUFS (full: counted), -EBADMSG.
+ */
+int ring_reserve_run(struct ring *ring, uint32_t len, struct ring_run *run);
+
+/*
+ * Makes the len bytes at payload, inside the run and past every record carved from it
+ * before, a committed record in place.  Its size word goes in the bytes before payload
+ * (aligned down), which must no longer be needed: datagram i's header, once it has been
+ * authenticated.  Records are carved in address order.  Returns 0 and the record in rec,
+ * -ENOSPC when the size word would overlap the previous record (the caller may move the
+ * payload up by ring_carve_shortfall() bytes or drop it), -EMSGSIZE (len > max_payload),
+ * -EINVAL (outside the run) or -EBADMSG.
+ */
+int ring_carve(struct ring *ring, struct ring_run *run, uint8_t *payload, uint32_t len,
+	       struct ring_rec *rec);
+
+/* How far payload must move up for ring_carve() to take it (0: it can as it is). */
+uint32_t ring_carve_shortfall(const struct ring *ring, const struct ring_run *run,
+			      const uint8_t *payload);
+
+/*
+ * Closes the run: the space before the first record and after the last becomes fillers
+ * (the end goes back to the ring when the run was the last reservation), and the carved
+ * records are published at the next ring_publish().  A run with no record is cancelled.
+ * Returns the number of records, -EINVAL (no open run) or -EBADMSG.
+ */
+int ring_run_end(struct ring *ring, struct ring_run *run);
 
 /* ---- consumer ---------------------------------------------------------------------- */
 

@@ -63,21 +63,21 @@ static const struct {
 	struct ring_params p;
 	int expect;
 } params_table[] = {
-	{ { 4096, 1500, 0, 0, 4, false }, 0 },
-	{ { 1u << 17, 0xffff, 0, 0, 4, false }, 0 },
-	{ { 1u << 30, 0xffff, 256, 256, 64, false }, 0 },
-	{ { 1u << 16, 1500, 16, 16384, 16, true }, 0 },	/* HDLC: the escaped worst case */
-	{ { 3000, 1500, 0, 0, 4, false }, -EINVAL },	/* not a power of two */
-	{ { 2048, 1000, 0, 0, 4, false }, -EINVAL },	/* below the minimum */
-	{ { 1u << 31, 1500, 0, 0, 4, false }, -EINVAL },	/* above the maximum */
-	{ { 4096, 1500, 0, 0, 2, false }, -EINVAL },	/* alignment below 4 */
-	{ { 4096, 1500, 0, 0, 12, false }, -EINVAL },	/* alignment not a power of two */
-	{ { 4096, 1500, 0, 0, 128, false }, -EINVAL },	/* alignment above 64 */
-	{ { 4096, 1500, 257, 0, 4, false }, -EINVAL },	/* lead too large */
-	{ { 1u << 16, 1500, 0, 16385, 4, false }, -EINVAL },	/* trail too large */
-	{ { 4096, 0, 0, 0, 4, false }, -EINVAL },	/* no payload */
-	{ { 1u << 17, 0x10000, 0, 0, 4, false }, -EINVAL }, /* payload above 64 KiB - 1 */
-	{ { 4096, 4090, 0, 0, 4, false }, -EINVAL },	/* one record would not fit */
+	{ { 4096, 1500, 0, 0, 4, false, 0 }, 0 },
+	{ { 1u << 17, 0xffff, 0, 0, 4, false, 0 }, 0 },
+	{ { 1u << 30, 0xffff, 256, 256, 64, false, 0 }, 0 },
+	{ { 1u << 16, 1500, 16, 16384, 16, true, 0 }, 0 },	/* HDLC: the escaped worst case */
+	{ { 3000, 1500, 0, 0, 4, false, 0 }, -EINVAL },	/* not a power of two */
+	{ { 2048, 1000, 0, 0, 4, false, 0 }, -EINVAL },	/* below the minimum */
+	{ { 1u << 31, 1500, 0, 0, 4, false, 0 }, -EINVAL },	/* above the maximum */
+	{ { 4096, 1500, 0, 0, 2, false, 0 }, -EINVAL },	/* alignment below 4 */
+	{ { 4096, 1500, 0, 0, 12, false, 0 }, -EINVAL },	/* alignment not a power of two */
+	{ { 4096, 1500, 0, 0, 128, false, 0 }, -EINVAL },	/* alignment above 64 */
+	{ { 4096, 1500, 257, 0, 4, false, 0 }, -EINVAL },	/* lead too large */
+	{ { 1u << 16, 1500, 0, 16385, 4, false, 0 }, -EINVAL },	/* trail too large */
+	{ { 4096, 0, 0, 0, 4, false, 0 }, -EINVAL },	/* no payload */
+	{ { 1u << 17, 0x10000, 0, 0, 4, false, 0 }, -EINVAL }, /* payload above 64 KiB - 1 */
+	{ { 4096, 4090, 0, 0, 4, false, 0 }, -EINVAL },	/* one record would not fit */
 };
 
 START_TEST(test_params)
@@ -102,7 +102,7 @@ static uint32_t le32(const uint8_t *p)
 /* Wintun's TUN_RING {Head, Tail, Alertable, Data[]} and TUN_PACKET {Size, Data[]}. */
 START_TEST(test_wintun_layout)
 {
-	const struct ring_params p = { 1u << 17, 0xffff, 0, 0, 4, false };
+	const struct ring_params p = { 1u << 17, 0xffff, 0, 0, 4, false, 0 };
 	static const uint32_t sizes[] = { 1, 20, 64, 0, 1500 };
 	struct ring *ring = make(&p);
 	const uint8_t *bytes = (const uint8_t *)ring_shared(ring);

@@ -149,11 +149,11 @@ static const struct fuzz_kind {
 	struct ring_params p;
 	enum layout layout;
 } fuzz_kinds[] = {
-	{ "lead 32 trail 48, attached consumer", { 4096, 1500, 32, 48, 16, false }, NEW_ATTACH },
-	{ "Wintun layout, two attached", { 4096, 1000, 0, 0, 4, false }, TWO_ATTACH },
-	{ "one handle", { 4096, 600, 16, 32, 16, false }, ONE_HANDLE },
-	{ "align 64, ip_only, two attached", { 4096, 900, 20, 12, 64, true }, TWO_ATTACH },
-	{ "align 8, attached consumer", { 4096, 1200, 8, 24, 8, false }, NEW_ATTACH },
+	{ "lead 32 trail 48, attached consumer", { 4096, 1500, 32, 48, 16, false, 0 }, NEW_ATTACH },
+	{ "Wintun layout, two attached", { 4096, 1000, 0, 0, 4, false, 0 }, TWO_ATTACH },
+	{ "one handle", { 4096, 600, 16, 32, 16, false, 0 }, ONE_HANDLE },
+	{ "align 64, ip_only, two attached", { 4096, 900, 20, 12, 64, true, 0 }, TWO_ATTACH },
+	{ "align 8, attached consumer", { 4096, 1200, 8, 24, 8, false, 0 }, NEW_ATTACH },
 };
 
 enum side { PROD, CONS };
