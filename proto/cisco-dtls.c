@@ -392,6 +392,7 @@ int cisco_dtls_new(struct cisco_dtls **out, const struct cisco_dtls_config *cfg,
 		.host = host,
 		.max_head = dtls_record_max_head() + TYPE_LEN,
 		.max_tail = dtls_record_max_tail(),
+		.rx_min_overhead = dtls_record_min_overhead() + TYPE_LEN,
 	};
 	c->dpd_ms = cfg->dpd_ms;
 	c->keepalive_ms = cfg->keepalive_ms;

@@ -652,6 +652,11 @@ uint32_t dtls_record_max_tail(void)
 	return DTLS_CBC_TAIL;
 }
 
+uint32_t dtls_record_min_overhead(void)
+{
+	return DTLS_GCM_OVERHEAD;
+}
+
 const struct dtls_record_stats *dtls_record_stats(const struct dtls_record *r)
 {
 	return &r->stats;

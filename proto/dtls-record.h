@@ -91,6 +91,8 @@ uint32_t dtls_record_rx_head_len(const struct dtls_record *r);
 /* Worst-case bytes the record layer puts before / after the plaintext. */
 uint32_t dtls_record_max_head(void);
 uint32_t dtls_record_max_tail(void);
+/* The fewest bytes a protected record carries besides its plaintext (GCM's), any format. */
+uint32_t dtls_record_min_overhead(void);
 
 const struct dtls_record_stats *dtls_record_stats(const struct dtls_record *r);
 /* Adds every counter of s to sum (the counters of a record layer about to be freed). */

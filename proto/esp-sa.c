@@ -245,6 +245,11 @@ uint32_t esp_max_tail(void)
 	return ESP_MAX_TAIL;
 }
 
+uint32_t esp_min_overhead(void)
+{
+	return ESP_MIN_OVERHEAD;
+}
+
 void esp_get_stats(const struct esp *esp, struct esp_stats *stats)
 {
 	*stats = esp->stats;

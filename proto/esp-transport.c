@@ -249,6 +249,7 @@ static int esp_t_create(struct transport **out, const void *config,
 		.host = params->host,
 		.max_head = esp_max_head(),
 		.max_tail = esp_max_tail(),
+		.rx_min_overhead = esp_min_overhead(),
 	};
 	et->replay_window = cfg->replay_window;
 	et->keepalive_ms = cfg->keepalive_ms;

@@ -30,6 +30,8 @@ enum esp_wire {
 	ESP_MAX_HEAD = ESP_HDR_LEN + ESP_CBC_IV_LEN,			/* 24 */
 	ESP_MAX_ICV_LEN = 16,						/* SHA-256-128, GCM */
 	ESP_MAX_TAIL = ESP_CBC_BLOCK - 1 + ESP_TRAILER_LEN + ESP_MAX_ICV_LEN,	/* 33 */
+	/* The least a datagram carries besides its payload: GCM (CBC carries more). */
+	ESP_MIN_OVERHEAD = ESP_HDR_LEN + ESP_GCM_IV_LEN + ESP_TRAILER_LEN + ESP_GCM_ICV_LEN, /* 34 */
 };
 
 enum esp_next_header {

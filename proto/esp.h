@@ -109,6 +109,8 @@ int esp_set_inbound(struct esp *esp, const struct esp_sa_config *cfg, const char
 uint32_t esp_rx_head_len(const struct esp *esp);	/* the current inbound SA's header */
 uint32_t esp_max_head(void);
 uint32_t esp_max_tail(void);
+/* The fewest bytes a valid ESP datagram carries besides its payload, any suite. */
+uint32_t esp_min_overhead(void);
 
 enum esp_verdict {
 	ESP_DATA,		/* pkt now holds the inner IP packet */

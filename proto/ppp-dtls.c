@@ -792,6 +792,8 @@ int ppp_dtls_new(struct ppp_dtls **out, const struct ppp_dtls_config *cfg,
 		.host = host,
 		.max_head = dtls_record_max_head() + p->encap_len + PPP_MAX_HEADER,
 		.max_tail = dtls_record_max_tail(),
+		/* The PPP header may be compressed away; the DTLS record always is there. */
+		.rx_min_overhead = dtls_record_min_overhead(),
 	};
 	if (!cfg->no_dtls) {
 		ret = setup_hello(p, cfg, errbuf, errlen);

@@ -205,6 +205,13 @@ struct transport {
 	 * shrinks it there.
 	 */
 	uint32_t max_rx_tail;
+	/*
+	 * Receive: the fewest bytes an authenticated datagram carries besides its inner
+	 * packet (header, IV, trailer, tag).  With UDP GRO the engine carves each inner
+	 * packet's record in place, its size word in the bytes between two packets, so it
+	 * only turns GRO on when this leaves room.  0: unknown (no GRO).
+	 */
+	uint32_t rx_min_overhead;
 	uint32_t max_spare;	/* out-of-place encap: the largest datagram; 0: never */
 };
 

@@ -5,26 +5,56 @@
  * in front of the inner packet lands in the record's headroom.  The transport then
  * authenticates and decrypts in place, the view is cut down to the inner packet, the
  * record shrunk to it and committed.  When the inner packet already starts at the
- * record's payload (the normal case) no payload byte is copied.
+ * record's payload (the normal case) no payload byte is copied.  With UDP GRO on the
+ * socket, engine-rx-run.c receives instead (one run per message); what both shapes do
+ * to a datagram is here.
  */
 #include "config.h"
 
 #include "src/engine.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 #include "ring/pkt.h"
 #include "src/addr.h"
 
-/* Receives and discards one datagram when the rx ring is full: back-pressure is a drop. */
-static int drop_one(struct zcvpn_engine *e)
+uint32_t engine_rx_segment_size(struct msghdr *h)
 {
-	ssize_t n = recv(e->udp_fd, e->drop_buf, sizeof(e->drop_buf), MSG_DONTWAIT | MSG_TRUNC);
+	int size;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			memcpy(&size, CMSG_DATA(cm), sizeof(int));
+			return size > 0 ? (uint32_t)size : 0;
+		}
+	return 0;
+}
+
+/*
+ * Receives and discards one message when the rx ring is full: back-pressure is a drop.
+ * A GRO message counts as the datagrams it holds.
+ */
+int engine_rx_drop_one(struct zcvpn_engine *e)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cmsg;
+	struct iovec iov = { e->drop_buf, sizeof(e->drop_buf) };
+	struct msghdr h = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cmsg.buf, .msg_controllen = sizeof(cmsg.buf),
+	};
+	ssize_t n = recvmsg(e->udp_fd, &h, MSG_DONTWAIT | MSG_TRUNC);
+	uint32_t seg;
 
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	e->stats.rx_ring_full++;
+	seg = engine_rx_segment_size(&h);
+	e->stats.rx_ring_full += seg && (uint32_t)n > seg ? ((uint32_t)n + seg - 1) / seg : 1;
 	return 1;
 }
 
@@ -91,12 +121,31 @@ static void learn_peer(struct zcvpn_engine *e, const struct msghdr *h)
 }
 
 /* The socket's drop count (SO_RXQ_OVFL), as the kernel stamped it on this datagram. */
-static void note_socket_drops(struct zcvpn_engine *e, struct msghdr *h)
+void engine_rx_note_socket_drops(struct zcvpn_engine *e, struct msghdr *h)
 {
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR(h, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t)))
 			memcpy(&e->socket_drops, CMSG_DATA(cm), sizeof(uint32_t));
+}
+
+/*
+ * The transport's verdict on one datagram of message m (from b->addrs[i] if the peer is
+ * not known yet); an authenticated one from a new peer makes it the peer.
+ */
+enum transport_verdict engine_rx_decap(struct zcvpn_engine *e, struct pkt *pkt,
+				       struct mmsghdr *m, unsigned int i)
+{
+	enum transport_verdict v;
+
+	if (!e->connected && m->msg_hdr.msg_namelen) {
+		memcpy(&e->candidate, &e->rxb.addrs[i], m->msg_hdr.msg_namelen);
+		e->candidate_len = m->msg_hdr.msg_namelen;
+	}
+	v = e->transport->ops->decap(e->transport, pkt, e->mtu);
+	if (v != TRANSPORT_DROP)
+		learn_peer(e, &m->msg_hdr);
+	return v;
 }
 
 /* Hands one received datagram to the transport; commits or cancels its record. */
@@ -115,13 +164,8 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 		e->stats.rx_truncated++;
 		goto cancel;
 	}
-	if (!e->connected && b->msgs[i].msg_hdr.msg_namelen) {
-		memcpy(&e->candidate, &b->addrs[i], b->msgs[i].msg_hdr.msg_namelen);
-		e->candidate_len = b->msgs[i].msg_hdr.msg_namelen;
-	}
-	switch (e->transport->ops->decap(e->transport, &pkt, e->mtu)) {
+	switch (engine_rx_decap(e, &pkt, &b->msgs[i], i)) {
 	case TRANSPORT_DATA:
-		learn_peer(e, &b->msgs[i].msg_hdr);
 		if (pkt.data != rec->payload) {
 			/* The header was not the length we guessed (rekey to another suite). */
 			memmove(rec->payload, pkt.data, pkt.len);
@@ -133,8 +177,6 @@ static void deliver(struct zcvpn_engine *e, unsigned i, uint32_t head)
 		e->stats.rx_bytes += pkt.len;
 		return;
 	case TRANSPORT_CONTROL:
-		learn_peer(e, &b->msgs[i].msg_hdr);
-		goto cancel;
 	case TRANSPORT_DROP:
 		goto cancel;
 	}
@@ -144,13 +186,17 @@ cancel:
 
 int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 {
-	uint32_t head = e->transport->ops->rx_head(e->transport);
-	unsigned n = prepare(e, head);
+	uint32_t head;
+	unsigned n;
 	int got;
 
+	if (e->gro)
+		return engine_rx_runs(e, drained);
+	head = e->transport->ops->rx_head(e->transport);
+	n = prepare(e, head);
 	*drained = false;
 	if (!n)
-		return ring_is_poisoned(e->rx) ? -EBADMSG : drop_one(e);
+		return ring_is_poisoned(e->rx) ? -EBADMSG : engine_rx_drop_one(e);
 	got = recvmmsg(e->udp_fd, e->rxb.msgs, n, MSG_DONTWAIT, NULL);
 	e->stats.recv_calls++;
 	/*
@@ -165,7 +211,7 @@ int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ? 0 : -errno;
 	/* The count is cumulative: the last datagram carries the newest. */
 	if (got > 0)
-		note_socket_drops(e, &e->rxb.msgs[got - 1].msg_hdr);
+		engine_rx_note_socket_drops(e, &e->rxb.msgs[got - 1].msg_hdr);
 	for (int i = 0; i < got; i++)
 		deliver(e, (unsigned)i, head);
 	if (ring_publish(e->rx) < 0)

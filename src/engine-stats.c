@@ -39,6 +39,11 @@ static const struct core_counter {
 	CORE("engine", send_calls, 0, "sendmmsg calls"),
 	CORE("engine", recv_calls, 0, "recvmmsg calls"),
 	CORE("engine", tx_gso_messages, 0, "UDP GSO messages of several datagrams"),
+	CORE("engine", rx_gro_runs, 0, "UDP GRO messages of several datagrams"),
+	CORE("engine", rx_gro_segments, 0, "datagrams in those GRO messages"),
+	CORE("engine", rx_gro_moved, 0, "packets moved up a few bytes to be carved (copied)"),
+	CORE("engine", rx_gro_unplaced, ZCVPN_COUNTER_DROP,
+	     "dropped: no room to carve the packet's record"),
 	CORE("engine", tx_errors, 0, "datagrams the socket refused"),
 	CORE("engine", tx_encap_errors, 0, "packets the transport refused to send"),
 	CORE("engine", rx_ring_full, ZCVPN_COUNTER_DROP, "dropped: the rx ring was full"),
@@ -78,6 +83,7 @@ static const struct {
 	{ "rx_truncated", offsetof(struct zcvpn_stats, rx_truncated) },
 	{ "rx_ring_full", offsetof(struct zcvpn_stats, rx_ring_full) },
 	{ "rx_socket_drops", offsetof(struct zcvpn_stats, rx_socket_drops) },
+	{ "rx_gro_unplaced", offsetof(struct zcvpn_stats, rx_gro_unplaced) },
 };
 
 _Static_assert(ARRAY_SIZE(engine_drops) ==

@@ -49,6 +49,20 @@ static int make_rings(struct zcvpn_engine *e, const struct zcvpn_config *cfg, ch
 	/* A framing that only shrinks on receive still receives its grown datagrams. */
 	if (t->max_rx_tail > t->max_tail)
 		rp.trail = round16(t->max_rx_tail);
+	/*
+	 * GRO messages are received into 64 KiB runs.  A run of one datagram leaves most
+	 * of its reservation as a filler until the tun side passes it, so the rx ring gets
+	 * more address space; pages nothing is received into are never touched.
+	 */
+	if (e->gro) {
+		rp.max_run = ENGINE_GRO_RUN_BYTES;
+		/* Carved payloads lie where the wire put them; align only the size words. */
+		rp.align = ENGINE_GRO_ALIGN;
+		if (rp.capacity <= RING_MAX_CAPACITY / ENGINE_GRO_RING_FACTOR)
+			rp.capacity *= ENGINE_GRO_RING_FACTOR;
+		if (rp.capacity < 4 * ENGINE_GRO_RUN_BYTES)
+			rp.capacity = 4 * ENGINE_GRO_RUN_BYTES;
+	}
 	if (ring_params_check(&p, &msg) || ring_params_check(&rp, &msg))
 		return errbuf_fail(errbuf, errlen, -EINVAL, "ring size %u: %s", cfg->ring_size, msg);
 	ret = ring_new(&e->tx, &p);

@@ -49,15 +49,35 @@ struct engine_gso {
 	} cmsg[ENGINE_MAX_BATCH];
 };
 
-/* Network -> rx ring: one message per reserved record; addresses until the peer is known. */
+/*
+ * UDP GRO: each message may be a run of up to 64 segments (of at most 64 KiB in all)
+ * the kernel received as one, so each needs a run of that size (engine-rx-run.c).
+ */
+enum {
+	ENGINE_GRO_RUN_BYTES = 65536,
+	ENGINE_GRO_RUNS = 8,		/* messages per recvmmsg with GRO */
+	ENGINE_GRO_RING_FACTOR = 4,	/* rx ring address space with GRO, x ring_size */
+	ENGINE_GRO_ALIGN = 4,		/* the rx ring's record alignment with GRO */
+	/*
+	 * Bytes between two packets that always hold a carved record's size word: the
+	 * word, the previous record's end rounded up, this one's word rounded down.
+	 */
+	ENGINE_GRO_MIN_OVERHEAD = 4 + 2 * (ENGINE_GRO_ALIGN - 1),
+};
+
+/*
+ * Network -> rx ring: one message per reserved record (or per run, with GRO);
+ * addresses until the peer is known.
+ */
 struct engine_rx_batch {
 	struct mmsghdr msgs[ENGINE_MAX_BATCH];
 	struct iovec iov[ENGINE_MAX_BATCH];
 	struct ring_rec recs[ENGINE_MAX_BATCH];
+	struct ring_run runs[ENGINE_GRO_RUNS];
 	struct sockaddr_storage addrs[ENGINE_MAX_BATCH];
-	/* SO_RXQ_OVFL: the socket's drop count rides on each datagram */
+	/* SO_RXQ_OVFL: the socket's drop count rides on each datagram; UDP_GRO: the size */
 	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cmsg[ENGINE_MAX_BATCH];
 };
@@ -76,7 +96,8 @@ struct engine_tx_batch {
 /* Where the rate-limited drop report stands (engine-stats.c). */
 struct engine_drop_report {
 	uint64_t *reported;		/* each transport counter as of the last report */
-	uint64_t engine_reported[3];	/* rx_truncated, rx_ring_full, rx_socket_drops */
+	uint64_t engine_reported[4];	/* rx_truncated, rx_ring_full, rx_socket_drops,
+					 * rx_gro_unplaced */
 	uint64_t reported_total;	/* all of them, as of the last report */
 	uint64_t last_ns;		/* when the last report went out */
 	bool pending;			/* drops counted since, not reported yet */
@@ -108,6 +129,7 @@ struct zcvpn_engine {
 	pthread_mutex_t path_lock;
 	uint32_t mtu;
 	unsigned batch;
+	bool gro;			/* UDP_GRO is on for udp_fd: every message is a run */
 
 	bool connected;			/* udp_fd connected to the peer */
 	bool peer_configured;		/* the peer came from the config (a client) */
@@ -221,6 +243,16 @@ static inline bool engine_use_fallback(const struct zcvpn_engine *e)
  * *drained says the socket had nothing more to give just now.
  */
 int engine_rx_batch(struct zcvpn_engine *e, bool *drained);
+
+/* engine-rx.c, for engine-rx-run.c: what every receive shape does. */
+int engine_rx_drop_one(struct zcvpn_engine *e);
+/* The UDP_GRO segment size the kernel put on a message; 0: one datagram. */
+uint32_t engine_rx_segment_size(struct msghdr *h);
+void engine_rx_note_socket_drops(struct zcvpn_engine *e, struct msghdr *h);
+enum transport_verdict engine_rx_decap(struct zcvpn_engine *e, struct pkt *pkt,
+				       struct mmsghdr *m, unsigned int i);
+/* engine-rx-run.c: engine_rx_batch when e->gro: each message into a carved run. */
+int engine_rx_runs(struct zcvpn_engine *e, bool *drained);
 
 /* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
 int engine_tx_batch(struct zcvpn_engine *e);

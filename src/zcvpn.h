@@ -239,6 +239,15 @@ struct zcvpn_config {
 	 */
 	bool no_gso;
 	/*
+	 * Receive each datagram on its own.  By default the socket has UDP_GRO (Linux
+	 * 5.0+): the kernel hands over runs of one flow's datagrams (a peer's UDP GSO
+	 * messages stay whole end to end), each received into one run of the rx ring and
+	 * carved into records in place.  The rx ring then reserves 64 KiB per message and
+	 * has ENGINE_GRO_RING_FACTOR times ring_size of address space (only what arrives is
+	 * touched).
+	 */
+	bool no_gro;
+	/*
 	 * Linux tun: no offloads, one packet per read and per write.  By default the tun
 	 * has IFF_VNET_HDR: runs of received TCP segments of one flow are written as one
 	 * GSO packet, so the kernel's TCP receive path runs once per run, as GRO would on
@@ -517,6 +526,11 @@ struct zcvpn_stats {
 	/* mem tun sink */
 	uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
 	bool generator_done;
+	/* UDP GRO (appended: older callers pass a smaller size) */
+	uint64_t rx_gro_runs;			/* messages the kernel coalesced, */
+	uint64_t rx_gro_segments;		/* and the datagrams in them */
+	uint64_t rx_gro_moved;			/* packets moved up to be carved (copied) */
+	uint64_t rx_gro_unplaced;		/* dropped: no room to carve a record */
 };
 
 /*
