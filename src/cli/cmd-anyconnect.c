@@ -56,6 +56,7 @@ struct ac_opts {
 	const char *dtls_ciphers;	/* legacy: offer only these */
 	bool dtls09;			/* legacy: offer DTLS 0.9 only */
 	bool no_coalesce;		/* one tun write per received packet */
+	bool no_gro;			/* zcvpn_config.no_gro */
 	unsigned moderation_us;		/* zcvpn_config.moderation_us */
 	unsigned redial_s;		/* zcvpn_anyconnect.redial_ms, in seconds */
 	const char *script;		/* a vpnc-script configures the tun instead of us */
@@ -86,6 +87,8 @@ static void usage(FILE *f)
 		"  --batch N               datagrams per recvmmsg/sendmmsg (default 32)\n"
 		"  --no-coalesce           no tun offloads: one packet per read and per write,\n"
 		"                          instead of GSO runs in and TSO packets out (comparison)\n"
+		"  --no-gro                receive each datagram on its own, not the kernel's UDP\n"
+		"                          GRO runs carved into records in place (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
 		"                          socket and the tun (0..1000, default 500; 0: off)\n"
 		"  --dtls-redial SEC       after DTLS fails (data then goes over CSTP), a new DTLS\n"
@@ -104,7 +107,7 @@ static void usage(FILE *f)
 
 enum { OPT_PROTOCOL = 256, OPT_SERVERCERT, OPT_USER, OPT_PASSWD_STDIN, OPT_TUN, OPT_DTLS,
        OPT_BASE_MTU, OPT_DURATION, OPT_TIMEOUT, OPT_BATCH, OPT_DTLS_CIPHERS, OPT_DTLS09,
-       OPT_NO_COALESCE, OPT_MODERATION, OPT_DTLS_REDIAL, OPT_SCRIPT, OPT_HELP };
+       OPT_NO_COALESCE, OPT_NO_GRO, OPT_MODERATION, OPT_DTLS_REDIAL, OPT_SCRIPT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "protocol", required_argument, NULL, OPT_PROTOCOL },
@@ -120,6 +123,7 @@ static const struct option long_opts[] = {
 	{ "dtls-ciphers", required_argument, NULL, OPT_DTLS_CIPHERS },
 	{ "dtls09", no_argument, NULL, OPT_DTLS09 },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
+	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
 	{ "dtls-redial", required_argument, NULL, OPT_DTLS_REDIAL },
 	{ "script", required_argument, NULL, OPT_SCRIPT },
@@ -187,6 +191,7 @@ static int parse_opts(int argc, char **argv, struct ac_opts *o)
 		case OPT_DTLS_CIPHERS: o->dtls_ciphers = optarg; break;
 		case OPT_DTLS09: o->dtls09 = true; break;
 		case OPT_NO_COALESCE: o->no_coalesce = true; break;
+		case OPT_NO_GRO: o->no_gro = true; break;
 		case OPT_MODERATION: bad = parse_number(optarg, 0, 1000, &o->moderation_us); break;
 		case OPT_DTLS_REDIAL: bad = parse_number(optarg, 0, 3600, &o->redial_s); break;
 		case OPT_SCRIPT: o->script = optarg; break;
@@ -355,6 +360,7 @@ static void engine_settings(struct cstp_client *s, const struct ac_opts *o)
 	cfg->mtu = s->info.mtu;
 	cfg->batch = o->batch;
 	cfg->no_coalesce = o->no_coalesce;
+	cfg->no_gro = o->no_gro;
 	cfg->moderation_us = o->moderation_us;
 	cfg->anyconnect.redial_ms = o->redial_s * 1000u;
 	cfg->tun = ZCVPN_TUN_LINUX;

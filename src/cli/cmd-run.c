@@ -76,6 +76,8 @@ static void usage(FILE *f, bool server)
 		"  --batch N               datagrams per recvmmsg/sendmmsg (default 32)\n"
 		"  --no-coalesce           no tun offloads: one packet per read and per write,\n"
 		"                          instead of GSO runs in and TSO packets out (comparison)\n"
+		"  --no-gro                receive each datagram on its own, not the kernel's UDP\n"
+		"                          GRO runs carved into records in place (comparison)\n"
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
 		"                          socket and the tun (0..1000, default 500; 0: off)\n"
 		"  --ring-size BYTES       per ring, power of two (default 4194304)\n"
@@ -136,7 +138,7 @@ enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
        OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
-       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_MODERATION,
+       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_NO_GRO, OPT_MODERATION,
        OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_HELP };
 
 static const struct option long_opts[] = {
@@ -173,6 +175,7 @@ static const struct option long_opts[] = {
 	{ "dpd", required_argument, NULL, OPT_DPD },
 	{ "dtls-keepalive", required_argument, NULL, OPT_DTLS_KEEPALIVE },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
+	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
 	{ "session", required_argument, NULL, OPT_SESSION },
 	{ "cert", required_argument, NULL, OPT_CERT },
@@ -239,6 +242,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_AUTH_IN: o->manual.auth_in = optarg; break;
 		case OPT_AUTH_OUT: o->manual.auth_out = optarg; break;
 		case OPT_NO_COALESCE: o->cfg.no_coalesce = true; break;
+		case OPT_NO_GRO: o->cfg.no_gro = true; break;
 		case OPT_MODERATION: bad = cli_parse_u64(optarg, 0, 1000, &v); o->cfg.moderation_us = (unsigned)v; break;
 		case OPT_PROTOCOL: bad = parse_protocol(optarg, &o->cfg); break;
 		case OPT_PSK_FILE: o->psk_file = optarg; break;
