@@ -315,6 +315,16 @@ bool ring_is_poisoned(const struct ring *ring)
 	return shared_poisoned(ring) || dead(ring);
 }
 
+uint32_t ring_used(const struct ring *ring)
+{
+	uint32_t head = atomic_load_explicit(&ring->shared->head, memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&ring->shared->tail, memory_order_relaxed);
+
+	if (head == RING_POISON || tail == RING_POISON)
+		return 0;
+	return distance(ring, head, tail);
+}
+
 static void signal_consumer(struct ring *ring)
 {
 	uint64_t one = 1;

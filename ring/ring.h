@@ -150,6 +150,11 @@ const struct ring_params *ring_params(const struct ring *ring);
 /* Counters; callable from any thread (each counter is read atomically). */
 void ring_get_stats(const struct ring *ring, struct ring_stats *stats);
 bool ring_is_poisoned(const struct ring *ring);
+/*
+ * Bytes between the shared head and tail: what is published and not yet released.
+ * Callable from any thread; a sample, as both sides move (0 once poisoned).
+ */
+uint32_t ring_used(const struct ring *ring);
 /* Marks the ring dead (head and tail); used on shutdown and by validation. */
 void ring_poison(struct ring *ring);
 

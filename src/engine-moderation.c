@@ -47,13 +47,15 @@ ZCVPN_EXPORT unsigned int zcvpn_engine_moderation_us(const struct zcvpn_engine *
 	return atomic_load_explicit(&e->moderating, memory_order_relaxed) ? e->moderation_us : 0;
 }
 
-void engine_moderation_wait(const struct zcvpn_engine *e)
+void engine_moderation_wait(struct zcvpn_engine *e)
 {
 	unsigned int us = zcvpn_engine_moderation_us(e);
 	struct timespec ts = { 0, (long)us * 1000 };
 	struct pollfd stop = { .fd = e->stop_fd, .events = POLLIN };
 
 	/* A ppoll on the stop eventfd, not a nanosleep: zcvpn_engine_stop() need not wait. */
-	if (us)
+	if (us) {
+		e->stats.moderation_waits++;
 		ppoll(&stop, 1, &ts, NULL);
+	}
 }

@@ -24,8 +24,11 @@
  * before the first datagram can arrive and never cleared: from then on any message may
  * be a run, and every receive must have room for one.
  */
-static void tune_socket(int fd, int buf, bool *gso, bool *gro)
+static void tune_socket(struct zcvpn_engine *e, int fd)
 {
+	int buf = e->sock_buf;
+	bool *gso = &e->gso.enabled;
+
 	/* Root may go past net.core.[rw]mem_max; others get what the sysctl allows. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -34,8 +37,7 @@ static void tune_socket(int fd, int buf, bool *gso, bool *gro)
 	/* Setting a socket-wide segment size of 0 only proves the kernel knows UDP GSO. */
 	if (*gso)
 		*gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &(int){ 0 }, sizeof(int)) == 0;
-	if (*gro)
-		*gro = setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int)) == 0;
+	engine_gro_socket(e, fd);
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &(int){ 1 }, sizeof(int));
 }
 
@@ -46,7 +48,7 @@ static int new_udp_socket(struct zcvpn_engine *e, int family)
 
 	if (fd < 0)
 		return -errno;
-	tune_socket(fd, e->sock_buf, &e->gso.enabled, &e->gro);
+	tune_socket(e, fd);
 	if (e->protect_socket) {
 		ret = e->protect_socket(e->protect_ctx, fd);
 		if (ret) {
@@ -103,7 +105,7 @@ static int adopt_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg,
 	e->udp_fd = cfg->udp_fd;
 	e->own_udp_fd = false;
 	e->local_port_fixed = true;
-	tune_socket(e->udp_fd, e->sock_buf, &e->gso.enabled, &e->gro);
+	tune_socket(e, e->udp_fd);
 	if (rlen)
 		return connect_peer(e, remote, rlen, cfg->remote, errbuf, errlen);
 	e->peer_len = sizeof(e->peer);
@@ -129,7 +131,7 @@ int engine_open_socket(struct zcvpn_engine *e, const struct zcvpn_config *cfg, c
 			    "bad remote address '%s' (want 1.2.3.4:PORT or [::1]:PORT)", cfg->remote);
 	e->sock_buf = (int)cfg->sock_buf;
 	e->gso.enabled = !cfg->no_gso;
-	e->gro = !cfg->no_gro && e->transport->rx_min_overhead >= ENGINE_GRO_MIN_OVERHEAD;
+	e->gro.wanted = !cfg->no_gro && e->transport->rx_min_overhead >= ENGINE_GRO_MIN_OVERHEAD;
 	e->protect_socket = cfg->protect_socket;
 	e->protect_ctx = cfg->protect_ctx;
 	if (cfg->udp_fd >= 0)

@@ -42,6 +42,7 @@ static const struct core_counter {
 	CORE("engine", rx_gro_runs, 0, "UDP GRO messages of several datagrams"),
 	CORE("engine", rx_gro_segments, 0, "datagrams in those GRO messages"),
 	CORE("engine", rx_gro_moved, 0, "packets moved up a few bytes to be carved (copied)"),
+	CORE("engine", rx_gro_off, 0, "times GRO was turned off: the datagrams did not coalesce"),
 	CORE("engine", rx_gro_unplaced, ZCVPN_COUNTER_DROP,
 	     "dropped: no room to carve the packet's record"),
 	CORE("engine", tx_errors, 0, "datagrams the socket refused"),
@@ -59,6 +60,12 @@ static const struct core_counter {
 	CORE("engine", fallback_rx_bytes, 0, "bytes received through the fallback (copied)"),
 	CORE("engine", fallback_tx_refused, 0,
 	     "packets the fallback or stream refused (a full queue; in tx_errors too)"),
+	CORE("engine", engine_wakeups, 0, "times the engine looked at the socket and rings"),
+	CORE("engine", moderation_waits, 0, "times it then waited for more (moderation)"),
+	CORE("engine", tx_ring_peak, 0, "most bytes in the tx ring when the engine woke"),
+	CORE("engine", rx_ring_peak, 0, "most bytes in the rx ring when the engine woke"),
+	CORE("engine", tx_ring_mean, 0, "mean bytes in the tx ring when the engine woke"),
+	CORE("engine", rx_ring_mean, 0, "mean bytes in the rx ring when the engine woke"),
 	CORE("tun", tun_tx_packets, 0, "packets read from the tun"),
 	CORE("tun", tun_rx_packets, 0, "packets written to the tun"),
 	CORE("tun", tun_tx_ring_full, 0, "tun packets dropped: the tx ring was full"),
@@ -66,6 +73,7 @@ static const struct core_counter {
 	CORE("tun", tun_tx_segmented, 0, "packets cut from the tun's TSO packets"),
 	CORE("tun", tun_rx_writes, 0, "tun writes"),
 	CORE("tun", tun_rx_coalesced, 0, "packets that shared a tun write"),
+	CORE("tun", tun_wakeups, 0, "times the tun thread slept and was woken"),
 	CORE("tun", ring_skipped_non_ip, 0, "tx records skipped: not IPv4 or IPv6"),
 	CORE("sink", sink_good, 0, "generated packets that arrived intact"),
 	CORE("sink", sink_corrupt, 0, "packets that arrived damaged"),
@@ -217,6 +225,20 @@ uint64_t engine_drop_report_due(const struct zcvpn_engine *e)
 				  TRANSPORT_NO_DEADLINE;
 }
 
+void engine_sample_rings(struct zcvpn_engine *e)
+{
+	uint32_t tx = ring_used(e->tx), rx = ring_used(e->rx);
+
+	e->stats.engine_wakeups++;
+	e->ring_samples++;
+	e->tx_ring_sum += tx;
+	e->rx_ring_sum += rx;
+	if (tx > e->stats.tx_ring_peak)
+		e->stats.tx_ring_peak = tx;
+	if (rx > e->stats.rx_ring_peak)
+		e->stats.rx_ring_peak = rx;
+}
+
 void engine_take_snapshot(struct zcvpn_engine *e, uint64_t now)
 {
 	struct ring_stats rs;
@@ -228,6 +250,10 @@ void engine_take_snapshot(struct zcvpn_engine *e, uint64_t now)
 	ring_get_stats(e->tx, &rs);
 	e->stats.ring_skipped_non_ip = rs.skipped_non_ip;
 	e->stats.rx_socket_drops = e->socket_drops_base + e->socket_drops;
+	if (e->ring_samples) {
+		e->stats.tx_ring_mean = e->tx_ring_sum / e->ring_samples;
+		e->stats.rx_ring_mean = e->rx_ring_sum / e->ring_samples;
+	}
 	st = e->stats;
 	fold_transport(e, &st);
 	pthread_mutex_lock(&e->snapshot_lock);
@@ -267,6 +293,7 @@ static void full_stats(struct zcvpn_engine *e, struct zcvpn_stats *st)
 	st->copied_bytes += ts.tx_copied_bytes;
 	st->tun_rx_writes = ts.rx_writes;
 	st->tun_rx_coalesced = ts.rx_coalesced;
+	st->tun_wakeups = ts.wakeups;
 	st->sink_good = ts.sink_good;
 	st->sink_corrupt = ts.sink_corrupt;
 	st->sink_lost = ts.sink_lost;

@@ -54,7 +54,7 @@ static int make_rings(struct zcvpn_engine *e, const struct zcvpn_config *cfg, ch
 	 * of its reservation as a filler until the tun side passes it, so the rx ring gets
 	 * more address space; pages nothing is received into are never touched.
 	 */
-	if (e->gro) {
+	if (e->gro.wanted) {
 		rp.max_run = ENGINE_GRO_RUN_BYTES;
 		/* Carved payloads lie where the wire put them; align only the size words. */
 		rp.align = ENGINE_GRO_ALIGN;
@@ -304,6 +304,7 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e)
 
 	pthread_mutex_lock(&e->path_lock);
 	ring_wait_finish(e->tx);
+	engine_sample_rings(e);
 	ret = move_packets(e, &moved);
 	now = now_ns();
 	engine_moderation_account(e, moved, now);
@@ -346,6 +347,9 @@ static void *engine_thread(void *arg)
 {
 	struct zcvpn_engine *e = arg;
 	struct epoll_event ev[8];
+
+	/* Named, so per-thread CPU (top -H, /proc/PID/task) tells the two apart. */
+	pthread_setname_np(pthread_self(), "zcvpn-engine");
 
 	for (;;) {
 		int n = epoll_wait(e->epoll_fd, ev, 8, -1);

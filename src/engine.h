@@ -66,6 +66,27 @@ enum {
 };
 
 /*
+ * UDP GRO, adaptive (engine-rx-run.c).  While it is on, any message may be a run and
+ * every receive needs a run's room; a run of one datagram leaves most of it as a
+ * filler until the tun side passes.  So where the peer's datagrams do not coalesce (a
+ * sender without GSO over a path without GRO) it is turned off, and tried again later.
+ */
+enum engine_gro_state {
+	ENGINE_GRO_OFF,		/* one record per datagram, as without GRO */
+	ENGINE_GRO_ON,		/* one run per message */
+	ENGINE_GRO_DRAINING,	/* turned off; runs until what came before is read */
+};
+
+struct engine_gro {
+	bool wanted;		/* configured, the transport leaves room, the kernel has it */
+	enum engine_gro_state state;
+	unsigned window_msgs;	/* messages received since it went on (or the last check), */
+	unsigned window_runs;	/* and how many of them were runs */
+	uint64_t since_ns;	/* DRAINING: since when; OFF: when to try again */
+	uint64_t backoff_ns;	/* how long the next OFF lasts */
+};
+
+/*
  * Network -> rx ring: one message per reserved record (or per run, with GRO);
  * addresses until the peer is known.
  */
@@ -129,7 +150,7 @@ struct zcvpn_engine {
 	pthread_mutex_t path_lock;
 	uint32_t mtu;
 	unsigned batch;
-	bool gro;			/* UDP_GRO is on for udp_fd: every message is a run */
+	struct engine_gro gro;
 
 	bool connected;			/* udp_fd connected to the peer */
 	bool peer_configured;		/* the peer came from the config (a client) */
@@ -169,6 +190,8 @@ struct zcvpn_engine {
 	uint8_t drop_buf[1];		/* what an rx-ring-full drop is received into */
 
 	struct zcvpn_stats stats;	/* engine thread only */
+	uint64_t ring_samples;		/* engine_sample_rings(): wakeups sampled, */
+	uint64_t tx_ring_sum, rx_ring_sum;	/* and the bytes queued, summed */
 	uint64_t *tcounters;		/* the transport's counters (engine thread) */
 	struct engine_drop_report drops;
 	pthread_mutex_t snapshot_lock;
@@ -251,8 +274,12 @@ uint32_t engine_rx_segment_size(struct msghdr *h);
 void engine_rx_note_socket_drops(struct zcvpn_engine *e, struct msghdr *h);
 enum transport_verdict engine_rx_decap(struct zcvpn_engine *e, struct pkt *pkt,
 				       struct mmsghdr *m, unsigned int i);
-/* engine-rx-run.c: engine_rx_batch when e->gro: each message into a carved run. */
+/* engine-rx-run.c: engine_rx_batch while GRO is on: each message into a carved run. */
 int engine_rx_runs(struct zcvpn_engine *e, bool *drained);
+/* engine-rx-run.c: a new socket (GRO on if wanted and the kernel takes it). */
+void engine_gro_socket(struct zcvpn_engine *e, int fd);
+/* engine-rx-run.c: GRO off: time to try it again?  (Turns it on if so.) */
+void engine_gro_maybe_retry(struct zcvpn_engine *e);
 
 /* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
 int engine_tx_batch(struct zcvpn_engine *e);
@@ -282,6 +309,8 @@ int engine_inject_locked(struct zcvpn_engine *e, const void *pkt, size_t len);
 /* engine-stats.c: the snapshot other threads read, and the rate-limited drop report. */
 int engine_stats_init(struct zcvpn_engine *e);
 void engine_take_snapshot(struct zcvpn_engine *e, uint64_t now);
+/* A wakeup: counted, with what the rings hold at that moment. */
+void engine_sample_rings(struct zcvpn_engine *e);
 /* The next time a pending drop report is due, or TRANSPORT_NO_DEADLINE. */
 uint64_t engine_drop_report_due(const struct zcvpn_engine *e);
 void engine_stats_free(struct zcvpn_engine *e);
@@ -289,6 +318,6 @@ void engine_stats_free(struct zcvpn_engine *e);
 /* engine-moderation.c: counts packets moved by one process() call at time now. */
 void engine_moderation_account(struct zcvpn_engine *e, unsigned int moved, uint64_t now);
 /* The engine thread's side of it: sleeps zcvpn_engine_moderation_us(), or until a stop. */
-void engine_moderation_wait(const struct zcvpn_engine *e);
+void engine_moderation_wait(struct zcvpn_engine *e);
 
 #endif /* ZCVPN_SRC_ENGINE_H */

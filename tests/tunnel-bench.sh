@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The tunnel benchmark, all in one run on the same two namespaces joined by a veth: the
-# bare veth (the ceiling), then zcvpn serve <-> zcvpn connect over ESP AES-128-GCM on
-# real tun devices, once as it runs by default and once per feature turned off
-# (VARIANTS, default "default --no-gro"; each word is extra options for both ends).
+# bare veth (the ceiling), then zcvpn serve <-> zcvpn connect on real tun devices over
+# ESP AES-128-GCM (keys from genkey) and over AnyConnect DTLS (`serve --protocol
+# anyconnect` with a password file, the client logging in; AES-256-GCM), each once as it
+# runs by default and once per feature turned off (PROTOCOLS, default "esp anyconnect";
+# VARIANTS, default "default --no-gro": each word is extra options for both ends).
 # For each: iperf3 TCP for IPERF_SECONDS (default 5) client->server and server->client,
 # with 1 and with 4 streams; throughput (iperf3's received sum), CPU seconds per GB of
 # both zcvpn processes together (utime+stime of all their threads over the run), and
@@ -18,8 +20,10 @@ zcvpn=${ZCVPN:-$(cd "$builddir" && pwd)/zcvpn}
 srcdir=$(cd "$srcdir" && pwd)
 secs=${IPERF_SECONDS:-5}
 variants=${VARIANTS:-default --no-gro}
+protocols=${PROTOCOLS:-esp anyconnect}
 . "$srcdir/tests/netns-env.sh"
 ne_skip_unless iperf3 python3 ping
+case " $protocols " in *" anyconnect "*) ne_skip_unless ocpasswd ;; esac
 
 tag=$$
 ns_a=zcvpn-ta-$tag
@@ -43,11 +47,26 @@ in_a() { ip netns exec "$ns_a" "$@"; }
 in_b() { ip netns exec "$ns_b" "$@"; }
 hz=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The ticks of PID's tun thread (named zcvpn-tun); the rest of its ticks are the engine's
+# (and, in an AnyConnect server, its sessions' threads).
+tun_ticks() {
+	local sum=0 t
+	for t in /proc/"$1"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = zcvpn-tun ] &&
+			sum=$((sum + $(awk '{ print $14 + $15 }' "$t/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$sum"
+}
 report() { python3 "$srcdir/tests/report-value.py" "$1" "$2"; }
 
 ip netns add "$ns_a" && ip netns add "$ns_b" || fail "cannot create namespaces"
 ne_link "$ns_a" zcb-a 10.79.0.1/24 "$ns_b" zcb-b 10.79.0.2/24 || fail "veth"
 (umask 077 && "$zcvpn" genkey --enc aes128-gcm >"$work/keys")
+cert=$srcdir/tests/vectors/certs/rsa.pem
+pin=$(cat "$srcdir/tests/vectors/certs/rsa.pin")
+if command -v ocpasswd >/dev/null; then
+	printf 'bench-pw\nbench-pw\n' | ocpasswd -c "$work/passwd" bench || fail "ocpasswd"
+fi
 in_b iperf3 -s -D -I "$work/iperf.pid" >/dev/null 2>&1 || fail "iperf3 server"
 wait_for 50 test -s "$work/iperf.pid" || fail "iperf3 server did not start"
 iperf_pid=$(cat "$work/iperf.pid")
@@ -75,16 +94,24 @@ measure() {	# NAME ADDR PIDS...
 	shift 2
 	for c in 1: 1:-R 4: 4:-R; do
 		streams=${c%%:*} dir=${c#*:}
-		t0=0
-		for p in "$@"; do t0=$((t0 + $(ticks "$p"))); done
+		t0=0 th0=
+		for p in "$@"; do t0=$((t0 + $(ticks "$p"))); th0="$th0 $(ticks "$p") $(tun_ticks "$p")"; done
 		ping_avg "$addr" $((secs * 80)) >"$work/ping" &
 		ping_pid=$!
 		r=$(iperf_run "$addr" "$streams" "$dir" "$name-$streams$dir")
 		wait "$ping_pid"
 		ping_pid=
-		t1=0
-		for p in "$@"; do t1=$((t1 + $(ticks "$p"))); done
+		t1=0 th1=
+		for p in "$@"; do t1=$((t1 + $(ticks "$p"))); th1="$th1 $(ticks "$p") $(tun_ticks "$p")"; done
 		read -r gbit gb <<<"$r"
+		[ $# -gt 0 ] && awk -v a="$th0" -v b="$th1" -v hz="$hz" -v gb="$gb" -v n="$name" \
+			-v c="P$streams${dir:+ -R}" 'BEGIN {
+				split(a, x, " "); split(b, y, " "); out = n " " c
+				for (i = 1; i <= 4; i += 2) {
+					all = (y[i] - x[i]) / hz / gb; tun = (y[i + 1] - x[i + 1]) / hz / gb
+					out = out sprintf(" %.2f %.2f", all - tun, tun)
+				}
+				print out }' >>"$work/threads"
 		cpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v gb="$gb" -v n=$# \
 			'BEGIN { if (n == 0 || gb <= 0) print "-"; else printf "%.2f", t / hz / gb }')
 		echo "$name P$streams${dir:+ -R} $gbit $cpu $(cat "$work/ping")" >>"$work/results"
@@ -102,52 +129,115 @@ stop() {
 idle_veth=$(ping_avg 10.79.0.2 50)
 measure veth 10.79.0.2
 
-for v in $variants; do
-	opts=
-	[ "$v" = default ] || opts=$v
-	ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.79.0.2:4500 --key-file "$work/keys" \
-		--tun zct-b $opts >"$work/server-$v.out" 2>&1 &
-	server_pid=$!
-	wait_for 50 in_b ip link show zct-b || fail "$v: server tun did not appear"
-	ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.79.0.2:4500 --key-file "$work/keys" \
-		--tun zct-a --keepalive 1000 $opts >"$work/client-$v.out" 2>&1 &
-	client_pid=$!
-	wait_for 50 in_a ip link show zct-a || fail "$v: client tun did not appear"
-	in_a ip addr add 10.78.0.1 peer 10.78.0.2 dev zct-a || fail "$v: client address"
-	in_b ip addr add 10.78.0.2 peer 10.78.0.1 dev zct-b || fail "$v: server address"
-	in_a ping -c 3 -i 0.2 -W 2 10.78.0.2 >/dev/null 2>&1 || fail "$v: no ping through the tunnel"
-	eval "idle_$(echo "$v" | tr -c 'a-z0-9\n' _)=$(ping_avg 10.78.0.2 50)"
-	measure "$v" 10.78.0.2 "$client_pid" "$server_pid"
-	stop "$client_pid"
-	stop "$server_pid"
-	client_pid= server_pid=
-	for side in client server; do
-		copied=$(report "$work/$side-$v.out" copied_bytes)
-		[ "$copied" = 0 ] || fail "$v: $side copied ${copied:-?} payload bytes"
-	done
-	if [ "$v" = default ]; then
-		runs=$(report "$work/server-default.out" rx_gro_runs)
-		segs=$(report "$work/server-default.out" rx_gro_segments)
-		[ "${runs:-0}" -gt 0 ] || fail "default: the server received no GRO runs"
-		echo "default: the server received $segs datagrams in $runs GRO runs" \
-			"($(awk -v s="${segs:-0}" -v r="$runs" 'BEGIN { printf "%.1f", s / r }') a run)"
+# Starts the server and the client for PROTO with extra OPTS, both tuns up and
+# addressed; sets server_pid, client_pid and far (the server's tunnel address).
+start_pair() {	# PROTO NAME OPTS
+	local proto=$1 name=$2 opts=$3
+	if [ "$proto" = esp ]; then
+		# shellcheck disable=SC2086
+		ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.79.0.2:4500 \
+			--key-file "$work/keys" --tun zct-b $opts >"$work/server-$name.out" 2>&1 &
+		server_pid=$!
+		wait_for 50 in_b ip link show zct-b || fail "$name: server tun did not appear"
+		# shellcheck disable=SC2086
+		ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.79.0.2:4500 \
+			--key-file "$work/keys" --tun zct-a --keepalive 1000 $opts \
+			>"$work/client-$name.out" 2>&1 &
+		client_pid=$!
+		wait_for 50 in_a ip link show zct-a || fail "$name: client tun did not appear"
+		in_a ip addr add 10.78.0.1 peer 10.78.0.2 dev zct-a || fail "$name: client address"
+		in_b ip addr add 10.78.0.2 peer 10.78.0.1 dev zct-b || fail "$name: server address"
+		far=10.78.0.2
+	else
+		ip netns exec "$ns_b" "$zcvpn" serve --json --protocol anyconnect \
+			--listen 10.79.0.2:4443 --cert "$cert" --key "${cert%.pem}-key.pem" \
+			--passwd "$work/passwd" --tun zcs >"$work/server-$name.out" 2>&1 &
+		server_pid=$!
+		wait_for 50 grep -q listening "$work/server-$name.out" || fail "$name: server did not start"
+		# shellcheck disable=SC2086
+		ip netns exec "$ns_a" "$zcvpn" connect --json --protocol anyconnect --servercert "$pin" \
+			--user bench --passwd-on-stdin --tun zcc0 $opts https://10.79.0.2:4443/ \
+			<<<bench-pw >"$work/client-$name.out" 2>&1 &
+		client_pid=$!
+		wait_for 300 grep -q 'DTLS up after' "$work/client-$name.out" || fail "$name: no DTLS"
+		far=10.78.0.1
+		wait_for 100 sh -c "ip netns exec $ns_a ip route get $far 2>/dev/null | grep -q zcc0" ||
+			fail "$name: no route to $far"
 	fi
+	in_a ping -c 3 -i 0.2 -W 2 "$far" >/dev/null 2>&1 || fail "$name: no ping through the tunnel"
+}
+
+for proto in $protocols; do
+	for v in $variants; do
+		opts=
+		[ "$v" = default ] || opts=$v
+		name=$proto$([ "$v" = default ] || echo "$v")
+		start_pair "$proto" "$name" "$opts"
+		eval "idle_$(echo "$name" | tr -c 'a-z0-9\n' _)=$(ping_avg "$far" 50)"
+		measure "$name" "$far" "$client_pid" "$server_pid"
+		kill -INT "$client_pid" 2>/dev/null
+		stop "$client_pid"
+		stop "$server_pid"
+		client_pid= server_pid=
+		# The server's session report is its role's line (AnyConnect) or the only one.
+		for side in client server; do
+			copied=$(python3 "$srcdir/tests/report-value.py" $([ "$side$proto" = serveranyconnect ] &&
+				echo --role server) "$work/$side-$name.out" copied_bytes)
+			# Over CSTP before DTLS came up, a few packets are copied; that is all.
+			[ "$proto" = esp ] && [ "$copied" != 0 ] && fail "$name: $side copied ${copied:-?} bytes"
+			echo "$name: $side copied_bytes ${copied:-?}"
+		done
+		if [ "$v" = default ]; then
+			runs=$(python3 "$srcdir/tests/report-value.py" $([ "$proto" = anyconnect ] &&
+				echo --role server) "$work/server-$name.out" rx_gro_runs)
+			segs=$(python3 "$srcdir/tests/report-value.py" $([ "$proto" = anyconnect ] &&
+				echo --role server) "$work/server-$name.out" rx_gro_segments)
+			[ "${runs:-0}" -gt 0 ] || fail "$name: the server received no GRO runs"
+			echo "$name: the server received $segs datagrams in $runs GRO runs" \
+				"($(awk -v s="${segs:-0}" -v r="$runs" 'BEGIN { printf "%.1f", s / r }') a run)"
+		fi
+	done
 done
 
 echo
-echo "Tunnel benchmark: iperf3 TCP ${secs} s per case, ESP AES-128-GCM, zcvpn <-> zcvpn"
+echo "Tunnel benchmark: iperf3 TCP ${secs} s per case, zcvpn <-> zcvpn (ESP AES-128-GCM, AnyConnect DTLS AES-256-GCM)"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //') x $(nproc)"
-printf '%-10s %-7s %9s %9s %9s %11s %9s\n' variant case Gbit/s "x veth" "x default" "cpu s/GB" "ping ms"
+printf '%-18s %-7s %9s %9s %9s %11s %9s\n' variant case Gbit/s "x veth" "x default" "cpu s/GB" "ping ms"
 while read -r name c dir rest; do
 	[ "$dir" = -R ] || { rest="$dir $rest"; dir=; }
 	read -r gbit cpu ping <<<"$rest"
 	key="$c${dir:+ -R}"
 	veth=$(awk -v k="$key" '$1 == "veth" { c = $2; if ($3 == "-R") c = c " -R"; if (c == k) print ($3 == "-R") ? $4 : $3 }' "$work/results")
-	def=$(awk -v k="$key" '$1 == "default" { c = $2; if ($3 == "-R") c = c " -R"; if (c == k) print ($3 == "-R") ? $4 : $3 }' "$work/results")
-	printf '%-10s %-7s %9s %9s %9s %11s %9s\n' "$name" "$key" "$gbit" \
+	base=${name%%-*}
+	def=$(awk -v k="$key" -v n="$base" '$1 == n { c = $2; if ($3 == "-R") c = c " -R"; if (c == k) print ($3 == "-R") ? $4 : $3 }' "$work/results")
+	printf '%-18s %-7s %9s %9s %9s %11s %9s\n' "$name" "$key" "$gbit" \
 		"$(awk -v a="$gbit" -v b="$veth" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
-		"$(awk -v a="$gbit" -v b="${def:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+		"$(awk -v a="$gbit" -v b="$([ "$base" = veth ] || echo "${def:-0}")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
 		"$cpu" "$ping"
 done <"$work/results"
-echo "idle ping ms: veth $idle_veth$(for v in $variants; do k=idle_$(echo "$v" | tr -c 'a-z0-9\n' _); printf ', %s %s' "$v" "${!k}"; done)"
+echo
+echo "CPU s/GB by thread (engine: all but the tun thread) and wakeups per GB (all four cases)"
+printf '%-18s %-7s %11s %11s %11s %11s\n' variant case "cli engine" "cli tun" "srv engine" "srv tun"
+while read -r name c dir rest; do
+	[ "$dir" = -R ] || { rest="$dir $rest"; dir=; }
+	# shellcheck disable=SC2086
+	printf '%-18s %-7s %11s %11s %11s %11s\n' "$name" "$c${dir:+ -R}" $rest
+done <"$work/threads"
+for f in "$work"/client-*.out; do
+	name=${f##*/client-}
+	name=${name%.out}
+	gb=$(awk -v n="$name" '$1 == n { g += ($3 == "-R" ? $4 : $3) } END { print g * '"$secs"' / 8 }' "$work/results")
+	role=
+	case $name in anyconnect*) role="--role server" ;; esac
+	# shellcheck disable=SC2086
+	echo "$name: per GB: client $(python3 "$srcdir/tests/report-value.py" "$f" engine_wakeups |
+		awk -v g="$gb" '{ printf "%.0f", $1 / g }') engine wakeups," \
+		"$(python3 "$srcdir/tests/report-value.py" "$f" tun_wakeups | awk -v g="$gb" '{ printf "%.0f", $1 / g }') tun wakeups;" \
+		"server $(python3 "$srcdir/tests/report-value.py" $role "$work/server-$name.out" engine_wakeups |
+		awk -v g="$gb" '{ printf "%.0f", $1 / g }') engine," \
+		"$(python3 "$srcdir/tests/report-value.py" $role "$work/server-$name.out" tun_wakeups |
+		awk -v g="$gb" '{ printf "%.0f", $1 / g }') tun;" \
+		"client tx ring mean/peak $(python3 "$srcdir/tests/report-value.py" "$f" tx_ring_mean)/$(python3 "$srcdir/tests/report-value.py" "$f" tx_ring_peak) B"
+done
+echo "idle ping ms: veth $idle_veth$(for p in $protocols; do for v in $variants; do n=$p$([ "$v" = default ] || echo "$v"); k=idle_$(echo "$n" | tr -c 'a-z0-9\n' _); printf ', %s %s' "$n" "${!k}"; done; done)"
 echo "script: PASS tunnel-bench"

@@ -50,6 +50,7 @@ struct tun_counters {
 	_Atomic uint64_t tx_segmented, tx_copied_bytes;
 	_Atomic uint64_t rx_packets, rx_bytes, rx_errors;
 	_Atomic uint64_t rx_writes, rx_coalesced;
+	_Atomic uint64_t wakeups;
 	_Atomic uint64_t sink_good, sink_corrupt, sink_lost, sink_reordered, sink_duplicate;
 	_Atomic bool generator_done;
 	_Atomic int error;

@@ -123,6 +123,7 @@ int tun_wait(struct tun *tun, int fd, const struct timespec *timeout)
 	ring_consumer_flush(tun->rx);
 	if (pfd[1].fd < 0 && (!timeout || timeout->tv_sec || timeout->tv_nsec > tick.tv_nsec))
 		limit = &tick;
+	tun_count(&tun->c.wakeups, 1);
 	if (!tun_stopping(tun) && ppoll(pfd, fd >= 0 ? 3 : 2, limit, NULL) > 0) {
 		if (pfd[2].revents & (POLLERR | POLLHUP | POLLNVAL))
 			ret = -EIO;
@@ -152,7 +153,10 @@ static int drain_on_stop(struct tun *tun)
 static void *tun_thread(void *arg)
 {
 	struct tun *tun = arg;
-	int ret = tun->ops->run(tun);
+	int ret;
+
+	pthread_setname_np(pthread_self(), "zcvpn-tun");
+	ret = tun->ops->run(tun);
 
 	if (!ret)
 		ret = drain_on_stop(tun);
@@ -219,6 +223,7 @@ void tun_get_stats(const struct tun *tun, struct tun_stats *st)
 	st->rx_errors = load(&c->rx_errors);
 	st->rx_writes = load(&c->rx_writes);
 	st->rx_coalesced = load(&c->rx_coalesced);
+	st->wakeups = load(&c->wakeups);
 	st->sink_good = load(&c->sink_good);
 	st->sink_corrupt = load(&c->sink_corrupt);
 	st->sink_lost = load(&c->sink_lost);

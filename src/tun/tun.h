@@ -36,6 +36,7 @@ struct tun_stats {
 	uint64_t rx_errors;	/* device write errors */
 	uint64_t rx_writes;	/* device writes (linux; several packets with coalescing) */
 	uint64_t rx_coalesced;	/* packets that went in a write of several */
+	uint64_t wakeups;	/* times the thread slept and woke */
 	/* mem backend sink only */
 	uint64_t sink_good;
 	uint64_t sink_corrupt;	/* bad checksum, length, magic or IP header */
