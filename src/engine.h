@@ -199,9 +199,10 @@ struct zcvpn_engine {
 	uint64_t *tcounters_snapshot;	/* likewise */
 
 	/* engine-moderation.c */
-	unsigned int moderation_us;	/* the configured wait; 0: never */
-	_Atomic bool moderating;	/* the last window's rate asks for it; any thread
-					 * may ask (zcvpn_engine_moderation_us) */
+	unsigned int moderation_us;	/* the configured (longest) wait; 0: never */
+	_Atomic unsigned int moderation_wait_us;	/* what the last window's rate asks
+					 * for, 0: none; any thread may ask
+					 * (zcvpn_engine_moderation_us) */
 	uint64_t mod_window_start_ns;
 	uint64_t mod_window_packets;
 	pthread_t thread;

@@ -257,10 +257,10 @@ struct zcvpn_config {
 	bool no_coalesce;
 	/*
 	 * Interrupt moderation, as a NIC's adaptive rx-usecs: while more than two packets
-	 * per wait flow, wait this long between looks at the socket and the tun, so each
-	 * wakeup moves a batch (and the tun writes coalesce).  0..1000 microseconds;
-	 * default 500; 0: off.  Light traffic never waits.  See
-	 * zcvpn_engine_moderation_us().
+	 * per wait flow, wait between looks at the socket and the tun, so each wakeup
+	 * moves a batch (and the tun writes coalesce): as long as a batch takes to gather
+	 * at the current rate, at most this long.  0..1000 microseconds; default 500;
+	 * 0: off.  Light traffic never waits.  See zcvpn_engine_moderation_us().
 	 */
 	unsigned moderation_us;
 
@@ -381,7 +381,8 @@ ZCVPN_EXPORT int zcvpn_engine_process(struct zcvpn_engine *e);
 
 /*
  * Host-loop mode, after process(): how many microseconds to wait before polling the fd
- * again (0: do not wait).  Non-zero only under load and only with cfg.moderation_us; a
+ * again (0: do not wait).  Non-zero only under load and only with cfg.moderation_us (at
+ * most that: the time a batch takes to gather at the current rate); a
  * host that honours it (a short sleep, or a timer on its loop) lets each wakeup move a
  * batch.  The engine's own thread honours it by itself.
  */

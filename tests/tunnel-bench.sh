@@ -138,13 +138,13 @@ start_pair() {	# PROTO NAME OPTS
 		ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.79.0.2:4500 \
 			--key-file "$work/keys" --tun zct-b $opts >"$work/server-$name.out" 2>&1 &
 		server_pid=$!
-		wait_for 50 in_b ip link show zct-b || fail "$name: server tun did not appear"
+		wait_for 50 in_b ip link show zct-b >/dev/null 2>&1 || fail "$name: server tun did not appear"
 		# shellcheck disable=SC2086
 		ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.79.0.2:4500 \
 			--key-file "$work/keys" --tun zct-a --keepalive 1000 $opts \
 			>"$work/client-$name.out" 2>&1 &
 		client_pid=$!
-		wait_for 50 in_a ip link show zct-a || fail "$name: client tun did not appear"
+		wait_for 50 in_a ip link show zct-a >/dev/null 2>&1 || fail "$name: client tun did not appear"
 		in_a ip addr add 10.78.0.1 peer 10.78.0.2 dev zct-a || fail "$name: client address"
 		in_b ip addr add 10.78.0.2 peer 10.78.0.1 dev zct-b || fail "$name: server address"
 		far=10.78.0.2
