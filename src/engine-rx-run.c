@@ -139,7 +139,8 @@ static int carve(struct zcvpn_engine *e, struct ring_run *run, struct pkt *pkt,
 	uint32_t up = ring_carve_shortfall(e->rx, run, pkt->data);
 
 	if (up) {
-		if (pkt->len > (uint32_t)(dgram_end - pkt->data) - up) {
+		/* The room after the packet, up to the end of its own datagram. */
+		if (up > (uint32_t)(dgram_end - pkt->data) - pkt->len) {
 			e->stats.rx_gro_unplaced++;
 			return -ENOSPC;
 		}

@@ -9,7 +9,9 @@
 # For each: iperf3 TCP for IPERF_SECONDS (default 5) client->server and server->client,
 # with 1 and with 4 streams; throughput (iperf3's received sum), CPU seconds per GB of
 # both zcvpn processes together (utime+stime of all their threads over the run), and
-# ping through the tunnel every 10 ms under that load (and idle, before).  The table
+# ping through the tunnel every 10 ms under that load (and idle, before).  Then UDP
+# client->server at full speed with 64- and 1300-byte payloads: packets per second
+# received through the tunnel (and the share lost).  The table
 # gives each figure beside the veth's and the default's.  Information, not pass/fail:
 # the script fails only when a tunnel cannot be set up or an iperf3 run fails, and
 # checks copied_bytes 0 at both ends and, by default, that GRO runs were received.
@@ -82,6 +84,18 @@ print("%.3f %.6f" % (s["bits_per_second"] / 1e9, s["bytes"] / 1e9))
 EOF
 }
 
+# One UDP run of SIZE-byte payloads, as fast as iperf3 can: prints "KPPS LOST_PERCENT".
+udp_run() {	# ADDR SIZE LABEL
+	local out=$work/$3.json
+	in_a iperf3 -c "$1" -u -b 0 -l "$2" -t "$secs" -J >"$out" 2>&1 || fail "iperf3 $3"
+	python3 - "$out" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["end"]["sum"]
+got = s["packets"] - s["lost_packets"]
+print("%.1f %.1f" % (got / s["seconds"] / 1e3, 100.0 * s["lost_packets"] / max(s["packets"], 1)))
+EOF
+}
+
 # Average RTT in ms of pings every 10 ms for COUNT pings.
 ping_avg() {	# ADDR COUNT
 	in_a ping -q -i 0.01 -c "$2" -W 1 "$1" 2>/dev/null |
@@ -115,6 +129,9 @@ measure() {	# NAME ADDR PIDS...
 		cpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v gb="$gb" -v n=$# \
 			'BEGIN { if (n == 0 || gb <= 0) print "-"; else printf "%.2f", t / hz / gb }')
 		echo "$name P$streams${dir:+ -R} $gbit $cpu $(cat "$work/ping")" >>"$work/results"
+	done
+	for size in 64 1300; do
+		echo "$name $size $(udp_run "$addr" "$size" "$name-udp$size")" >>"$work/udp"
 	done
 }
 
@@ -215,6 +232,11 @@ while read -r name c dir rest; do
 		"$(awk -v a="$gbit" -v b="$([ "$base" = veth ] || echo "${def:-0}")" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
 		"$cpu" "$ping"
 done <"$work/results"
+echo
+echo "UDP client->server, iperf3 -u -b 0: thousands of packets per second received (lost %)"
+printf '%-18s %16s %16s\n' variant "64 B" "1300 B"
+awk '{ v[$1] = v[$1] sprintf(" %10s (%4s%%)", $3, $4); if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+	END { for (i = 1; i <= n; i++) printf "%-18s%s\n", order[i], v[order[i]] }' "$work/udp"
 echo
 echo "CPU s/GB by thread (engine: all but the tun thread) and wakeups per GB (all four cases)"
 printf '%-18s %-7s %11s %11s %11s %11s\n' variant case "cli engine" "cli tun" "srv engine" "srv tun"
