@@ -8,12 +8,14 @@
  * record i+1's head (ring_carve()).  Nothing is copied unless a trailer is too short to
  * hold the next record's size word (then the packet moves up a few bytes, counted).
  *
- * GRO is adaptive.  Where the peer's datagrams arrive one by one anyway (a sender
- * without GSO over a path without GRO), 64 KiB runs of one datagram each only cost
- * ring space; so after GRO_WINDOW messages of which under one in GRO_MIN_SHARE was a
- * run, GRO is turned off, the messages already queued are received as runs until the
- * socket is empty (a queued run must not meet a record-sized buffer), and it is tried
- * again after a back-off that doubles while it keeps finding nothing.
+ * Every message needs a whole run's room, 64 KiB, and what a run does not fill stays
+ * behind as a filler until the tun side passes it, unless the run was the last
+ * reservation.  So messages are received one per call while runs are short (under
+ * GRO_MANY_SEGS datagrams on average over GRO_WINDOW messages): the run is then always
+ * the last reservation and gives its unused end back.  Only long runs get several
+ * messages per call, where the filler is small beside the run.  GRO stays on once set:
+ * turning it off while runs may be queued would hand them over without their segment
+ * size (the kernel adds the UDP_GRO cmsg only while GRO is on), glued together.
  */
 #include "config.h"
 
@@ -24,89 +26,43 @@
 #include <string.h>
 
 #include "ring/pkt.h"
-#include "src/util/clock.h"
 
 enum {
-	GRO_WINDOW = 64,		/* messages between looks at the share of runs */
-	GRO_MIN_SHARE = 8,		/* at least one in this many must be a run */
-	GRO_DRAIN_NS = 2000000,		/* off: runs for at least this long, until empty */
+	GRO_WINDOW = 64,		/* messages between looks at the runs' length */
+	GRO_MANY_SEGS = 8,		/* datagrams a message, on average, for several a call */
 };
-
-#define GRO_BACKOFF_MIN_NS (1000ull * 1000 * 1000)
-#define GRO_BACKOFF_MAX_NS (64ull * 1000 * 1000 * 1000)
-
-static bool set_gro(int fd, bool on)
-{
-	return setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ on }, sizeof(int)) == 0;
-}
-
-static void gro_on(struct zcvpn_engine *e)
-{
-	e->gro.state = ENGINE_GRO_ON;
-	e->gro.window_msgs = e->gro.window_runs = 0;
-}
 
 void engine_gro_socket(struct zcvpn_engine *e, int fd)
 {
-	if (!e->gro.wanted)
-		return;
-	if (!set_gro(fd, true)) {
-		/* A kernel without UDP_GRO (before 5.0): records of one datagram, as before. */
-		e->gro.wanted = false;
-		e->gro.state = ENGINE_GRO_OFF;
-		return;
-	}
-	e->gro.backoff_ns = GRO_BACKOFF_MIN_NS;
-	gro_on(e);
+	e->gro.on = e->gro.wanted &&
+		    setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int)) == 0;
+	e->gro.window_msgs = e->gro.window_datagrams = 0;
+	e->gro.runs_per_call = 1;
 }
 
-void engine_gro_maybe_retry(struct zcvpn_engine *e)
-{
-	if (now_ns() >= e->gro.since_ns && set_gro(e->udp_fd, true))
-		gro_on(e);
-}
-
-/* After each receive while on: keep it, or turn it off for lack of runs. */
-static void gro_account(struct zcvpn_engine *e, unsigned msgs, unsigned runs, bool drained)
+/* After each receive: how many messages the next calls take. */
+static void gro_account(struct zcvpn_engine *e, unsigned msgs, unsigned datagrams)
 {
 	struct engine_gro *g = &e->gro;
-	uint64_t now;
 
-	if (g->state == ENGINE_GRO_DRAINING) {
-		now = now_ns();
-		if (drained && now - g->since_ns >= GRO_DRAIN_NS) {
-			g->state = ENGINE_GRO_OFF;
-			g->since_ns = now + g->backoff_ns;
-			if (g->backoff_ns < GRO_BACKOFF_MAX_NS)
-				g->backoff_ns *= 2;
-		}
-		return;
-	}
 	g->window_msgs += msgs;
-	g->window_runs += runs;
+	g->window_datagrams += datagrams;
 	if (g->window_msgs < GRO_WINDOW)
 		return;
-	if (g->window_runs * GRO_MIN_SHARE >= g->window_msgs) {
-		g->backoff_ns = GRO_BACKOFF_MIN_NS;
-		gro_on(e);
-		return;
-	}
-	if (set_gro(e->udp_fd, false)) {
-		g->state = ENGINE_GRO_DRAINING;
-		g->since_ns = now_ns();
-		e->stats.rx_gro_off++;
-	}
+	g->runs_per_call = g->window_datagrams >= GRO_MANY_SEGS * g->window_msgs ?
+				   ENGINE_GRO_RUNS : 1;
+	g->window_msgs = g->window_datagrams = 0;
 }
 
-/* Reserves up to ENGINE_GRO_RUNS runs (one while a handshake runs) and aims a message at each. */
+/* Reserves the runs for one call (one while a handshake runs), a message aimed at each. */
 static unsigned prepare_runs(struct zcvpn_engine *e)
 {
 	struct engine_rx_batch *b = &e->rxb;
-	unsigned want = engine_transport_ready(e) ? e->batch : 1;
+	unsigned want = engine_transport_ready(e) ? e->gro.runs_per_call : 1;
 	unsigned n;
 
-	if (want > ENGINE_GRO_RUNS)
-		want = ENGINE_GRO_RUNS;
+	if (want > e->batch)
+		want = e->batch;
 	for (n = 0; n < want; n++) {
 		struct msghdr *h = &b->msgs[n].msg_hdr;
 
@@ -193,35 +149,65 @@ static unsigned deliver_run(struct zcvpn_engine *e, unsigned i)
 	return count;
 }
 
-int engine_rx_runs(struct zcvpn_engine *e, bool *drained)
+/*
+ * One recvmmsg into freshly reserved runs, each ended (last-first, so unused runs and
+ * the last one's unused end go back to the ring).  Returns datagrams handled, 0 when
+ * the socket was empty or the ring full, or -errno; *msgs gets the messages.
+ */
+static int receive_runs(struct zcvpn_engine *e, unsigned n, unsigned *msgs)
 {
 	struct engine_rx_batch *b = &e->rxb;
-	unsigned n = prepare_runs(e), datagrams = 0, runs = 0;
-	int got, err;
+	unsigned datagrams = 0;
+	int got = recvmmsg(e->udp_fd, b->msgs, n, MSG_DONTWAIT, NULL);
+	int err = got < 0 ? errno : 0;
 
-	*drained = false;
-	if (!n)
-		return ring_is_poisoned(e->rx) ? -EBADMSG : engine_rx_drop_one(e);
-	got = recvmmsg(e->udp_fd, b->msgs, n, MSG_DONTWAIT, NULL);
-	err = got < 0 ? errno : 0;
 	e->stats.recv_calls++;
-	*drained = got < (int)n;
 	if (got > 0) {
 		engine_rx_note_socket_drops(e, &b->msgs[got - 1].msg_hdr);
-		for (int i = 0; i < got; i++) {
-			unsigned k = deliver_run(e, (unsigned)i);
-
-			datagrams += k;
-			runs += k > 1;
-		}
+		for (int i = 0; i < got; i++)
+			datagrams += deliver_run(e, (unsigned)i);
 	}
-	/* Last-first, so unused runs and the last run's unused end go back to the ring. */
 	for (unsigned i = n; i-- > 0;)
 		ring_run_end(e->rx, &b->runs[i]);
-	gro_account(e, got > 0 ? (unsigned)got : 0, runs, *drained);
+	*msgs = got > 0 ? (unsigned)got : 0;
+	gro_account(e, *msgs, datagrams);
 	if (got < 0)
 		return err == EAGAIN || err == EWOULDBLOCK || err == ECONNREFUSED ? 0 : -err;
+	return (int)datagrams;
+}
+
+/*
+ * Calls (of one message each while runs are short) until a batch of datagrams came or
+ * the socket is empty, then one publish: about what recvmmsg of records takes in a
+ * round (a round of long runs is one call), and one wakeup of the tun side.
+ */
+int engine_rx_runs(struct zcvpn_engine *e, bool *drained)
+{
+	unsigned total_msgs = 0, total = 0;
+
+	*drained = false;
+	while (total < e->batch && total_msgs < e->batch) {
+		unsigned n = prepare_runs(e), msgs;
+		int got;
+
+		if (!n) {
+			if (ring_is_poisoned(e->rx))
+				return -EBADMSG;
+			if (!total_msgs)
+				return engine_rx_drop_one(e);
+			break;
+		}
+		got = receive_runs(e, n, &msgs);
+		if (got < 0)
+			return got;
+		total += (unsigned)got;
+		total_msgs += msgs;
+		if (msgs < n) {
+			*drained = true;
+			break;
+		}
+	}
 	if (ring_publish(e->rx) < 0)
 		return -EBADMSG;
-	return (int)datagrams;
+	return (int)total;
 }

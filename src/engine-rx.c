@@ -190,9 +190,7 @@ int engine_rx_batch(struct zcvpn_engine *e, bool *drained)
 	unsigned n;
 	int got;
 
-	if (e->gro.wanted && e->gro.state == ENGINE_GRO_OFF)
-		engine_gro_maybe_retry(e);
-	if (e->gro.state != ENGINE_GRO_OFF)
+	if (e->gro.on)
 		return engine_rx_runs(e, drained);
 	head = e->transport->ops->rx_head(e->transport);
 	n = prepare(e, head);

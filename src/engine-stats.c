@@ -42,7 +42,6 @@ static const struct core_counter {
 	CORE("engine", rx_gro_runs, 0, "UDP GRO messages of several datagrams"),
 	CORE("engine", rx_gro_segments, 0, "datagrams in those GRO messages"),
 	CORE("engine", rx_gro_moved, 0, "packets moved up a few bytes to be carved (copied)"),
-	CORE("engine", rx_gro_off, 0, "times GRO was turned off: the datagrams did not coalesce"),
 	CORE("engine", rx_gro_unplaced, ZCVPN_COUNTER_DROP,
 	     "dropped: no room to carve the packet's record"),
 	CORE("engine", tx_errors, 0, "datagrams the socket refused"),

@@ -55,7 +55,7 @@ struct engine_gso {
  */
 enum {
 	ENGINE_GRO_RUN_BYTES = 65536,
-	ENGINE_GRO_RUNS = 8,		/* messages per recvmmsg with GRO */
+	ENGINE_GRO_RUNS = 8,		/* messages per recvmmsg with GRO, runs being long */
 	ENGINE_GRO_RING_FACTOR = 4,	/* rx ring address space with GRO, x ring_size */
 	ENGINE_GRO_ALIGN = 4,		/* the rx ring's record alignment with GRO */
 	/*
@@ -65,25 +65,13 @@ enum {
 	ENGINE_GRO_MIN_OVERHEAD = 4 + 2 * (ENGINE_GRO_ALIGN - 1),
 };
 
-/*
- * UDP GRO, adaptive (engine-rx-run.c).  While it is on, any message may be a run and
- * every receive needs a run's room; a run of one datagram leaves most of it as a
- * filler until the tun side passes.  So where the peer's datagrams do not coalesce (a
- * sender without GSO over a path without GRO) it is turned off, and tried again later.
- */
-enum engine_gro_state {
-	ENGINE_GRO_OFF,		/* one record per datagram, as without GRO */
-	ENGINE_GRO_ON,		/* one run per message */
-	ENGINE_GRO_DRAINING,	/* turned off; runs until what came before is read */
-};
-
+/* UDP GRO on the socket (engine-rx-run.c). */
 struct engine_gro {
-	bool wanted;		/* configured, the transport leaves room, the kernel has it */
-	enum engine_gro_state state;
-	unsigned window_msgs;	/* messages received since it went on (or the last check), */
-	unsigned window_runs;	/* and how many of them were runs */
-	uint64_t since_ns;	/* DRAINING: since when; OFF: when to try again */
-	uint64_t backoff_ns;	/* how long the next OFF lasts */
+	bool wanted;		/* configured, and the transport leaves room for it */
+	bool on;		/* udp_fd has it: any message may be a run */
+	unsigned window_msgs;	/* messages received since the last look, */
+	unsigned window_datagrams;	/* and the datagrams in them */
+	unsigned runs_per_call;	/* messages per recvmmsg: 1, or ENGINE_GRO_RUNS */
 };
 
 /*
@@ -277,10 +265,8 @@ enum transport_verdict engine_rx_decap(struct zcvpn_engine *e, struct pkt *pkt,
 				       struct mmsghdr *m, unsigned int i);
 /* engine-rx-run.c: engine_rx_batch while GRO is on: each message into a carved run. */
 int engine_rx_runs(struct zcvpn_engine *e, bool *drained);
-/* engine-rx-run.c: a new socket (GRO on if wanted and the kernel takes it). */
+/* engine-rx-run.c: a new socket: GRO on if wanted and the kernel has it (5.0+). */
 void engine_gro_socket(struct zcvpn_engine *e, int fd);
-/* engine-rx-run.c: GRO off: time to try it again?  (Turns it on if so.) */
-void engine_gro_maybe_retry(struct zcvpn_engine *e);
 
 /* engine-tx.c: sends one batch of tx records; returns records handled, or -errno. */
 int engine_tx_batch(struct zcvpn_engine *e);

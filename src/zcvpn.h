@@ -532,7 +532,6 @@ struct zcvpn_stats {
 	uint64_t rx_gro_segments;		/* and the datagrams in them */
 	uint64_t rx_gro_moved;			/* packets moved up to be carved (copied) */
 	uint64_t rx_gro_unplaced;		/* dropped: no room to carve a record */
-	uint64_t rx_gro_off;			/* times GRO went off: nothing coalesced */
 	/* where the threads wait (appended likewise) */
 	uint64_t engine_wakeups;		/* times the engine looked at socket and rings */
 	uint64_t moderation_waits;		/* ... and waited after looking (moderation) */
