@@ -30,7 +30,7 @@ client_pid=
 zs_pid=
 pids=()
 cleanup() {
-	for p in $client_pid "${pids[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in $client_pid "${pids[@]}" $zs_pid; do kill -INT "$p" 2>/dev/null; done
 	sleep 0.5
 	for p in $client_pid "${pids[@]}" $zs_pid; do kill -9 "$p" 2>/dev/null; done
 	for i in $(seq 1 "$clients"); do ip netns del "zcvpn-bc$i-$tag" 2>/dev/null; done

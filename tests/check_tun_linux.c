@@ -1277,6 +1277,84 @@ START_TEST(test_tcp_tx_segmentation)
 }
 END_TEST
 
+/* Fills the tx ring with datagrams, unreleased, until fewer than `free_records` are left. */
+static void fill_tx_ring(const struct family *fam, struct fixture *f, uint32_t free_records)
+{
+	const struct ring_params *p = ring_params(f->tx);
+	uint32_t record = p->lead + p->max_payload + p->trail + 16;
+	uint64_t deadline = now_ms() + WAIT_MS;
+	struct tun_stats st;
+
+	while (ring_used(f->tx) + free_records * record < p->capacity) {
+		uint64_t before;
+
+		tun_get_stats(f->tun, &st);
+		before = st.tx_packets;
+		send_test_datagrams(fam, 24, 1);	/* 1276 bytes of payload */
+		do {
+			ck_assert_msg(now_ms() < deadline, "the tun thread did not take a datagram");
+			sleep_ms(1);
+			tun_get_stats(f->tun, &st);
+		} while (st.tx_packets == before);
+		ck_assert_uint_eq(st.tx_ring_full, 0);
+	}
+}
+
+/*
+ * A TSO packet with more segments than the tx ring has free records is dropped as the
+ * ring being full, like any packet that finds no room: counted in tx_ring_full, never an
+ * error, and never rescued with a copy (tunnel-bench once saw one at the ring's peak).
+ * A 2-segment write teaches the plan (that one is re-laid with a copy, as in
+ * test_tcp_tx_segmentation); then datagrams fill the ring up to a few records, and an
+ * 8-segment write of that plan cannot fit.
+ */
+START_TEST(test_tcp_tso_ring_short)
+{
+	const struct family *fam = families[_i];
+	uint16_t port = (uint16_t)(TCP_PEER_PORT + 96 + _i);
+	struct ring_params small = tx_params;
+	enum { LEARN = 2 * TCP_MSS, BURST = 8 * TCP_MSS };
+	static uint8_t out[LEARN + BURST], got[LEARN];
+	struct tun_stats st, first;
+	struct tcp_seg ack_seg;
+	uint64_t deadline;
+	struct fixture f;
+	uint32_t base;
+	int lfd, s;
+
+	if (family_missing(fam))
+		return;
+	small.capacity = 1u << 14;
+	memset(out, 0x5a, sizeof(out));
+	fixture_up(&f, &small, fam, false);
+	lfd = tcp_listen(fam);
+	s = tcp_accept_peer(fam, port, &f, lfd, &base, &st);
+	ck_assert_int_eq(write(s, out, LEARN), LEARN);
+	collect_stream(fam, port, f.tx, got, base, 0, LEARN);
+	ck_assert_int_eq(ring_consumer_flush(f.tx), 0);
+	ack_seg = (struct tcp_seg){
+		.port = port, .seq = PEER_ISS + 1, .ack = base + LEARN, .flags = TCP_ACK,
+		.window = TCP_WINDOW,
+	};
+	send_tcp(fam, f.rx, &ack_seg);
+	fill_tx_ring(fam, &f, 3);
+	tun_get_stats(f.tun, &first);
+
+	ck_assert_int_eq(write(s, out + LEARN, BURST), BURST);
+	deadline = now_ms() + WAIT_MS;
+	do {
+		ck_assert_msg(now_ms() < deadline, "the 8-segment packet was not dropped");
+		sleep_ms(2);
+		tun_get_stats(f.tun, &st);
+	} while (st.tx_ring_full == first.tx_ring_full && !st.tx_errors);
+	ck_assert_uint_eq(st.tx_errors, 0);
+	ck_assert_uint_eq(st.tx_copied_bytes, first.tx_copied_bytes);
+	tcp_abort(s);
+	close(lfd);
+	fixture_down(&f);
+}
+END_TEST
+
 /* ---- configuration (no privileges needed: checked before the device is opened) -------- */
 
 static const struct {
@@ -1341,6 +1419,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_corrupt_rx_ring_stops_thread);
 	tcase_add_test(tc, test_device_removed);
 	tcase_add_loop_test(tc, test_tcp_tx_segmentation, 0, 4);
+	tcase_add_loop_test(tc, test_tcp_tso_ring_short, 0, 2);
 	tcase_add_loop_test(tc, test_tcp_rx_coalescing, 0,
 			    sizeof(tcp_table) / sizeof(tcp_table[0]));
 	suite_add_tcase(s, tc);

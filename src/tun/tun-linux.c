@@ -5,7 +5,8 @@
  * at the ring's max_payload and shrunk to what arrived; rx records are written to the
  * device from where they lie and released.  The kernel's copies at the device boundary
  * are the only ones, except on overload: with the tx ring full a packet is read into a
- * scratch buffer and dropped, as a full device queue would drop it.
+ * scratch buffer and dropped, as a full device queue would drop it (and so is a TSO
+ * packet with more segments than the ring had free records for).
  *
  * With coalescing on (the default) the device also has IFF_VNET_HDR: runs of TCP
  * segments of one flow go in as one GSO packet per writev (tun-gro.c), so the kernel's
@@ -343,7 +344,8 @@ static int tso_take_single(struct tun_linux *t, struct tso_read *r, uint32_t len
 /*
  * A TSO packet that does not fit the plan: copy it out, lay it out again as its own
  * header length and segment size say (with more records if it needs them), and learn
- * that plan for the next ones.  Returns 0, -EINVAL (drop it) or -EBADMSG.
+ * that plan for the next ones.  Returns 0, -EINVAL (drop it), -ENOBUFS (the ring has no
+ * room for it: drop it) or -EBADMSG.
  */
 static int tso_relayout(struct tun_linux *t, struct tso_read *r, uint32_t len)
 {
@@ -364,7 +366,7 @@ static int tso_relayout(struct tun_linux *t, struct tso_read *r, uint32_t len)
 	if (ret == -EBADMSG)
 		return ret;
 	if (r->n < need)
-		return -EINVAL;		/* the ring is full: dropped like any packet then */
+		return -ENOBUFS;	/* the ring is full: dropped like any packet then */
 	tun_tso_scatter(&actual, t->relay, len, r->bufs);
 	tun_count(&t->tun.c.tx_copied_bytes, len);
 	t->plan = actual;
@@ -381,6 +383,16 @@ static int tso_take_segments(struct tun_linux *t, struct tso_read *r, uint32_t l
 		if (ret == -EBADMSG)
 			return ret;
 		segs = ret ? ret : tun_tso_split(&t->plan, &r->vh, r->bufs, r->n, len, r->lens);
+	}
+	/*
+	 * -ENOSPC: the packet fits the plan, but the ring had fewer free records than it has
+	 * segments when it came, and the rest went to the spill buffer.  It is dropped as a
+	 * full ring drops any packet, not rescued with a copy should room have appeared
+	 * since: the fast path stays copy-free, and TCP hears of the overload.
+	 */
+	if (segs == -ENOSPC || segs == -ENOBUFS) {
+		tun_count(&t->tun.c.tx_ring_full, 1);
+		return tso_cancel_from(t, r, 0);
 	}
 	if (segs < 0) {
 		tun_count(&t->tun.c.tx_errors, 1);

@@ -163,8 +163,10 @@ int tun_tso_split(const struct tun_tso_plan *plan, const struct virtio_net_hdr *
 	t.segments = (payload + t.mss - 1) / t.mss;
 	if (t.segments > TUN_TSO_MAX_SEGMENTS)
 		return -EINVAL;
-	if (t.hdr != plan->hdr || t.mss != plan->mss || t.segments > nrecs)
+	if (t.hdr != plan->hdr || t.mss != plan->mss)
 		return -EAGAIN;
+	if (t.segments > nrecs)
+		return -ENOSPC;
 	t.v4 = gso_type == VIRTIO_NET_HDR_GSO_TCPV4;
 	t.ip_hlen = t.v4 ? (uint32_t)(recs[0][0] & 0x0f) * 4 : IPV6_HDR;
 	t.id = get_be16(recs[0] + 4);

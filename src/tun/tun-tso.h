@@ -58,10 +58,11 @@ unsigned int tun_tso_layout(const struct tun_tso_plan *plan, struct virtio_net_h
  * virtio header) into segments in place, one per record, each a complete IPv4 or IPv6
  * TCP packet with its own length, ID, sequence number, flags and checksums; their
  * lengths go to lens.  Returns the number of segments.  -EAGAIN: the packet does not
- * fit the plan (its header length or segment size differ, its headers run past the
- * first record, or it spilled past the nrecs records); nothing was changed: gather it
- * and ask tun_tso_packet_plan() for its own plan.  -EINVAL: not a sane TCP GSO packet,
- * drop it.
+ * fit the plan (its header length or segment size differ, or its headers run past the
+ * first record); nothing was changed: gather it and ask tun_tso_packet_plan() for its
+ * own plan.  -ENOSPC: it fits the plan but has more segments than the nrecs records
+ * (the ring had no room for the rest when it came).  -EINVAL: not a sane TCP GSO
+ * packet, drop it.
  */
 int tun_tso_split(const struct tun_tso_plan *plan, const struct virtio_net_hdr *vh,
 		  uint8_t *const *recs, unsigned int nrecs, uint32_t len, uint32_t *lens);
