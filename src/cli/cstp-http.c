@@ -167,15 +167,21 @@ int http_send_request(struct tls_conn *c, const struct cstp_server *s, const cha
 	return tls_write_all(c, "\r\n", 2);
 }
 
-/* Reads until the blank line; whatever came after it stays in r->extra. */
+/*
+ * Reads until the blank line; whatever came after it stays in r->extra.  tls_read()
+ * promises only "up to len", so each read is bounded to what r->extra can take: the
+ * blank line was not in the bytes before it, so it ends at least one byte into this
+ * read, and at most len - 1 bytes of it can follow.
+ */
 static int read_head(struct tls_conn *c, struct http_response *r, unsigned timeout_ms,
 		     char *err, size_t errlen)
 {
-	char buf[CSTP_MAX_HEADERS + CSTP_MAX_PACKET];
-	size_t have = 0;
+	char buf[CSTP_MAX_HEADERS + sizeof(r->extra)];
+	size_t have = 0, head_len;
 	char *end, *first_eol;
 
 	for (;;) {
+		size_t room = sizeof(buf) - 1 - have;
 		ssize_t n;
 
 		buf[have] = '\0';
@@ -184,7 +190,8 @@ static int read_head(struct tls_conn *c, struct http_response *r, unsigned timeo
 			break;
 		if (have >= CSTP_MAX_HEADERS)
 			return failf(err, errlen, -EPROTO, "response headers too long");
-		n = tls_read(c, buf + have, sizeof(buf) - 1 - have, timeout_ms);
+		n = tls_read(c, buf + have, room < sizeof(r->extra) ? room : sizeof(r->extra),
+			     timeout_ms);
 		if (n == 0)
 			return failf(err, errlen, -ECONNRESET, "server closed the connection");
 		if (n == -EAGAIN)
@@ -194,13 +201,20 @@ static int read_head(struct tls_conn *c, struct http_response *r, unsigned timeo
 				     strerror((int)-n));
 		have += (size_t)n;
 	}
+	head_len = (size_t)(end - buf);
+	/* One read may bring the end of a header block that is already too long. */
+	if (head_len + 2 >= sizeof(r->headers))
+		return failf(err, errlen, -EPROTO, "response headers too long");
 	*end = '\0';
 	if (sscanf(buf, "HTTP/1.%*d %d", &r->status) != 1)
 		return failf(err, errlen, -EPROTO, "not an HTTP response: '%.40s'", buf);
 	/* Headers start after the status line; keep them with their line ends. */
 	first_eol = strstr(buf, "\r\n");
 	snprintf(r->headers, sizeof(r->headers), "%s\r\n", first_eol ? first_eol + 2 : "");
-	r->extra_len = have - (size_t)(end + 4 - buf);
+	r->extra_len = have - (head_len + 4);
+	if (r->extra_len > sizeof(r->extra))
+		return failf(err, errlen, -EPROTO, "internal: %zu bytes after the headers",
+			     r->extra_len);
 	memcpy(r->extra, end + 4, r->extra_len);
 	return 0;
 }

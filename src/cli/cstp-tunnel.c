@@ -388,20 +388,46 @@ void cstp_reader_filled(struct cstp_reader *r, size_t n)
 	r->len += n;
 }
 
-int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
-		     uint8_t *type, const uint8_t **payload, size_t *len)
+/*
+ * What the reader's first bytes say: the packet's payload length once its STF header is
+ * in and sane, -EAGAIN while it is not all in yet, -EPROTO when it is not CSTP framing or
+ * is longer than any packet a tunnel carries (CSTP_MAX_PACKET: the reader must always
+ * be able to hold a whole packet, so a longer one is refused, never waited for).
+ */
+_Static_assert(sizeof(((struct cstp_reader *)0)->buf) >= CSTP_STF_HDR + CSTP_MAX_PACKET,
+	       "the reader holds any packet stf_payload_len() lets through");
+
+static ssize_t stf_payload_len(const struct cstp_reader *r)
 {
 	size_t plen;
 
+	if (memcmp(r->buf, "STF\x01", r->len < 4 ? r->len : 4))
+		return -EPROTO;
+	if (r->len < CSTP_STF_HDR)
+		return -EAGAIN;
+	plen = (size_t)r->buf[4] << 8 | r->buf[5];
+	if (r->buf[7] != 0 || plen > CSTP_MAX_PACKET)
+		return -EPROTO;
+	return (ssize_t)plen;
+}
+
+int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout_ms,
+		     uint8_t *type, const uint8_t **payload, size_t *len)
+{
+	ssize_t plen;
+
 	drop_consumed(r);
-	while (r->len < CSTP_STF_HDR ||
-	       r->len < CSTP_STF_HDR + ((size_t)r->buf[4] << 8 | r->buf[5])) {
+	for (;;) {
 		ssize_t n;
 
+		plen = stf_payload_len(r);
+		if (plen == -EPROTO)
+			return -EPROTO;
+		if (plen >= 0 && r->len >= CSTP_STF_HDR + (size_t)plen)
+			break;
 		if (!c)
 			return 0;
 		n = tls_read(c, r->buf + r->len, sizeof(r->buf) - r->len, timeout_ms);
-
 		if (n == 0)
 			return -ECONNRESET;
 		if (n == -EAGAIN)
@@ -409,16 +435,11 @@ int cstp_next_packet(struct tls_conn *c, struct cstp_reader *r, unsigned timeout
 		if (n < 0)
 			return (int)n;
 		r->len += (size_t)n;
-		if (r->len >= 4 && memcmp(r->buf, "STF\x01", 4))
-			return -EPROTO;
 		timeout_ms = 0;
 	}
-	if (memcmp(r->buf, "STF\x01", 4) || r->buf[7] != 0)
-		return -EPROTO;
-	plen = (size_t)r->buf[4] << 8 | r->buf[5];
 	*type = r->buf[6];
 	*payload = r->buf + CSTP_STF_HDR;
-	*len = plen;
-	r->consumed = CSTP_STF_HDR + plen;
+	*len = (size_t)plen;
+	r->consumed = CSTP_STF_HDR + (size_t)plen;
 	return 1;
 }
