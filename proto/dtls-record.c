@@ -201,15 +201,6 @@ static void build_nonce(uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const struct dtls_d
 	memcpy(nonce + DTLS_GCM_SALT_LEN, explicit, DTLS_GCM_EXPLICIT_LEN);
 }
 
-/* Eight big-endian bytes in one store (see build_aad_out). */
-static inline void store_be64(uint8_t *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	memcpy(p, &v, sizeof(v));
-}
-
 /*
  * A record we write: the AAD and the nonce from the values rather than read back from
  * the header just built.  That header is stored a byte at a time, and a wide load of
@@ -219,7 +210,7 @@ static inline void store_be64(uint8_t *p, uint64_t v)
 static void build_aad_out(uint8_t aad[DTLS_AAD_LEN], const struct dtls_record *r,
 			  uint8_t type, uint64_t seq8, uint32_t len)
 {
-	store_be64(aad, seq8);
+	put_be64(aad, seq8);
 	aad[8] = type;
 	put_be16(aad + 9, r->version);
 	put_be16(aad + 11, (uint16_t)len);
@@ -229,7 +220,7 @@ static void build_nonce_out(uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const struct dt
 			    uint64_t seq8)
 {
 	memcpy(nonce, d->salt, DTLS_GCM_SALT_LEN);
-	store_be64(nonce + DTLS_GCM_SALT_LEN, seq8);
+	put_be64(nonce + DTLS_GCM_SALT_LEN, seq8);
 }
 
 static void build_hdr(const struct dtls_record *r, uint8_t *hdr, uint8_t type,
@@ -287,7 +278,7 @@ static int seal_gcm(struct dtls_record *r, struct pkt *pkt, uint8_t type, uint64
 	hdr = pkt_push(pkt, DTLS_GCM_HEAD);
 	build_hdr(r, hdr, type, seq8, DTLS_GCM_EXPLICIT_LEN + plain_len + DTLS_GCM_TAG_LEN);
 	/* As GnuTLS does: the explicit nonce is seq8, unique per key by construction. */
-	store_be64(hdr + DTLS_HDR_LEN, seq8);
+	put_be64(hdr + DTLS_HDR_LEN, seq8);
 	build_aad_out(aad, r, type, seq8, plain_len);
 	build_nonce_out(nonce, &r->tx, seq8);
 	tag = pkt_put(pkt, DTLS_GCM_TAG_LEN);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ring/pkt.h"
+#include "src/util/byteorder.h"
 
 static uint8_t next_header_of(const struct pkt *pkt)
 {
@@ -29,21 +30,6 @@ static void put_trailer(struct pkt *pkt, uint32_t pad, uint8_t next_header)
 	t[pad + 1] = next_header;
 }
 
-/*
- * Eight big-endian bytes in one store.  What is read back soon after with a wide load
- * (the nonce, the AAD the cipher copies into a block) must be written in one piece:
- * a load that spans several smaller stores still in the store buffer cannot be
- * forwarded from them and waits until they reach the cache (10-15 ns a packet here,
- * when the nonce was copied out of the header just stored a byte at a time).
- */
-static inline void store_be64(uint8_t *p, uint64_t v)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	memcpy(p, &v, sizeof(v));
-}
-
 static int seal_gcm(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 {
 	uint8_t nonce[CRYPTO_GCM_NONCE_LEN];
@@ -56,10 +42,10 @@ static int seal_gcm(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 	 * sequence number is (its low half is seq).
 	 */
 	hdr = pkt_push(pkt, ESP_HDR_LEN + ESP_GCM_IV_LEN);
-	store_be64(hdr, (uint64_t)sa->spi << 32 | seq);
-	store_be64(hdr + ESP_HDR_LEN, sa->seq);
+	put_be64(hdr, (uint64_t)sa->spi << 32 | seq);
+	put_be64(hdr + ESP_HDR_LEN, sa->seq);
 	memcpy(nonce, sa->salt, ESP_GCM_SALT_LEN);
-	store_be64(nonce + ESP_GCM_SALT_LEN, sa->seq);
+	put_be64(nonce + ESP_GCM_SALT_LEN, sa->seq);
 	tag = pkt_put(pkt, ESP_GCM_ICV_LEN);
 	return crypto_aead_seal(sa->aead, nonce, hdr, ESP_HDR_LEN, ct, ct_len, tag);
 }
@@ -74,7 +60,7 @@ static int seal_cbc(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 	int ret;
 
 	hdr = pkt_push(pkt, ESP_HDR_LEN + ESP_CBC_IV_LEN);
-	store_be64(hdr, (uint64_t)sa->spi << 32 | seq);	/* the HMAC reads it back at once */
+	put_be64(hdr, (uint64_t)sa->spi << 32 | seq);	/* the HMAC reads it back at once */
 	memcpy(hdr + ESP_HDR_LEN, sa->next_iv, ESP_CBC_IV_LEN);
 	ret = crypto_cbc_encrypt(sa->cbc, hdr + ESP_HDR_LEN, ct, ct_len);
 	if (ret)
