@@ -3,8 +3,14 @@
  * AES-GCM in place through GnuTLS's AEAD API.  GnuTLS runs its stitched AES-NI/PCLMUL
  * code here, about twice the speed of nettle's gcm_aes128 at MTU size (1408 bytes:
  * 357 ns against 667 ns per packet), so the GnuTLS build does not use nettle for GCM.
- * The key is expanded once in _new(); the v2 calls take iovecs, which point at the
- * caller's header and payload so the payload is encrypted where it lies.
+ * The key is expanded once in _new().
+ *
+ * Both record layers put the tag right behind the payload, and for that layout the
+ * one-shot calls (gnutls_aead_cipher_encrypt/decrypt, in place: ctext = ptext, the tag
+ * appended) go straight to the cipher's AEAD routine.  The v2 calls, kept for a tag
+ * elsewhere, walk the iovecs in 16-byte blocks and bounce every partial block (an
+ * 8- or 13-byte AAD, a ciphertext tail) through a copy: at 64 bytes of ESP payload that
+ * was about 130 ns of a 530 ns round trip, at 1400 bytes about 120 ns.
  */
 #include "config.h"
 
@@ -61,6 +67,12 @@ static bool aead_args_ok(const struct crypto_aead *aead, const uint8_t *nonce,
 	return aead && nonce && tag && (aad || !aad_len) && (buf || !len);
 }
 
+/* The record layers' layout: the tag follows the payload, so one contiguous span. */
+static bool tag_follows(const uint8_t *buf, size_t len, const uint8_t *tag)
+{
+	return buf && tag == buf + len;
+}
+
 int crypto_aead_seal(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_GCM_NONCE_LEN],
 		     const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
 		     uint8_t tag[CRYPTO_GCM_TAG_LEN])
@@ -72,6 +84,15 @@ int crypto_aead_seal(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_GCM_NO
 
 	if (!aead_args_ok(aead, nonce, aad, aad_len, buf, len, tag))
 		return -EINVAL;
+	if (tag_follows(buf, len, tag)) {
+		size_t out_len = len + CRYPTO_GCM_TAG_LEN;
+
+		if (gnutls_aead_cipher_encrypt(aead->h, nonce, CRYPTO_GCM_NONCE_LEN, aad, aad_len,
+					       CRYPTO_GCM_TAG_LEN, buf, len, buf, &out_len) < 0 ||
+		    out_len != len + CRYPTO_GCM_TAG_LEN)
+			return -EIO;
+		return 0;
+	}
 	if (gnutls_aead_cipher_encryptv2(aead->h, nonce, CRYPTO_GCM_NONCE_LEN, &a, aad_len ? 1 : 0,
 					 &p, len ? 1 : 0, tag, &tag_len) < 0)
 		return -EIO;
@@ -89,6 +110,17 @@ int crypto_aead_open(struct crypto_aead *aead, const uint8_t nonce[CRYPTO_GCM_NO
 
 	if (!aead_args_ok(aead, nonce, aad, aad_len, buf, len, tag))
 		return -EINVAL;
+	if (tag_follows(buf, len, tag)) {
+		size_t out_len = len;
+
+		/* In place: the tag is only read, and the plaintext never reaches it. */
+		ret = gnutls_aead_cipher_decrypt(aead->h, nonce, CRYPTO_GCM_NONCE_LEN, aad, aad_len,
+						 CRYPTO_GCM_TAG_LEN, buf, len + CRYPTO_GCM_TAG_LEN,
+						 buf, &out_len);
+		if (ret == GNUTLS_E_DECRYPTION_FAILED)
+			return -EBADMSG;
+		return ret < 0 || out_len != len ? -EIO : 0;
+	}
 	/* The prototype takes a writable tag; a copy keeps the caller's const promise. */
 	memcpy(t, tag, sizeof(t));
 	ret = gnutls_aead_cipher_decryptv2(aead->h, nonce, CRYPTO_GCM_NONCE_LEN, &a,

@@ -8,6 +8,7 @@
 
 struct esp_sa {
 	bool active;
+	bool gcm;			/* esp_suite_is_gcm(enc), looked up once, not per packet */
 	uint32_t spi;			/* host byte order */
 	enum esp_enc enc;
 	enum esp_auth auth;

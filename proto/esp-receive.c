@@ -46,7 +46,7 @@ static bool authenticate_and_decrypt(struct esp_sa *sa, uint8_t *hdr, uint32_t c
 	uint8_t *ct = iv + sa->iv_len;
 	uint8_t *icv = ct + ct_len;
 
-	if (esp_suite_is_gcm(sa->enc)) {
+	if (sa->gcm) {
 		uint8_t nonce[CRYPTO_GCM_NONCE_LEN];
 
 		memcpy(nonce, sa->salt, ESP_GCM_SALT_LEN);

@@ -144,7 +144,8 @@ static int sa_init(struct esp_sa *sa, const struct esp_sa_config *cfg)
 	sa->spi = cfg->spi;
 	sa->enc = cfg->enc;
 	sa->auth = cfg->auth;
-	if (esp_suite_is_gcm(cfg->enc)) {
+	sa->gcm = esp_suite_is_gcm(cfg->enc);
+	if (sa->gcm) {
 		sa->iv_len = ESP_GCM_IV_LEN;
 		sa->icv_len = ESP_GCM_ICV_LEN;
 		sa->block = ESP_GCM_ALIGN;

@@ -37,14 +37,15 @@ static int seal_gcm(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 	uint32_t ct_len = pkt->len;
 	uint8_t *hdr, *tag;
 
-	/* The explicit IV only has to be unique per key: the sequence number is. */
+	/*
+	 * SPI | seq, then the explicit IV, which only has to be unique per key: the 64-bit
+	 * sequence number is (its low half is seq).
+	 */
 	hdr = pkt_push(pkt, ESP_HDR_LEN + ESP_GCM_IV_LEN);
-	put_be32(hdr, sa->spi);
-	put_be32(hdr + 4, seq);
-	put_be32(hdr + 8, (uint32_t)(sa->seq >> 32));
-	put_be32(hdr + 12, seq);
+	put_be64(hdr, (uint64_t)sa->spi << 32 | seq);
+	put_be64(hdr + ESP_HDR_LEN, sa->seq);
 	memcpy(nonce, sa->salt, ESP_GCM_SALT_LEN);
-	memcpy(nonce + ESP_GCM_SALT_LEN, hdr + ESP_HDR_LEN, ESP_GCM_IV_LEN);
+	put_be64(nonce + ESP_GCM_SALT_LEN, sa->seq);
 	tag = pkt_put(pkt, ESP_GCM_ICV_LEN);
 	return crypto_aead_seal(sa->aead, nonce, hdr, ESP_HDR_LEN, ct, ct_len, tag);
 }
@@ -59,8 +60,7 @@ static int seal_cbc(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 	int ret;
 
 	hdr = pkt_push(pkt, ESP_HDR_LEN + ESP_CBC_IV_LEN);
-	put_be32(hdr, sa->spi);
-	put_be32(hdr + 4, seq);
+	put_be64(hdr, (uint64_t)sa->spi << 32 | seq);	/* the HMAC reads it back at once */
 	memcpy(hdr + ESP_HDR_LEN, sa->next_iv, ESP_CBC_IV_LEN);
 	ret = crypto_cbc_encrypt(sa->cbc, hdr + ESP_HDR_LEN, ct, ct_len);
 	if (ret)
@@ -103,7 +103,7 @@ int esp_encap(struct esp *esp, struct pkt *pkt)
 	}
 	put_trailer(pkt, pad, next_header_of(pkt));
 	seq = (uint32_t)++sa->seq;
-	ret = esp_suite_is_gcm(sa->enc) ? seal_gcm(sa, pkt, seq) : seal_cbc(sa, pkt, seq);
+	ret = sa->gcm ? seal_gcm(sa, pkt, seq) : seal_cbc(sa, pkt, seq);
 	return ret;
 }
 

@@ -11,10 +11,15 @@
  * CBC payloads are rounded up to whole blocks (1400 -> 1408), as ESP padding would.
  *
  * Opening needs a freshly sealed packet each time, so "open" is measured as seal+open
- * round trips minus the seal alone.  Gbit/s counts payload bits.  Each case runs for a
- * fixed time (0.2 s by default, or the seconds given as the first argument).
+ * round trips minus the seal alone, round by round.  Gbit/s counts payload bits.  Each
+ * case runs seal and round trip for 0.2 s each by default (or the seconds given as the
+ * first argument), warm-up included, in rounds that interleave both and every case
+ * (tests/bench-util.h): the figures are medians over the rounds, the spreads their
+ * interquartile ranges.
  */
 #include "config.h"
+
+#define BENCH_NAME "bench_crypto"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include <time.h>
 
 #include "crypto/crypto.h"
+#include "tests/bench-util.h"
 
 enum {
 	HDR_LEN = 8,
@@ -43,13 +49,13 @@ struct suite {
 
 typedef int (*packet_fn)(struct suite *s);
 
-static double now_s(void)
-{
-	struct timespec ts;
+/* What the timing calls: the suite and its two packet functions. */
+struct bench {
+	struct suite *s;
+	packet_fn seal, round_trip;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+enum mode { MODE_SEAL, MODE_ROUND_TRIP, N_MODES };
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
@@ -137,47 +143,58 @@ static int random_iv(struct suite *s)
 	return crypto_random(s->buf + HDR_LEN, CRYPTO_AES_BLOCK);
 }
 
-/* Runs fn for about secs seconds; returns nanoseconds per call. */
-static double time_ns(packet_fn fn, struct suite *s, double secs)
+static void call(packet_fn fn, struct suite *s)
 {
-	unsigned long n = 0;
-	double t0 = now_s(), t;
-
-	do {
-		for (int i = 0; i < 64; i++) {
-			if (fn(s)) {
-				fprintf(stderr, "bench_crypto: a packet failed\n");
-				exit(EXIT_FAILURE);
-			}
-		}
-		n += 64;
-		t = now_s() - t0;
-	} while (t < secs);
-	return t * 1e9 / (double)n;
+	if (fn(s))
+		bench_die("a packet failed", 0);
 }
 
-static void print_rate(double ns, size_t bytes)
+static void bench_seal(struct bench *b)
 {
-	printf(" %8.1f %7.3f %7.2f", ns, 1e3 / ns, (double)bytes * 8.0 / ns);
+	call(b->seal, b->s);
 }
 
-static void run_case(const char *name, struct suite *s, size_t bytes, packet_fn seal,
-		     packet_fn round_trip, double secs)
+static void bench_round_trip(struct bench *b)
 {
-	double seal_ns, rt_ns;
+	call(b->round_trip, b->s);
+}
 
-	/* ESP pads CBC payloads to whole blocks. */
+static void print_rate(double ns, double spread, size_t bytes)
+{
+	printf(" %8.1f %5.1f%% %7.3f %7.2f", ns, spread, 1e3 / ns, (double)bytes * 8.0 / ns);
+}
+
+/* A case's slices: the suite at this case's size (ESP pads CBC payloads to blocks). */
+static void enter_case(struct bench *b, uint32_t bytes)
+{
+	struct suite *s = b->s;
+
 	s->len = s->cbc ? (bytes + CRYPTO_AES_BLOCK - 1) / CRYPTO_AES_BLOCK * CRYPTO_AES_BLOCK
 			: bytes;
-	memset(s->buf, 0x5a, sizeof(s->buf));
-	time_ns(round_trip, s, secs / 10);	/* warm caches and clocks */
-	seal_ns = time_ns(seal, s, secs);
-	rt_ns = time_ns(round_trip, s, secs);
+}
+
+static void print_case(const char *name, size_t bytes, struct bench_cell *cell)
+{
+	double open_ns[BENCH_ROUNDS];
+	struct bench_spread seal_ns, rt_ns, open;
+
+	/* Nanoseconds per call, round by round; open is each round's difference. */
+	for (int r = 0; r < BENCH_ROUNDS; r++) {
+		double seal_r = 1e9 / cell->rate[MODE_SEAL][r];
+		double rt_r = 1e9 / cell->rate[MODE_ROUND_TRIP][r];
+
+		open_ns[r] = rt_r - seal_r;
+		cell->rate[MODE_SEAL][r] = seal_r;
+		cell->rate[MODE_ROUND_TRIP][r] = rt_r;
+	}
+	seal_ns = bench_spread_of(cell->rate[MODE_SEAL], BENCH_ROUNDS);
+	rt_ns = bench_spread_of(cell->rate[MODE_ROUND_TRIP], BENCH_ROUNDS);
+	open = bench_spread_of(open_ns, BENCH_ROUNDS);
 	printf("%-20s %5zu |", name, bytes);
-	print_rate(seal_ns, bytes);
+	print_rate(seal_ns.median, bench_iqr_pct(&seal_ns), bytes);
 	printf(" |");
-	print_rate(rt_ns - seal_ns, bytes);
-	printf(" | %8.1f\n", rt_ns);
+	print_rate(open.median, bench_iqr_pct(&open), bytes);
+	printf(" | %8.1f %5.1f%%\n", rt_ns.median, bench_iqr_pct(&rt_ns));
 }
 
 /* One round trip must give back the plaintext before anything is timed. */
@@ -200,6 +217,22 @@ static void self_check(struct suite *s, packet_fn round_trip)
 	}
 }
 
+static void bench_random_iv(struct bench *b)
+{
+	call(random_iv, b->s);
+}
+
+static void random_iv_line(struct suite *s, double secs)
+{
+	static const bench_packet_fn fns[1] = { bench_random_iv };
+	struct bench b = { .s = s };
+	struct bench_cell cell;
+
+	bench_cell_run(&cell, fns, 1, &b, secs);
+	printf("crypto_random, 16-byte CBC IV: %.1f ns (spread %.1f%%)\n",
+	       1e9 / bench_median(&cell, 0), bench_iqr_pct(&cell.spread[0]));
+}
+
 static void setup(struct suite *gcm, struct suite *cbc)
 {
 	uint8_t key[16], auth_key[20];
@@ -219,7 +252,14 @@ static void setup(struct suite *gcm, struct suite *cbc)
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 64, 512, 1400 };
+	enum { N_SIZES = sizeof(sizes) / sizeof(sizes[0]) };
+	static const bench_packet_fn fns[N_MODES] = { bench_seal, bench_round_trip };
 	static struct suite gcm, cbc;
+	struct bench suites[2] = {
+		{ &gcm, gcm_seal, gcm_round_trip }, { &cbc, cbc_seal, cbc_round_trip },
+	};
+	static const char *const names[2] = { "AES-128-GCM", "AES-128-CBC+SHA1-96" };
+	struct bench_plan plan[2 * N_SIZES];
 	double secs = argc > 1 ? atof(argv[1]) : 0.2;
 
 	if (secs <= 0 || secs > 10) {
@@ -231,13 +271,24 @@ int main(int argc, char **argv)
 	self_check(&cbc, cbc_round_trip);
 
 	printf("raw crypto, %s, one thread, in place\n", crypto_backend_name());
-	printf("%-20s %5s | %8s %7s %7s | %8s %7s %7s | %8s\n", "suite", "bytes", "seal ns",
-	       "Mpkt/s", "Gbit/s", "open ns", "Mpkt/s", "Gbit/s", "both ns");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		run_case("AES-128-GCM", &gcm, sizes[i], gcm_seal, gcm_round_trip, secs);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		run_case("AES-128-CBC+SHA1-96", &cbc, sizes[i], cbc_seal, cbc_round_trip, secs);
-	printf("crypto_random, 16-byte CBC IV: %.1f ns\n", time_ns(random_iv, &cbc, secs / 2));
+	bench_pin_cpu();
+	bench_print_method(secs);
+	printf("%-20s %5s | %8s %6s %7s %7s | %8s %6s %7s %7s | %8s %6s\n", "suite", "bytes",
+	       "seal ns", "spread", "Mpkt/s", "Gbit/s", "open ns", "spread", "Mpkt/s", "Gbit/s",
+	       "both ns", "spread");
+	fflush(stdout);
+	memset(gcm.buf, 0x5a, sizeof(gcm.buf));
+	memset(cbc.buf, 0x5a, sizeof(cbc.buf));
+	for (size_t c = 0; c < 2 * N_SIZES; c++)
+		plan[c] = (struct bench_plan){
+			.b = &suites[c / N_SIZES], .fns = fns, .modes = N_MODES,
+			.size = (uint32_t)sizes[c % N_SIZES], .enter = enter_case,
+		};
+	bench_run_plan(plan, 2 * N_SIZES, secs);
+	for (size_t c = 0; c < 2 * N_SIZES; c++)
+		print_case(names[c / N_SIZES], plan[c].size, &plan[c].cell);
+	random_iv_line(&cbc, secs / 2);
+	bench_report_migrations();
 
 	crypto_aead_free(gcm.aead);
 	crypto_cbc_free(cbc.cbc);

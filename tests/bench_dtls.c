@@ -24,9 +24,12 @@
  * that changes per packet); a mismatch aborts.
  *
  * pkt/s counts round trips (one seal and one open); Gbit/s is pkt/s times the
- * plaintext bits of one packet.  Each cell runs BENCH_SECONDS (default 0.5) per mode
- * after a warm-up, in interleaved slices so that load elsewhere on the machine hits
- * the three modes alike; the best slice is reported.
+ * plaintext bits of one packet.  Each cell runs BENCH_SECONDS (default 0.5) per mode,
+ * warm-up included, in rounds that interleave the modes and the cells
+ * (tests/bench-util.h): the figures are the medians over the rounds with their
+ * interquartile range, the ratios those of the medians with the spread of the
+ * per-round ratios.  BENCH_SIZES=64 and BENCH_SUITES=AES-256-GCM pick cells (for a
+ * profiler), BENCH_CPU=N the CPU to pin to.
  */
 #include "config.h"
 
@@ -220,7 +223,6 @@ static void run_lib(struct bench *b)
 
 /* ---- measurement -------------------------------------------------------------------- */
 
-/* Runs fn for about secs seconds; returns packets per second. */
 static void setup_suite(struct bench *b, unsigned suite)
 {
 	struct dtls_keys ck, sk;
@@ -308,24 +310,26 @@ static double gbps(double pps, uint32_t size)
 	return pps * size * 8 / 1e9;
 }
 
-/* One suite and size: the three modes in interleaved slices, best slice of each. */
-static void run_cell(struct bench *b, const char *name, uint32_t size, double secs,
-		     double best[N_MODES])
+/* A cell's slices: the suite's state at this cell's size. */
+static void enter_cell(struct bench *b, uint32_t size)
 {
-	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours, run_lib };
-
 	b->size = size;
-	memset(b->room, 0x5a, sizeof(b->room));
-	bench_best_rates(fns, N_MODES, b, secs, best);
+}
+
+static void print_cell(const char *name, uint32_t size, const struct bench_cell *cell)
+{
 	for (int m = 0; m < N_MODES; m++) {
-		printf("%-16s %5u  %-8s %10.0f %8.3f", name, size, mode_names[m], best[m],
-		       gbps(best[m], size));
+		printf("%-16s %5u  %-8s %10.0f %5.1f%% %8.3f", name, size, mode_names[m],
+		       bench_median(cell, m), bench_iqr_pct(&cell->spread[m]),
+		       gbps(bench_median(cell, m), size));
 		if (m == MODE_OURS)
-			printf("   %7.1f%% %9.2fx", 100 * best[MODE_OURS] / best[MODE_RAW],
-			       best[MODE_OURS] / best[MODE_LIB]);
+			printf("   %7.1f%% %5.1f%% %8.2fx %5.1f%%",
+			       100 * bench_ratio(cell, MODE_OURS, MODE_RAW),
+			       bench_ratio_iqr_pct(cell, MODE_OURS, MODE_RAW),
+			       bench_ratio(cell, MODE_OURS, MODE_LIB),
+			       bench_ratio_iqr_pct(cell, MODE_OURS, MODE_LIB));
 		printf("\n");
 	}
-	fflush(stdout);
 }
 
 int main(void)
@@ -339,33 +343,66 @@ int main(void)
 		{ "AES-256-CBC-SHA1", DTLS_SUITE_AES256_CBC_SHA1 },
 	};
 	static const uint32_t sizes[] = { 64, 512, 1400 };
+	enum {
+		N_SUITES = sizeof(suites) / sizeof(suites[0]),
+		N_SIZES = sizeof(sizes) / sizeof(sizes[0]),
+	};
+	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours, run_lib };
 	const char *env = getenv("BENCH_SECONDS");
-	double secs = env ? atof(env) : 0.5, best[N_MODES], headline = 0;
-	struct bench *b = calloc(1, sizeof(*b));
+	double secs = env ? atof(env) : 0.5, headline = -1;
+	struct bench *benches[N_SUITES] = { NULL };
+	struct bench_plan plan[N_SUITES * N_SIZES];
+	const char *cell_suite[N_SUITES * N_SIZES];
+	unsigned cell_suite_id[N_SUITES * N_SIZES];
+	int cells = 0;
 
-	if (!b)
-		bench_die("out of memory", 0);
 	if (!(secs > 0 && secs <= 60)) {
 		fprintf(stderr, "bench_dtls: BENCH_SECONDS must be in (0, 60]\n");
 		return EXIT_FAILURE;
 	}
 	printf("DTLS 1.2 data path, %s, one thread; one seal and one open per packet\n",
 	       crypto_backend_name());
-	printf("%.2f s per mode and cell, best of %d interleaved slices; "
-	       "Gbit/s = pkt/s x plaintext bits\n", secs, BENCH_SLICES);
-	printf("%-16s %5s  %-8s %10s %8s   %8s %10s\n", "suite", "bytes", "mode", "pkt/s",
-	       "Gbit/s", "ours/raw", "ours/lib");
-	for (size_t s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
-		setup_suite(b, suites[s].suite);
-		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
-			run_cell(b, suites[s].name, sizes[z], secs, best);
-			if (suites[s].suite == DTLS_SUITE_AES256_GCM && sizes[z] == 1400)
-				headline = 100 * best[MODE_OURS] / best[MODE_RAW];
+	bench_pin_cpu();
+	/* Every suite's handshakes first, all kept: the cells of all suites interleave. */
+	for (size_t s = 0; s < N_SUITES; s++) {
+		if (!bench_selected("BENCH_SUITES", suites[s].name))
+			continue;
+		benches[s] = calloc(1, sizeof(*benches[s]));
+		if (!benches[s])
+			bench_die("out of memory", 0);
+		setup_suite(benches[s], suites[s].suite);
+		memset(benches[s]->room, 0x5a, sizeof(benches[s]->room));
+		for (size_t z = 0; z < N_SIZES; z++) {
+			if (!bench_size_selected(sizes[z]))
+				continue;
+			plan[cells] = (struct bench_plan){
+				.b = benches[s], .fns = fns, .modes = N_MODES, .size = sizes[z],
+				.enter = enter_cell,
+			};
+			cell_suite[cells] = suites[s].name;
+			cell_suite_id[cells++] = suites[s].suite;
 		}
-		teardown_suite(b);
 	}
-	printf("headline: AES-256-GCM, 1400 bytes: ours at %.1f%% of raw (target >= 90%%)\n",
-	       headline);
-	free(b);
+	bench_print_method(secs);
+	printf("Gbit/s = pkt/s x plaintext bits\n");
+	printf("%-16s %5s  %-8s %10s %6s %8s   %8s %6s %9s %6s\n", "suite", "bytes", "mode",
+	       "pkt/s", "spread", "Gbit/s", "ours/raw", "spread", "ours/lib", "spread");
+	fflush(stdout);
+	bench_run_plan(plan, cells, secs);
+	for (int c = 0; c < cells; c++) {
+		print_cell(cell_suite[c], plan[c].size, &plan[c].cell);
+		if (cell_suite_id[c] == DTLS_SUITE_AES256_GCM && plan[c].size == 1400)
+			headline = 100 * bench_ratio(&plan[c].cell, MODE_OURS, MODE_RAW);
+	}
+	for (size_t s = 0; s < N_SUITES; s++) {
+		if (!benches[s])
+			continue;
+		teardown_suite(benches[s]);
+		free(benches[s]);
+	}
+	if (headline >= 0)
+		printf("headline: AES-256-GCM, 1400 bytes: ours at %.1f%% of raw (target >= 90%%)\n",
+		       headline);
+	bench_report_migrations();
 	return EXIT_SUCCESS;
 }

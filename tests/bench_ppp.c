@@ -21,9 +21,11 @@
  *
  * pkt/s counts round trips (one seal and one open); Gbit/s is pkt/s times the bits of
  * the IP packet (what the tunnel carries), in both columns.  Each cell runs
- * BENCH_SECONDS (default 0.5) per mode after a warm-up, in interleaved slices so that
- * load elsewhere hits both modes alike; the best slice is reported.  The target (ours
- * at >= 90 % of raw at 1400 bytes) is printed, never enforced: timings do not fail.
+ * BENCH_SECONDS (default 0.5) per mode, warm-up included, in rounds that interleave the
+ * modes and the cells (tests/bench-util.h): medians over the rounds with their
+ * interquartile range, and the ratio of the medians with the spread of the per-round
+ * ratios.  The target (ours at >= 90 % of raw at 1400 bytes) is printed, never
+ * enforced: timings do not fail.  BENCH_SIZES=1400 picks cells, BENCH_CPU=N the CPU.
  */
 #include "config.h"
 
@@ -231,7 +233,6 @@ static void run_ours(struct bench *b)
 
 /* ---- measurement ---------------------------------------------------------------------- */
 
-/* Runs fn for about secs seconds; returns packets per second. */
 static void setup_raw(struct bench *b)
 {
 	uint8_t key[32];
@@ -287,20 +288,24 @@ static double gbps(double pps, uint32_t size)
 	return pps * size * 8 / 1e9;
 }
 
-/* One framing and size: both modes in interleaved slices; returns ours/raw in %. */
-static double run_cell(struct bench *b, const char *name, uint32_t size, double secs)
+/* A cell's slices: the framing's tunnel at this cell's size. */
+static void enter_cell(struct bench *b, uint32_t size)
 {
-	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours };
-	double best[N_MODES], pct;
-
 	b->size = size;
-	memset(b->room, 0x5a, sizeof(b->room));
-	bench_best_rates(fns, N_MODES, b, secs, best);
-	pct = 100 * best[MODE_OURS] / best[MODE_RAW];
-	printf("%-9s %5u %6u  %10.0f %8.3f  %10.0f %8.3f  %7.1f%%\n", name, size,
-	       b->frame_head + size, best[MODE_RAW], gbps(best[MODE_RAW], size),
-	       best[MODE_OURS], gbps(best[MODE_OURS], size), pct);
-	fflush(stdout);
+}
+
+/* One framing and size: both modes' medians and spreads; returns ours/raw in %. */
+static double print_cell(const struct bench *b, const char *name, uint32_t size,
+			 const struct bench_cell *cell)
+{
+	double pct = 100 * bench_ratio(cell, MODE_OURS, MODE_RAW);
+
+	printf("%-9s %5u %6u  %10.0f %5.1f%% %8.3f  %10.0f %5.1f%% %8.3f  %7.1f%% %5.1f%%\n",
+	       name, size, b->frame_head + size, bench_median(cell, MODE_RAW),
+	       bench_iqr_pct(&cell->spread[MODE_RAW]), gbps(bench_median(cell, MODE_RAW), size),
+	       bench_median(cell, MODE_OURS), bench_iqr_pct(&cell->spread[MODE_OURS]),
+	       gbps(bench_median(cell, MODE_OURS), size), pct,
+	       bench_ratio_iqr_pct(cell, MODE_OURS, MODE_RAW));
 	return pct;
 }
 
@@ -314,42 +319,73 @@ int main(void)
 		{ "Fortinet", ZCVPN_PPP_FORTINET },
 	};
 	static const uint32_t sizes[] = { 64, 512, 1400 };
-	enum { N_FRAMINGS = sizeof(framings) / sizeof(framings[0]) };
+	enum {
+		N_FRAMINGS = sizeof(framings) / sizeof(framings[0]),
+		N_SIZES = sizeof(sizes) / sizeof(sizes[0]),
+	};
+	static const bench_packet_fn fns[N_MODES] = { run_raw, run_ours };
 	const char *env = getenv("BENCH_SECONDS");
 	double secs = env ? atof(env) : 0.5, headline[N_FRAMINGS];
-	uint32_t frame_head[N_FRAMINGS];
-	struct bench *b = calloc(1, sizeof(*b));
+	struct bench *benches[N_FRAMINGS];
+	struct bench_plan plan[N_FRAMINGS * N_SIZES];
+	size_t cell_framing[N_FRAMINGS * N_SIZES];
+	int cells = 0;
 
-	if (!b)
-		bench_die("out of memory", 0);
 	if (!(secs > 0 && secs <= 60)) {
 		fprintf(stderr, "bench_ppp: BENCH_SECONDS must be in (0, 60]\n");
 		return EXIT_FAILURE;
 	}
 	printf("PPP over DTLS 1.2 data path, AES-256-GCM, %s, one thread; "
 	       "one seal and one open per packet\n", crypto_backend_name());
-	printf("%.2f s per mode and cell, best of %d interleaved slices; "
-	       "Gbit/s = pkt/s x IP packet bits\n", secs, BENCH_SLICES);
-	printf("%-9s %5s %6s  %10s %8s  %10s %8s  %8s\n", "framing", "bytes", "sealed",
-	       "raw pkt/s", "Gbit/s", "ours pkt/s", "Gbit/s", "ours/raw");
+	bench_pin_cpu();
+	/* Both tunnels up first and kept: the cells of both framings interleave. */
 	for (size_t f = 0; f < N_FRAMINGS; f++) {
+		struct bench *b = calloc(1, sizeof(*b));
+
+		if (!b)
+			bench_die("out of memory", 0);
 		setup_raw(b);
 		setup_ours(b, framings[f].flavour);
-		frame_head[f] = b->frame_head;
-		for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
-			double pct = run_cell(b, framings[f].name, sizes[z], secs);
-
-			if (sizes[z] == TARGET_SIZE)
-				headline[f] = pct;
+		memset(b->room, 0x5a, sizeof(b->room));
+		benches[f] = b;
+		headline[f] = -1;
+		for (size_t z = 0; z < N_SIZES; z++) {
+			if (!bench_size_selected(sizes[z]))
+				continue;
+			plan[cells] = (struct bench_plan){
+				.b = b, .fns = fns, .modes = N_MODES, .size = sizes[z],
+				.enter = enter_cell,
+			};
+			cell_framing[cells++] = f;
 		}
-		teardown(b);
+	}
+	bench_print_method(secs);
+	printf("Gbit/s = pkt/s x IP packet bits\n");
+	printf("%-9s %5s %6s  %10s %6s %8s  %10s %6s %8s  %8s %6s\n", "framing", "bytes",
+	       "sealed", "raw pkt/s", "spread", "Gbit/s", "ours pkt/s", "spread", "Gbit/s",
+	       "ours/raw", "spread");
+	fflush(stdout);
+	bench_run_plan(plan, cells, secs);
+	for (int c = 0; c < cells; c++) {
+		size_t f = cell_framing[c];
+		double pct = print_cell(benches[f], framings[f].name, plan[c].size,
+					&plan[c].cell);
+
+		if (plan[c].size == TARGET_SIZE)
+			headline[f] = pct;
 	}
 	printf("(sealed = vendor header + PPP header + IP packet, the bytes both modes "
 	       "seal and open)\n");
 	for (size_t f = 0; f < N_FRAMINGS; f++)
-		printf("headline: %s (%u header bytes), %d bytes: ours at %.1f%% of raw "
-		       "(target >= %d%%): %s\n", framings[f].name, frame_head[f], TARGET_SIZE,
-		       headline[f], TARGET_PCT, headline[f] >= TARGET_PCT ? "met" : "NOT met");
-	free(b);
+		if (headline[f] >= 0)
+			printf("headline: %s (%u header bytes), %d bytes: ours at %.1f%% of raw "
+			       "(target >= %d%%): %s\n", framings[f].name, benches[f]->frame_head,
+			       TARGET_SIZE, headline[f], TARGET_PCT,
+			       headline[f] >= TARGET_PCT ? "met" : "NOT met");
+	for (size_t f = 0; f < N_FRAMINGS; f++) {
+		teardown(benches[f]);
+		free(benches[f]);
+	}
+	bench_report_migrations();
 	return EXIT_SUCCESS;
 }

@@ -14,8 +14,18 @@
  * consumer thread that poll a full or empty queue (sched_yield after a while).  Every
  * record carries a sequence number the consumer checks.  Options: -s SECONDS per
  * measurement (default 1.2, eight measurements), -n COUNT records per measurement at most.
+ *
+ * A measurement is one path in one cell (mode and size); the two paths of a cell run in
+ * interleaved rounds on the same ring and queue (tests/bench-util.h), a few warm-up
+ * rounds first (page faults, cold caches), and what is printed is the median over the
+ * rounds of records per second of wall time (two threads: CPU time would not do) with
+ * its interquartile range, and the ratio of the medians with the spread of the
+ * per-round ratio.  The main thread (the consumer) is pinned to one CPU, the producer
+ * thread to another when there is one.
  */
 #include "config.h"
+
+#define BENCH_NAME "bench_ring"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,6 +38,7 @@
 #include <unistd.h>
 
 #include "ring/ring.h"
+#include "tests/bench-util.h"
 
 enum {
 	BATCH = 32,		/* records per reserve..publish and peek..release round */
@@ -70,14 +81,6 @@ struct bench {
 	struct side prod, cons;
 	_Atomic bool done;			/* two threads: the producer has stopped */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Keeps the compiler from dropping a copy whose bytes nobody reads. */
 static inline void clobber(const void *p)
@@ -220,12 +223,12 @@ static void bench_close(struct bench *b)
 
 static bool time_is_up(const struct bench *b, double start, double seconds)
 {
-	return b->prod.seq >= b->until || now_s() - start >= seconds;
+	return b->prod.seq >= b->until || bench_now_s() - start >= seconds;
 }
 
 static struct result one_thread(struct bench *b, const struct path *path, double seconds)
 {
-	double start = now_s();
+	double start = bench_now_s();
 
 	while (!time_is_up(b, start, seconds)) {
 		unsigned made = path->produce(&b->prod, BATCH);
@@ -233,7 +236,7 @@ static struct result one_thread(struct bench *b, const struct path *path, double
 		if (path->consume(&b->cons, made) != made)
 			die("consumer came up short", b->cons.seq);
 	}
-	return (struct result){ b->cons.seq, now_s() - start };
+	return (struct result){ b->cons.seq, bench_now_s() - start };
 }
 
 /* Polls politely: after SPINS empty or full polls, give the core away once. */
@@ -249,10 +252,26 @@ struct producer_arg {
 	double start, seconds;
 };
 
+/* The producer thread's CPU: pinned once, on its first run, and said once. */
+static void pin_producer(void)
+{
+	static int said;
+	int cpu = bench_pin_other_cpu();
+
+	if (said++)
+		return;
+	if (cpu >= 0)
+		printf("2 threads: producer pinned to cpu %d\n", cpu);
+	else
+		printf("2 threads: producer not pinned to a CPU of its own (none other allowed)\n");
+}
+
 static void *producer(void *arg)
 {
 	struct producer_arg *a = arg;
 	unsigned idle = 0;
+
+	pin_producer();
 
 	while (!time_is_up(a->b, a->start, a->seconds)) {
 		if (a->path->produce(&a->b->prod, BATCH))
@@ -266,7 +285,7 @@ static void *producer(void *arg)
 
 static struct result two_threads(struct bench *b, const struct path *path, double seconds)
 {
-	struct producer_arg arg = { b, path, now_s(), seconds };
+	struct producer_arg arg = { b, path, bench_now_s(), seconds };
 	unsigned idle = 0;
 	pthread_t t;
 
@@ -287,29 +306,46 @@ static struct result two_threads(struct bench *b, const struct path *path, doubl
 	pthread_join(t, NULL);
 	if (b->cons.seq != b->prod.seq)
 		die("records lost", b->cons.seq);
-	return (struct result){ b->cons.seq, now_s() - arg.start };
+	return (struct result){ b->cons.seq, bench_now_s() - arg.start };
 }
 
-/* A short run first, so page faults and cold caches stay out of the figures. */
-static struct result measure(struct bench *b, const struct path *path,
-			     struct result (*mode)(struct bench *, const struct path *, double))
+/* Records per second of one round of path in mode, at most limit records. */
+static double round_rate(struct bench *b, const struct path *path,
+			 struct result (*mode)(struct bench *, const struct path *, double),
+			 double seconds, uint64_t limit)
 {
-	uint64_t warm;
+	uint64_t before = b->cons.seq;
 	struct result r;
 
-	bench_open(b);
-	b->until = b->limit < 100000 ? b->limit : 100000;
-	warm = mode(b, path, 0.1).records;
-	b->until = b->limit > UINT64_MAX - warm ? UINT64_MAX : warm + b->limit;
-	r = mode(b, path, b->seconds);
-	r.records -= warm;
-	bench_close(b);
-	return r;
+	b->until = limit > UINT64_MAX - b->prod.seq ? UINT64_MAX : b->prod.seq + limit;
+	r = mode(b, path, seconds);
+	return (double)(r.records - before) / r.seconds;
 }
 
-static double rate(struct result r)
+/*
+ * One cell: both paths on one ring and one queue, in interleaved rounds (warm-up rounds
+ * first, discarded), at most b->limit records per path in all.
+ */
+static void measure(struct bench *b, const struct path *const paths[2],
+		    struct result (*mode)(struct bench *, const struct path *, double),
+		    double rate[2][BENCH_ROUNDS])
 {
-	return (double)r.records / r.seconds;
+	enum { ALL_ROUNDS = BENCH_ROUNDS + BENCH_WARMUP_ROUNDS };
+	double slice = b->seconds / ALL_ROUNDS;
+	uint64_t limit = b->limit / ALL_ROUNDS ? b->limit / ALL_ROUNDS : 1;
+
+	bench_open(b);
+	for (int r = -BENCH_WARMUP_ROUNDS; r < BENCH_ROUNDS; r++) {
+		bench_note_cpu();
+		for (int k = 0; k < 2; k++) {
+			int p = (r + BENCH_WARMUP_ROUNDS + k) % 2;
+			double v = round_rate(b, paths[p], mode, slice, limit);
+
+			if (r >= 0)
+				rate[p][r] = v;
+		}
+	}
+	bench_close(b);
 }
 
 static void usage(void)
@@ -361,21 +397,35 @@ int main(int argc, char **argv)
 	printf("ring (capacity %u KiB, lead %u, trail %u, align %u) against malloc + memcpy + "
 	       "a lock-free pointer queue;\nbatches of %d, each record copied in and out once\n\n",
 	       params.capacity >> 10, params.lead, params.trail, params.align, BATCH);
-	printf("%-10s %5s | %12s %7s | %12s %7s | %6s\n", "mode", "bytes", "ring rec/s",
-	       "Gbit/s", "queue rec/s", "Gbit/s", "ratio");
+	bench_pin_cpu();
+	printf("%.2f s per path and cell: median of %d interleaved rounds after %d warm-up "
+	       "rounds,\nrecords per second of wall time; spread = interquartile range, %% of "
+	       "the median\n\n", b->seconds, BENCH_ROUNDS, BENCH_WARMUP_ROUNDS);
+	printf("%-10s %5s | %12s %6s %7s | %12s %6s %7s | %6s %6s\n", "mode", "bytes",
+	       "ring rec/s", "spread", "Gbit/s", "queue rec/s", "spread", "Gbit/s", "ratio",
+	       "spread");
 	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
 		for (size_t z = 0; z < ARRAY_SIZE(sizes); z++) {
-			struct result ring, queue;
+			static const struct path *const paths[2] = { &ring_path, &queue_path };
+			double rate[2][BENCH_ROUNDS], ratio[BENCH_ROUNDS];
+			struct bench_spread ring, queue, per_round;
 
 			b->size = sizes[z];
-			ring = measure(b, &ring_path, modes[m].run);
-			queue = measure(b, &queue_path, modes[m].run);
-			printf("%-10s %5u | %12.0f %7.2f | %12.0f %7.2f | %5.2fx\n", modes[m].name,
-			       b->size, rate(ring), rate(ring) * b->size * 8 / 1e9, rate(queue),
-			       rate(queue) * b->size * 8 / 1e9, rate(ring) / rate(queue));
+			measure(b, paths, modes[m].run, rate);
+			ring = bench_spread_of(rate[0], BENCH_ROUNDS);
+			queue = bench_spread_of(rate[1], BENCH_ROUNDS);
+			for (int r = 0; r < BENCH_ROUNDS; r++)
+				ratio[r] = rate[0][r] / rate[1][r];
+			per_round = bench_spread_of(ratio, BENCH_ROUNDS);
+			printf("%-10s %5u | %12.0f %5.1f%% %7.2f | %12.0f %5.1f%% %7.2f | %5.2fx %5.1f%%\n",
+			       modes[m].name, b->size, ring.median, bench_iqr_pct(&ring),
+			       ring.median * b->size * 8 / 1e9, queue.median, bench_iqr_pct(&queue),
+			       queue.median * b->size * 8 / 1e9, ring.median / queue.median,
+			       bench_iqr_pct(&per_round));
 			fflush(stdout);
 		}
 	}
+	bench_report_migrations();
 	free(b);
 	return 0;
 }
