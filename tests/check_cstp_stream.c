@@ -2,10 +2,8 @@
 /*
  * The CSTP byte stream as a hostile server may shape it: the HTTP head of a CONNECT
  * answer (read_head() in src/cli/cstp-http.c) and STF packets (cstp_next_packet() in
- * src/cli/cstp-tunnel.c), over a scripted connection standing in for crypto/tls.h.
- * crypto/tls.h promises only that tls_read() returns "up to len" bytes; the real backends
- * return at most one TLS record (16 KiB), the script returns as much as it is asked for,
- * or as little as one byte, so the bounds must hold whatever a backend does.
+ * src/cli/cstp-tunnel.c), over tests/scripted-tls.h, which returns as much as it is
+ * asked for or as little as one byte: the bounds must hold whatever a backend does.
  */
 #include "config.h"
 
@@ -16,56 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/tls.h"
 #include "src/cli/cstp.h"
-
-/* ---- the scripted connection ---------------------------------------------------------- */
-
-struct tls_conn {
-	const uint8_t *data;	/* what the server sends, in order */
-	size_t len, at;
-	size_t chunk;		/* most bytes one tls_read() returns; 0: as many as asked */
-};
-
-ssize_t tls_read(struct tls_conn *c, void *buf, size_t len, unsigned timeout_ms)
-{
-	size_t n = c->len - c->at;
-
-	(void)timeout_ms;
-	if (!n)
-		return 0;	/* the server closed */
-	if (n > len)
-		n = len;
-	if (c->chunk && n > c->chunk)
-		n = c->chunk;
-	memcpy(buf, c->data + c->at, n);
-	c->at += n;
-	return (ssize_t)n;
-}
-
-int tls_write_all(struct tls_conn *c, const void *buf, size_t len)
-{
-	(void)c;
-	(void)buf;
-	(void)len;
-	return 0;
-}
-
-int tls_fd(const struct tls_conn *c)
-{
-	(void)c;
-	return -1;
-}
-
-int tls_client_new(struct tls_conn **out, int fd, const struct tls_client_config *cfg,
-		   char *errbuf, size_t errlen)
-{
-	(void)out;
-	(void)fd;
-	(void)cfg;
-	snprintf(errbuf, errlen, "not in this test");
-	return -ENOSYS;
-}
+#include "tests/scripted-tls.h"
 
 /* ---- a stream built up piece by piece ------------------------------------------------- */
 

@@ -177,7 +177,7 @@ static int read_head(struct tls_conn *c, struct http_response *r, unsigned timeo
 		     char *err, size_t errlen)
 {
 	char buf[CSTP_MAX_HEADERS + sizeof(r->extra)];
-	size_t have = 0, head_len;
+	size_t have = 0, scan = 0, head_len;
 	char *end, *first_eol;
 
 	for (;;) {
@@ -185,9 +185,11 @@ static int read_head(struct tls_conn *c, struct http_response *r, unsigned timeo
 		ssize_t n;
 
 		buf[have] = '\0';
-		end = strstr(buf, "\r\n\r\n");
+		end = strstr(buf + scan, "\r\n\r\n");
 		if (end)
 			break;
+		/* A blank line the next read ends starts in its bytes or the 3 before them. */
+		scan = have > 3 ? have - 3 : 0;
 		if (have >= CSTP_MAX_HEADERS)
 			return failf(err, errlen, -EPROTO, "response headers too long");
 		n = tls_read(c, buf + have, room < sizeof(r->extra) ? room : sizeof(r->extra),
