@@ -94,10 +94,14 @@ $extra"
 	oc_cleanup
 }
 
-run_mode ssl-tls12 ssl "" TLS1.2 "TLS rehandshake completed" 2
+# OC_REKEY_MODES picks some (CI's sanitizer build runs one: a minute each).
+modes=" ${OC_REKEY_MODES:-ssl-tls12 ssl-tls13 new-tunnel} "
+wanted() { case $modes in *" $1 "*) return 0 ;; esac; return 1; }
+wanted ssl-tls12 && run_mode ssl-tls12 ssl "" TLS1.2 "TLS rehandshake completed" 2
 # The first DTLS session and one for each rekey.
-run_mode ssl-tls13 ssl "$TLS13" TLS1.3 "setting up DTLS-PSK connection" 3
-run_mode new-tunnel new-tunnel "" TLS1.2 "disconnecting previous user session due to session re-use" 2
-echo "ok: renegotiation (TLS 1.2), KeyUpdate (TLS 1.3) and a new tunnel, each at least twice" \
-	"under a transfer that kept its SHA-256, DTLS rekeyed along"
+wanted ssl-tls13 && run_mode ssl-tls13 ssl "$TLS13" TLS1.3 "setting up DTLS-PSK connection" 3
+wanted new-tunnel &&
+	run_mode new-tunnel new-tunnel "" TLS1.2 "disconnecting previous user session due to session re-use" 2
+echo "ok:$modes(renegotiation over TLS 1.2, KeyUpdate over TLS 1.3, a new tunnel), each at" \
+	"least twice under a transfer that kept its SHA-256, DTLS rekeyed along"
 echo "script: PASS ocserv-rekey"
