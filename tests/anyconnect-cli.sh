@@ -7,6 +7,7 @@
 # both ends (every packet through our in-place record layer).
 set -u
 srcdir=${srcdir:-.}
+. "$srcdir/tests/no-secrets.sh"
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
 rate=30000	# per direction; see check_engine.c on why the traffic is paced
@@ -67,6 +68,7 @@ for run in aes256-gcm:100000 aes256-cbc-sha1:100000; do
 		fi
 	done
 	port=$((port + 1))
+	no_secrets "$cipher PSK" "$(cat "$work/psk")" -- "$work/client.out" "$work/server.out" || fail=1
 done
 [ $fail -eq 0 ] && echo "script: PASS anyconnect-cli"
 exit $fail

@@ -7,12 +7,17 @@ set -u
 zcvpn=${top_builddir:-.}/zcvpn
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(umask 077 && "$zcvpn" genkey >"$work/keys")
+# Secret files are the owner's alone (others' access is refused: rows below).
+umask 077
+"$zcvpn" genkey >"$work/keys"
 printf 'enc = aes128-gcm\nc2s-spi = 7\n' >"$work/badspi"
 printf 'enc = aes128-gcm\nbogus = 1\n' >"$work/unknown"
 k=(--key-file "$work/keys")
-(umask 077 && "$zcvpn" genkey --psk >"$work/psk")
+"$zcvpn" genkey --psk >"$work/psk"
 printf 'not hex\n' >"$work/badpsk"
+cp "$work/keys" "$work/keys-644" && chmod 644 "$work/keys-644"
+cp "$work/keys" "$work/keys-620" && chmod 620 "$work/keys-620"
+cp "$work/psk" "$work/psk-604" && chmod 604 "$work/psk-604"
 ac=(--protocol anyconnect)
 fail=0
 
@@ -40,6 +45,12 @@ check "MTU 100 out of range" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 
 check "cannot open key file" "$zcvpn" connect --key-file "$work/none" --remote 127.0.0.1:4500
 check "bad value for 'c2s-spi'" "$zcvpn" connect --key-file "$work/badspi" --remote 127.0.0.1:4500
 check "unknown setting 'bogus'" "$zcvpn" connect --key-file "$work/unknown" --remote 127.0.0.1:4500
+check "key file $work/keys-644 is open to others (mode 0644): refused; chmod 600 it" \
+	"$zcvpn" connect --key-file "$work/keys-644" --remote 127.0.0.1:4500
+check "key file $work/keys-620 is open to others (mode 0620): refused" \
+	"$zcvpn" serve --key-file "$work/keys-620" --local 127.0.0.1:4500
+check "PSK file $work/psk-604 is open to others (mode 0604): refused" \
+	"$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk-604"
 check "unknown encryption 'des-cbc'" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --enc des-cbc
 check "AES-CBC needs an HMAC" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --enc aes128-cbc --auth none
 check "wrong encryption key length" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --enc-key-out 0011

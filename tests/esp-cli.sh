@@ -8,6 +8,7 @@
 # accepted only when those drops explain it exactly.
 set -u
 srcdir=${srcdir:-.}
+. "$srcdir/tests/no-secrets.sh"
 builddir=${top_builddir:-.}
 zcvpn=$builddir/zcvpn
 count=100000
@@ -48,6 +49,9 @@ for suite in aes128-gcm:none aes256-cbc:hmac-sha256-128; do
 				"received $(stat received.packets) at $(stat received.mbit_s) Mbit/s"
 		fi
 	done
+	# shellcheck disable=SC2046
+	no_secrets "$suite keys" $(key_file_secrets "$work/keys") -- "$work/client.out" \
+		"$work/server.out" || fail=1
 	port=$((port + 1))
 done
 [ $fail -eq 0 ] && echo "script: PASS esp-cli"

@@ -25,7 +25,7 @@ for suite in aes128-cbc:hmac-md5-96 aes128-cbc:hmac-sha1-96 aes128-cbc:hmac-sha2
 	     aes128-gcm:none aes256-gcm:none; do
 	enc=${suite%%:*}
 	auth=${suite##*:}
-	"$zcvpn" genkey --enc "$enc" --auth "$auth" >"$work/keys"
+	(umask 077 && "$zcvpn" genkey --enc "$enc" --auth "$auth" >"$work/keys")
 	: >"$work/port"
 	/usr/bin/python3 "$peer" --keys "$work/keys" --count "$count" --deadline 60 \
 		>"$work/port" 2>"$work/peer.err" &

@@ -13,6 +13,7 @@
 set -u
 builddir=${top_builddir:-.}
 srcdir=${srcdir:-.}
+. "$srcdir/tests/no-secrets.sh"
 zcvpn=$builddir/zcvpn
 rate=30000	# per direction; see check_engine.c on why the traffic is paced
 cert=$srcdir/tests/vectors/certs/rsa.pem
@@ -95,6 +96,7 @@ while read -r name proto count sopts copts path; do
 		echo "FAIL $name: DTLS never came up"
 		ok=0
 	fi
+	no_secrets "$name password" secret-pw -- "$work/client.out" "$work/server.out" || ok=0
 	if [ "$ok" = 1 ]; then
 		echo "PASS $name: $count packets each way over $path," \
 			"client copied_bytes $(stat client copied_bytes)," \
@@ -131,6 +133,7 @@ if echo wrong | timeout 30 "$zcvpn" connect --protocol f5 "https://127.0.0.1:$po
 else
 	echo "PASS wrong password: $(grep -m1 refused "$work/client.out")"
 fi
+no_secrets "wrong password" secret-pw -- "$work/client.out" "$work/server.out" || fail=1
 kill "$server" 2>/dev/null
 wait "$server" 2>/dev/null
 

@@ -73,10 +73,29 @@ static int set_key(struct cli_keys *k, const char *name, const char *value)
 	return -ENOENT;
 }
 
+/*
+ * A secret file anyone but its owner may read or change is refused, as ssh refuses such
+ * a private key: its secrets may already be out, and using them would hide that.
+ * Returns 0 or -EPERM (said on stderr).
+ */
+static int refuse_if_open_to_others(FILE *f, const char *what, const char *path)
+{
+	struct stat st;
+
+	if (fstat(fileno(f), &st)) {
+		fprintf(stderr, "zcvpn: %s %s: %s\n", what, path, strerror(errno));
+		return -EPERM;
+	}
+	if (!(st.st_mode & 077))
+		return 0;
+	fprintf(stderr, "zcvpn: %s %s is open to others (mode %04o): refused; chmod 600 it\n",
+		what, path, (unsigned)(st.st_mode & 07777));
+	return -EPERM;
+}
+
 int cli_keys_load(struct cli_keys *keys, const char *path)
 {
 	char line[512];
-	struct stat st;
 	unsigned lineno = 0;
 	int ret = 0;
 	FILE *f = fopen(path, "re");
@@ -85,9 +104,8 @@ int cli_keys_load(struct cli_keys *keys, const char *path)
 		fprintf(stderr, "zcvpn: cannot open key file %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "zcvpn: warning: key file %s is readable by others (chmod 600)\n", path);
-	while (fgets(line, sizeof(line), f)) {
+	ret = refuse_if_open_to_others(f, "key file", path);
+	while (!ret && fgets(line, sizeof(line), f)) {
 		char *eq, *name, *s = trim(line);
 
 		lineno++;
@@ -198,7 +216,6 @@ void cli_keys_suite(const struct cli_keys *k, char *out, size_t len)
 int cli_psk_load(const char *path, uint8_t psk[32])
 {
 	char line[160];
-	struct stat st;
 	uint32_t len = 0;
 	int ret = -EINVAL;
 	FILE *f = fopen(path, "re");
@@ -207,9 +224,10 @@ int cli_psk_load(const char *path, uint8_t psk[32])
 		fprintf(stderr, "zcvpn: cannot open PSK file %s: %s\n", path, strerror(errno));
 		return -EINVAL;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-		fprintf(stderr, "zcvpn: warning: PSK file %s is readable by others (chmod 600)\n", path);
-	if (fgets(line, sizeof(line), f) && !hex_decode(trim(line), psk, 32, &len) && len == 32)
+	if (refuse_if_open_to_others(f, "PSK file", path))
+		ret = -EPERM;
+	else if (fgets(line, sizeof(line), f) && !hex_decode(trim(line), psk, 32, &len) &&
+		 len == 32)
 		ret = 0;
 	else
 		fprintf(stderr, "zcvpn: %s: want the 32-byte PSK as 64 hex digits on one line\n",
