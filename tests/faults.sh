@@ -16,14 +16,8 @@ srcdir=$(cd "$srcdir" && pwd)
 MB=${FAULTS_MB:-8}
 RATE=${FAULTS_MBIT_S:-12}	# the transfer lasts about 6 s: faults all along, the cut inside
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root (network namespaces and tun devices)"
-	exit 77
-fi
-if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null || ! command -v python3 >/dev/null; then
-	echo "SKIP: needs /dev/net/tun, iproute2 and python3"
-	exit 77
-fi
+. "$srcdir/tests/netns-env.sh"
+ne_skip_unless python3
 
 ns_a=zcvpn-fa-$$
 ns_b=zcvpn-fb-$$
@@ -48,9 +42,7 @@ value() { python3 "$srcdir/tests/report-value.py" "$@"; }
 relay_count() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])" "$@"; }
 
 ip netns add "$ns_a" && ip netns add "$ns_b" || fail "cannot create namespaces"
-ip link add zcf-a netns "$ns_a" type veth peer name zcf-b netns "$ns_b" || fail "veth"
-in_a ip addr add 10.83.0.1/24 dev zcf-a && in_a ip link set zcf-a up && in_a ip link set lo up
-in_b ip addr add 10.83.0.2/24 dev zcf-b && in_b ip link set zcf-b up && in_b ip link set lo up
+ne_link "$ns_a" zcf-a 10.83.0.1/24 "$ns_b" zcf-b 10.83.0.2/24 || fail "veth"
 (umask 077 && "$zcvpn" genkey --psk >"$work/psk")
 
 # Waits for a zcvpn end to exit after SIGTERM, 10 s at most.
@@ -103,7 +95,7 @@ print(" ".join("%s %d" % (k, v) for k, v in sorted(r["counters"].items())
 server_args=()
 client_args=()
 run_case() {
-	local name=$1 server client relay recv
+	local name=$1 server client relay
 	shift
 	echo "== $name"
 	rm -f "$work"/*.out "$work/relay.json"
@@ -122,25 +114,13 @@ run_case() {
 		"$@" "${client_args[@]}" >"$work/client.out" 2>&1 &
 	client=$!
 	pids+=("$client")
-	for _ in $(seq 50); do
-		in_a ip link show zcf-ta >/dev/null 2>&1 && in_b ip link show zcf-tb >/dev/null 2>&1 && break
-		sleep 0.1
-	done
+	wait_for 50 sh -c "ip -n $ns_a link show zcf-ta && ip -n $ns_b link show zcf-tb" >/dev/null 2>&1
 	in_a ip addr add 10.84.0.1 peer 10.84.0.2 dev zcf-ta || fail "$name: no tun in A"
 	in_b ip addr add 10.84.0.2 peer 10.84.0.1 dev zcf-tb || fail "$name: no tun in B"
 	in_a ip link set zcf-ta up && in_b ip link set zcf-tb up
 	sleep 1	# the relay's clean first second is over (a handshake's, for DTLS)
-	in_b timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv 10.84.0.2 5001 \
-		>"$work/recv.out" 2>&1 &
-	recv=$!
-	in_a timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send 10.84.0.2 5001 "$MB" "$RATE" \
-		>"$work/send.out" 2>&1 || fail "$name: sender"
-	wait "$recv" || fail "$name: receiver"
-	read -r sent_n sent_h rate unit <"$work/send.out"
-	read -r recv_n recv_h <"$work/recv.out"
-	[ "$sent_n" = "$recv_n" ] && [ "$sent_h" = "$recv_h" ] ||
-		fail "$name: sent $sent_n $sent_h, received $recv_n $recv_h"
-	echo "$name: $MB MiB through the faults at $rate $unit, SHA-256 intact"
+	ne_transfer "$name" "$ns_a" "$ns_b" 10.84.0.2 5001 "$MB" "$work" "$RATE" ||
+		fail "$name: the transfer through the faults"
 	# The relay stops first, so that what it counts is all either end will ever get;
 	# the ends stop once the last datagrams it sent are in.
 	sleep 0.5

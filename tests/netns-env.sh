@@ -6,12 +6,13 @@
 #   ne_link NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B
 #                              a veth pair between two existing namespaces, addressed
 #                              (ADDR with its /LEN) and up, loopback up on both sides
-#   ne_transfer LABEL FROM_NS TO_NS ADDR PORT MB DIR
+#   ne_transfer LABEL FROM_NS TO_NS ADDR PORT MB DIR [MBIT_S]
 #                              MB of random bytes over TCP from FROM_NS to ADDR:PORT in
-#                              TO_NS (tests/bulk_transfer.py at both ends); prints
-#                              "LABEL: BYTES SHA256 RATE" when both ends saw the same
-#                              bytes, else says what differs and returns 1.  DIR keeps
-#                              the two ends' outputs (DIR/LABEL-send.out, -recv.out).
+#                              TO_NS (tests/bulk_transfer.py at both ends, paced to
+#                              MBIT_S if given); prints "LABEL: BYTES SHA256 RATE" when
+#                              both ends saw the same bytes, else says what differs and
+#                              returns 1.  DIR keeps the two ends' outputs
+#                              (DIR/LABEL-send.out, -recv.out).
 # Needs $srcdir (the source tree).
 
 ne_skip_unless() {
@@ -45,12 +46,12 @@ ne_link() {
 }
 
 ne_transfer() {
-	local label=$1 from=$2 to=$3 addr=$4 port=$5 mb=$6 dir=$7 rpid sent got
+	local label=$1 from=$2 to=$3 addr=$4 port=$5 mb=$6 dir=$7 rate=${8:-} rpid sent got
 	ip netns exec "$to" timeout 120 python3 "$srcdir/tests/bulk_transfer.py" recv "$addr" "$port" \
 		>"$dir/$label-recv.out" 2>&1 &
 	rpid=$!
 	ip netns exec "$from" timeout 120 python3 "$srcdir/tests/bulk_transfer.py" send "$addr" "$port" \
-		"$mb" >"$dir/$label-send.out" 2>&1 || { echo "$label: the sender failed"; return 1; }
+		"$mb" $rate >"$dir/$label-send.out" 2>&1 || { echo "$label: the sender failed"; return 1; }
 	wait "$rpid"
 	sent=$(awk '{ print $1, $2 }' "$dir/$label-send.out")
 	got=$(awk '{ print $1, $2 }' "$dir/$label-recv.out")
