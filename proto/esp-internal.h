@@ -19,6 +19,13 @@ struct esp_sa {
 	struct crypto_cbc *cbc;		/* CBC */
 	struct crypto_hmac *hmac;	/* CBC */
 	uint8_t salt[ESP_GCM_SALT_LEN];	/* GCM nonce prefix */
+	/*
+	 * GCM: the explicit IV is the 64-bit sequence number XOR this, random for each SA
+	 * installed (Linux's seqiv does the same).  Unique per packet as the sequence number
+	 * is, yet a peer that restarts with the same keys (a key file: sequence numbers
+	 * from 1 again) does not repeat the nonces of its previous run.
+	 */
+	uint64_t iv_mask;
 	/* outbound */
 	uint64_t seq;			/* last sequence number sent */
 	uint8_t next_iv[ESP_CBC_IV_LEN];	/* CBC: unpredictable, chained from the last ICV */

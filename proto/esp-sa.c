@@ -151,6 +151,8 @@ static int sa_init(struct esp_sa *sa, const struct esp_sa_config *cfg)
 		sa->block = ESP_GCM_ALIGN;
 		memcpy(sa->salt, cfg->enc_key + aes_len, ESP_GCM_SALT_LEN);
 		ret = crypto_aead_new(&sa->aead, cipher, cfg->enc_key, aes_len);
+		if (!ret)
+			ret = crypto_random(&sa->iv_mask, sizeof(sa->iv_mask));
 	} else {
 		sa->iv_len = ESP_CBC_IV_LEN;
 		sa->icv_len = auth_table[ai].icv_len;

@@ -38,14 +38,14 @@ static int seal_gcm(struct esp_sa *sa, struct pkt *pkt, uint32_t seq)
 	uint8_t *hdr, *tag;
 
 	/*
-	 * SPI | seq, then the explicit IV, which only has to be unique per key: the 64-bit
-	 * sequence number is (its low half is seq).
+	 * SPI | seq, then the explicit IV, which must never repeat under a key: the 64-bit
+	 * sequence number (its low half is seq) masked as struct esp_sa says.
 	 */
 	hdr = pkt_push(pkt, ESP_HDR_LEN + ESP_GCM_IV_LEN);
 	put_be64(hdr, (uint64_t)sa->spi << 32 | seq);
-	put_be64(hdr + ESP_HDR_LEN, sa->seq);
+	put_be64(hdr + ESP_HDR_LEN, sa->seq ^ sa->iv_mask);
 	memcpy(nonce, sa->salt, ESP_GCM_SALT_LEN);
-	put_be64(nonce + ESP_GCM_SALT_LEN, sa->seq);
+	put_be64(nonce + ESP_GCM_SALT_LEN, sa->seq ^ sa->iv_mask);
 	tag = pkt_put(pkt, ESP_GCM_ICV_LEN);
 	return crypto_aead_seal(sa->aead, nonce, hdr, ESP_HDR_LEN, ct, ct_len, tag);
 }

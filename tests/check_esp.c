@@ -423,6 +423,50 @@ START_TEST(test_no_room_leaves_packet)
 }
 END_TEST
 
+/*
+ * The same keys installed again, as a peer restarting with a key file does: its
+ * sequence numbers start from 1 again, and the IVs (for GCM, with the salt, the nonce)
+ * must not be those of the first run, or GCM's keystream and tag key repeat.  Within a
+ * run the IVs never repeat (they follow the sequence number); every packet still opens.
+ * Rows: each suite.
+ */
+START_TEST(test_restart_does_not_repeat_ivs)
+{
+	enum { RUNS = 4, PACKETS = 64 };
+	static uint8_t ivs[RUNS][PACKETS][ESP_CBC_IV_LEN];
+	const uint32_t iv_off = ESP_HDR_LEN;
+	uint8_t d[2048];
+	uint32_t iv_len = _i >= 6 ? ESP_GCM_IV_LEN : ESP_CBC_IV_LEN;
+
+	for (int run = 0; run < RUNS; run++) {
+		struct pair p;
+
+		pair_init(&p, &suites[_i]);
+		for (int n = 0; n < PACKETS; n++) {
+			uint32_t len = encap_one(&p, 100, (uint32_t)n, d);
+			struct pkt pkt;
+			struct ring_rec rec;
+
+			memcpy(ivs[run][n], d + iv_off, iv_len);
+			/* It opens at a receiver that never saw this run's sender before. */
+			ck_assert_int_eq(ring_reserve(p.rx, len + 64, &rec), 0);
+			memcpy(rec.payload, d, len);
+			pkt_from_rec(&pkt, p.rx, &rec);
+			pkt.len = len;
+			ck_assert_int_eq(esp_decap(p.rx_esp, &pkt, 1500), ESP_DATA);
+			ck_assert_int_eq(ring_cancel(p.rx, &rec), 0);
+		}
+		pair_free(&p);
+	}
+	for (int a = 0; a < RUNS * PACKETS; a++)
+		for (int b = a + 1; b < RUNS * PACKETS; b++)
+			ck_assert_msg(memcmp(ivs[a / PACKETS][a % PACKETS], ivs[b / PACKETS][b % PACKETS],
+					     iv_len),
+				      "%s: packet %d of run %d has the IV of packet %d of run %d",
+				      suites[_i].enc, b % PACKETS, b / PACKETS, a % PACKETS, a / PACKETS);
+}
+END_TEST
+
 static const struct {
 	const char *enc, *auth;
 	uint32_t enc_len, auth_len;
@@ -480,6 +524,7 @@ static Suite *esp_suite(void)
 	tcase_add_test(tc, test_rekey_grace_starts_at_switch);
 	tcase_add_loop_test(tc, test_sequence_hard_stop, 0, N_SUITES);
 	tcase_add_test(tc, test_no_room_leaves_packet);
+	tcase_add_loop_test(tc, test_restart_does_not_repeat_ivs, 0, N_SUITES);
 	tcase_add_loop_test(tc, test_config_errors, 0, sizeof(config_table) / sizeof(config_table[0]));
 	suite_add_tcase(s, tc);
 	return s;
