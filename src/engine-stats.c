@@ -293,6 +293,7 @@ static void full_stats(struct zcvpn_engine *e, struct zcvpn_stats *st)
 	st->tun_rx_writes = ts.rx_writes;
 	st->tun_rx_coalesced = ts.rx_coalesced;
 	st->tun_wakeups = ts.wakeups;
+	st->tun_error = ts.error;
 	st->sink_good = ts.sink_good;
 	st->sink_corrupt = ts.sink_corrupt;
 	st->sink_lost = ts.sink_lost;

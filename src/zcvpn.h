@@ -538,6 +538,10 @@ struct zcvpn_stats {
 	uint64_t tun_wakeups;			/* times the tun thread slept and woke */
 	uint64_t tx_ring_peak, rx_ring_peak;	/* most bytes queued when the engine woke */
 	uint64_t tx_ring_mean, rx_ring_mean;	/* mean bytes queued when the engine woke */
+	/* the tun (appended likewise) */
+	int64_t tun_error;			/* 0, or the -errno its thread stopped on:
+						 * -EIO the device went away, -EBADMSG a
+						 * ring was corrupt; no packet moves then */
 };
 
 /*

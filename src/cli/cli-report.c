@@ -91,6 +91,11 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 		}
 		if (cli_traffic_done(&st, run, cfg))
 			break;
+		if (st.tun_error) {
+			fprintf(stderr, "zcvpn: %s: the tun stopped (%s); stopping\n", run->role,
+				strerror((int)-st.tun_error));
+			break;
+		}
 		if (run->interrupted && *run->interrupted)
 			break;
 		if (run->timeout_s && cli_now_s() - last_progress > run->timeout_s) {
@@ -212,6 +217,8 @@ static void report_human(struct zcvpn_engine *e, const struct cli_run *run,
 	printf("  %-13s %s%s%s\n", "transport", cli_state_name(st->transport_state),
 	       st->transport_error ? ": " : "",
 	       st->transport_error ? strerror(-st->transport_error) : "");
+	if (st->tun_error)
+		printf("  %-13s stopped: %s\n", "tun", strerror((int)-st->tun_error));
 	human_counters(e, run, run->out && run->out->all_counters);
 	fflush(stdout);
 }
@@ -263,6 +270,10 @@ static void report_json(struct zcvpn_engine *e, const struct cli_run *run,
 	json_int(&w, "error", st->transport_error);
 	json_string(&w, "error_text", st->transport_error ? strerror(-st->transport_error) : "");
 	json_close(&w);
+	json_open(&w, "tun");
+	json_int(&w, "error", (int)st->tun_error);
+	json_string(&w, "error_text", st->tun_error ? strerror((int)-st->tun_error) : "");
+	json_close(&w);
 	json_open(&w, "counters");
 	for (unsigned int i = 0; zcvpn_engine_counter(e, i, &c) == 0; i++)
 		json_u64(&w, c.name, c.value);
@@ -284,5 +295,7 @@ int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct z
 		report_json(e, run, cfg, &st, seconds);
 	else
 		report_human(e, run, cfg, &st, seconds);
+	if (st.tun_error)
+		return CLI_EXIT_FAILED;	/* the tunnel cannot have carried what it should */
 	return cfg->tun == ZCVPN_TUN_MEM && !run_clean(run, &st) ? 1 : 0;
 }

@@ -630,6 +630,11 @@ static int run_session(struct cstp_client *s, const struct ac_opts *o)
 			fprintf(stderr, "zcvpn: the server closed DTLS\n");
 			s->server_ended = true;
 		}
+		if (st.tun_error) {
+			fprintf(stderr, "zcvpn: the tun stopped (%s); disconnecting\n",
+				strerror((int)-st.tun_error));
+			return (int)st.tun_error;
+		}
 		if (s->info.cstp_keepalive_s && cli_now_s() - last_cstp_tx > s->info.cstp_keepalive_s &&
 		    !s->cstp_rekey_started) {
 			cstp_send(s->tls, CSTP_PKT_KEEPALIVE, NULL, 0);

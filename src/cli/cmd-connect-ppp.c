@@ -472,6 +472,11 @@ static int run_session(struct client *c, const struct cli_run *run)
 			fprintf(stderr, "zcvpn: the server ended the session\n");
 			return 0;
 		}
+		if (st.tun_error) {
+			fprintf(stderr, "zcvpn: the tun stopped (%s); ending the session\n",
+				strerror((int)-st.tun_error));
+			return (int)st.tun_error;
+		}
 		ret = wants_tunnel(c, &st) ? open_tunnel(c) : 0;
 		if (ret)	/* refused: the session the login gave is no longer good */
 			return ret == -EACCES ? -EKEYEXPIRED : -ENOTCONN;
