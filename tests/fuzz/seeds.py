@@ -254,6 +254,381 @@ def tun_gro_seeds():
         'mixed': bytes([1]) + pkts(flow(False, 3, 200) + [ipv6_packet(50)] + flow(True, 3, 200) +
                                    [tcp_gso_packet(False, 0)] + flow(False, 2, 200)),
     }
+# openconnect 9.01's sessions, one line per TLS read or write (README.md there): the
+# shared reference next to the checkout, or $ZCVPN_PPP_CAPTURES.  Without them the PPP
+# seeds that come from captures are not written (the committed ones stay).
+PPP_CAPTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..',
+                            'shared', 'reference', 'ppp-captures')
+PPP_CAPTURES = os.environ.get('ZCVPN_PPP_CAPTURES', PPP_CAPTURES)
+
+
+def ppp_capture(name):
+    """[(direction, bytes)] of one capture, or [] when the captures are not at hand."""
+    path = os.path.join(PPP_CAPTURES, name + '.wire.txt')
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] in ('rx', 'tx'):
+                out.append((parts[0], bytes.fromhex(parts[2])))
+    return out
+
+
+def fcs16(data):
+    fcs = 0xffff
+    for c in data:
+        fcs ^= c
+        for _ in range(8):
+            fcs = (fcs >> 1) ^ 0x8408 if fcs & 1 else fcs >> 1
+    return fcs
+
+
+def hdlc(frame, accm=0xffffffff):
+    fcs = fcs16(frame) ^ 0xffff
+    out = bytearray(b'\x7e')
+    for c in frame + bytes([fcs & 0xff, fcs >> 8]):
+        if c in (0x7d, 0x7e) or (c < 0x20 and accm >> c & 1):
+            out += bytes([0x7d, c ^ 0x20])
+        else:
+            out.append(c)
+    return bytes(out + b'\x7e')
+
+
+# The harnesses' encapsulation index: enum ppp_encap minus one.
+PPP_ENCAP_INDEX = {'nullppp': 0, 'hdlc': 1, 'f5': 2, 'f5-hdlc': 3, 'fortinet': 4}
+
+
+def ppp_frames(encap):
+    """The PPP frames (header + information) of a capture, both directions."""
+    frames = []
+    for _, wire in ppp_capture(encap):
+        if encap == 'f5':
+            frames.append(wire[4:])
+        elif encap == 'fortinet':
+            frames.append(wire[6:])
+    return frames
+
+
+def ppp_frame_seeds():
+    seeds = {}
+    caps = {'f5': ppp_capture('f5'), 'fortinet': ppp_capture('fortinet'),
+            'f5-hdlc': ppp_capture('f5-hdlc'), 'hdlc': ppp_capture('nullppp-hdlc')}
+    caps['nullppp'] = [(d, w[4:]) for d, w in caps['f5']]
+    for name, lines in caps.items():
+        if not lines:
+            continue
+        enc = PPP_ENCAP_INDEX[name]
+        wires = [w for _, w in lines]
+        recs = b''.join(struct.pack('!H', len(w)) + w for w in wires[:16])
+        seeds['records-' + name] = bytes([enc]) + recs
+        stream = b''.join(wires)
+        seeds['stream-' + name] = bytes([16 | enc]) + b''.join(
+            struct.pack('!H', len(w)) + w for w in wires)
+        seeds['stream-sevens-' + name] = bytes([16 | enc]) + b''.join(
+            struct.pack('!H', 7) + stream[i:i + 7] for i in range(0, min(len(stream), 7 * 64), 7))
+    # HDLC by hand: an ACCM that drops inserted C0 bytes, several frames in one record,
+    # ACFC/PFC headers, the abort sequence, a bad FCS, an empty frame.
+    lcp = bytes.fromhex('ff03c021010100120104ffc10506bda78cbd07020802')
+    ip = bytes.fromhex('21') + ipv4_packet(20)
+    many = hdlc(lcp) + hdlc(ip, 0)[1:] + b'\x7e\x7e' + hdlc(bytes.fromhex('8021'))
+    inserted = bytearray(hdlc(lcp))
+    inserted[5:5] = b'\x11\x13'
+    bad = bytearray(hdlc(lcp))
+    bad[-2] ^= 1
+    aborted = hdlc(lcp)[:-1] + b'\x7d\x7e'
+    for enc in (1, 3):
+        for accm in (0, 8):
+            recs = [many, bytes(inserted), bytes(bad), aborted, b'\x7e\x7e', b'\x7e\x00\x7e']
+            seeds['hand-%d-%d' % (enc, accm)] = bytes([enc | accm]) + b''.join(
+                struct.pack('!H', len(r)) + r for r in recs)
+    # F5 and Fortinet headers that lie: short, wrong magic, wrapped totals, oversize.
+    lies = [b'\xf5\x00\x00', b'\xf5\x01\x00\x02ff', b'\xf5\x00\xff\xff' + lcp,
+            b'\xff\xff\x50\x50\xff\xf9', b'\x00\x05\x50\x50\xff\xff', b'\x00\x08\x50\x50\x00\x02\x21\x45']
+    for enc in (2, 4):
+        seeds['lies-%d' % enc] = bytes([enc]) + b''.join(struct.pack('!H', len(r)) + r for r in lies)
+        seeds['stream-oversize-%d' % enc] = bytes([16 | enc]) + struct.pack('!H', 6) + (
+            b'\xf5\x00\x7f\xff\x00\x00' if enc == 2 else b'\x80\x05\x50\x50\x7f\xff')
+    return seeds
+
+
+def ppp_split(frame):
+    """(protocol, information) of a PPP frame with or without FF 03 and PFC."""
+    if frame[:2] == b'\xff\x03':
+        frame = frame[2:]
+    if frame[0] & 1:
+        return frame[0], frame[1:]
+    return struct.unpack('!H', frame[:2])[0], frame[2:]
+
+
+PPP_CP_OPS = {0xc021: 0, 0x8021: 1, 0x8057: 2}
+
+
+def ppp_options_steps(frames, include_acks=False):
+    """Ops for fuzz_ppp_options: each control packet, an Ack of ours after the peer's."""
+    out = b''
+    for frame in frames:
+        proto, info = ppp_split(frame)
+        if proto not in PPP_CP_OPS:
+            continue
+        i = PPP_CP_OPS[proto]
+        if info[0] == 2 and not include_acks:
+            out += bytes([4 | i << 3])          # the peer acks our own request
+            continue
+        out += bytes([i]) + struct.pack('!H', len(info)) + info
+        if info[0] == 1:
+            out += bytes([4 | i << 3])
+    return out
+
+
+def ppp_options_seeds():
+    seeds = {}
+    hdlc_caps = {'f5-hdlc': ppp_capture('f5-hdlc'), 'hdlc': ppp_capture('nullppp-hdlc')}
+    for name in ('f5', 'fortinet'):
+        lines = ppp_capture(name)
+        hdr = 4 if name == 'f5' else 6
+        rx = [w[hdr:] for d, w in lines if d == 'rx']
+        tx = [w[hdr:] for d, w in lines if d == 'tx']
+        nohc = 4 if name == 'fortinet' else 0
+        # Our server against openconnect's requests; our client against its server's.
+        seeds['server-' + name] = bytes([1 | nohc | 8 | 16]) + ppp_options_steps(rx)
+        seeds['client-' + name] = bytes([nohc | 8 | 16 | 32]) + ppp_options_steps(tx)
+        seeds['server-echo-' + name] = bytes([1 | 8 | 16 | 64]) + ppp_options_steps(rx) + \
+            bytes([5 | 31 << 3] * 8)
+    for name, lines in hdlc_caps.items():
+        frames = []
+        for d, w in lines:
+            raw = bytearray()
+            esc = False
+            for c in w[1:-1]:
+                if esc:
+                    raw.append(c ^ 0x20)
+                    esc = False
+                elif c == 0x7d:
+                    esc = True
+                else:
+                    raw.append(c)
+            frames.append((d, bytes(raw[:-2])))
+        seeds['server-' + name] = bytes([1 | 2 | 24]) + ppp_options_steps(
+            [f for d, f in frames if d == 'rx'])
+        seeds['client-' + name] = bytes([2 | 24 | 32]) + ppp_options_steps(
+            [f for d, f in frames if d == 'tx'])
+    # Option lists that lie, odd codes, Naks and Rejects of our own requests, timers.
+    lcp_bad = bytes([1, 1, 0, 12, 1, 4, 0, 10, 5, 6, 1, 2, 3, 4])   # MRU 10, long magic
+    lcp_zero = bytes([1, 2, 0, 8, 3, 0, 7, 2])                       # length-0 option
+    lcp_auth = bytes([1, 3, 0, 9, 3, 5, 0xc2, 0x23, 5])              # CHAP asked
+    code_rej = bytes([7, 4, 0, 8, 1, 1, 0, 4])
+    proto_rej = bytes([8, 5, 0, 6, 0x80, 0x21])
+    echo = bytes([9, 6, 0, 8, 0x12, 0x34, 0x56, 0x78])
+    unknown = bytes([0x42, 7, 0, 4])
+    ipcp_req = bytes([1, 1, 0, 22, 3, 6, 0, 0, 0, 0, 129, 6, 0, 0, 0, 0, 131, 6, 0, 0, 0, 0])
+    ipcp_vj = bytes([1, 2, 0, 10, 2, 6, 0, 0x2d, 0x0f, 0x01])
+    ip6cp_req = bytes([1, 1, 0, 14, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0])
+    term = bytes([5, 9, 0, 4])
+
+    def pkt(i, p):
+        return bytes([i]) + struct.pack('!H', len(p)) + p
+
+    for mode in (1 | 24, 24 | 32, 1 | 2 | 24 | 64, 4 | 8):
+        lcp_ok = bytes([1, 1, 0, 14, 1, 4, 5, 0xdc, 5, 6, 0xbd, 0xa7, 0x8c, 0xbd])
+        steps = (pkt(0, lcp_bad) + pkt(0, lcp_zero) + pkt(0, lcp_auth) + bytes([7]) +
+                 bytes([15]) + pkt(0, lcp_ok) + bytes([4]) + pkt(1, ipcp_vj) +
+                 pkt(1, ipcp_req) + bytes([7 | 16]) + bytes([4 | 8]) + pkt(2, ip6cp_req) +
+                 bytes([4 | 16]) + pkt(0, code_rej) + pkt(0, proto_rej) + pkt(0, echo) +
+                 pkt(0, unknown) + bytes([3]) + struct.pack('!H', 0x80fd) + pkt(0, bytes([1, 1, 0, 4]))[1:] +
+                 bytes([5 | 20 << 3, 6 | 8, 5 | 31 << 3, 5 | 31 << 3]) + pkt(0, term) +
+                 bytes([5 | 31 << 3] * 4))
+        seeds['hand-%d' % mode] = bytes([mode]) + steps
+    seeds['silent'] = bytes([64]) + bytes([5 | 31 << 3] * 40)
+    return seeds
+
+
+def http_answer(status, headers, body):
+    reason = {200: 'OK', 302: 'Found', 403: 'Forbidden', 504: 'Gateway Timeout'}.get(status, 'X')
+    return ('HTTP/1.1 %d %s\r\n%sContent-Length: %d\r\n\r\n' %
+            (status, reason, headers, len(body))).encode() + body
+
+
+F5_FAVORITES = (b'<?xml version="1.0" encoding="utf-8"?><favorites type="VPN" limited="YES">'
+                b'<favorite id="/Common/zcvpn vpn"><caption>zcvpn</caption><name>/Common/zcvpn</name>'
+                b'<params>resourcename=/Common/zcvpn</params></favorite></favorites>\n')
+
+
+def f5_config_doc(hdlc, dtls):
+    return (b'<?xml version="1.0" encoding="UTF-8"?><favorite><object>'
+            b'<ur_Z>zcvpn-z</ur_Z><Session_ID>3c1f5d0e9b2a4c7d</Session_ID>'
+            b'<IPV4_0>1</IPV4_0><IPV6_0>1</IPV6_0><hdlc_framing>%s</hdlc_framing>'
+            b'<idle_session_timeout>900</idle_session_timeout>'
+            b'<tunnel_dtls>%d</tunnel_dtls><tunnel_port_dtls>4433</tunnel_port_dtls>'
+            b'<DNS0>10.77.0.53</DNS0></object></favorite>\n' % (b'yes' if hdlc else b'no', dtls))
+
+
+def ppp_hello_seeds():
+    seeds = {}
+    f5_hello = (b'GET /myvpn?sess=3c1f5d0e9b2a4c7d&hdlc_framing=no&ipv4=yes&ipv6=no&Z=zcvpn-z'
+                b'&hostname=ZnV6eg== HTTP/1.1\r\nHost: vpn.example.com\r\n\r\n')
+    forti_hello = struct.pack('!H', 46) + b'GFtype\0clthello\0SVPNCOOKIE\0' + b'3c1f5d0e9b2a4c7d\0'
+    forti_hello = struct.pack('!H', len(forti_hello)) + forti_hello[2:]
+    seeds['hello-f5-client'] = bytes([0]) + f5_hello
+    seeds['hello-f5-server'] = bytes([0]) + b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'
+    seeds['hello-f5-refused'] = bytes([0]) + b'HTTP/1.1 403 Forbidden\r\n\r\n'
+    seeds['hello-forti-client'] = bytes([1]) + forti_hello
+    for word in (b'ok', b'fail'):
+        body = b'GFtype\0svrhello\0handshake\0' + word + b'\0'
+        seeds['hello-forti-' + word.decode()] = bytes([1]) + struct.pack('!H', len(body) + 2) + body
+    seeds['built-f5'] = bytes([6]) + b'3c1f5d0e9b2a4c7d'
+    seeds['built-forti'] = bytes([7]) + b'3c1f5d0e9b2a4c7d'
+    seeds['built-odd'] = bytes([6]) + b'a b&c=d%\x01'
+    # The F5 login: front page (a redirect first), my.policy, favorites, config document.
+    front = (http_answer(302, 'Location: /my.policy\r\nSet-Cookie: LastMRH_Session=1f; path=/\r\n', b'') +
+             http_answer(200, 'Set-Cookie: MRHSession=aaaa; path=/\r\nSet-Cookie: F5_ST=1z2; path=/\r\n'
+                         'Content-Type: text/html\r\n', b'<html><form action="/my.policy"></form></html>'))
+    policy = http_answer(200, 'Set-Cookie: MRHSession=3c1f5d0e9b2a4c7d; path=/; secure\r\n'
+                         'Set-Cookie: F5_ST=1z1z1z1700000000z86400; path=/\r\n', b'<html>Welcome</html>\n')
+    favs = http_answer(200, 'Content-Type: text/xml\r\n', F5_FAVORITES)
+    for chunk in (0, 1, 2):
+        for hdlc, dtls in ((0, 1), (1, 0)):
+            conf = http_answer(200, 'Content-Type: text/xml\r\n', f5_config_doc(hdlc, dtls))
+            seeds['login-f5-c%d-h%d' % (chunk, hdlc)] = bytes([2 | chunk << 3]) + front + policy + favs + conf
+    seeds['login-f5-refused'] = bytes([2 | 8]) + front + http_answer(403, '', b'wrong user or password\n')
+    # Fortinet: logincheck, then the tunnel document.
+    check = http_answer(200, 'Set-Cookie: SVPNCOOKIE=3c1f5d0e9b2a4c7d; path=/; secure; httponly\r\n'
+                        'Content-Type: text/plain\r\n', b'ret=1,redir=/remote/fortisslvpn_xml\n')
+    doc = (b'<?xml version="1.0" encoding="utf-8"?><sslvpn-tunnel ver="2" dtls="1" patch="1">'
+           b'<dtls-config heartbeat-interval="10" heartbeat-fail-count="10" /><fos platform="FG" />'
+           b'<ipv4><assigned-addr ipv4="10.11.1.2" /><dns ip="10.11.0.53" /></ipv4></sslvpn-tunnel>\n')
+    for chunk in (0, 1, 2):
+        seeds['login-forti-c%d' % chunk] = bytes([3 | chunk << 3]) + check + \
+            http_answer(200, 'Content-Type: text/xml\r\n', doc)
+    seeds['login-forti-refused'] = bytes([3 | 8]) + http_answer(200, 'Set-Cookie: SVPNCOOKIE=; path=/\r\n', b'')
+    lcp = bytes.fromhex('f500000eff03c0210101000a0506b1b3186d')
+    seeds['tunnel-f5'] = bytes([4]) + b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' + lcp
+    seeds['tunnel-f5-bytes'] = bytes([4 | 8]) + b'HTTP/1.1 200 OK\r\n\r\n' + lcp
+    seeds['tunnel-f5-refused'] = bytes([4]) + b'HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 0\r\n\r\n'
+    seeds['tunnel-forti'] = bytes([5])
+    return seeds
+
+
+AC_HEAD = b'<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def ac_reply(inner):
+    return AC_HEAD + b'<config-auth client="vpn" type="auth-reply"><auth>' + inner + b'</auth></config-auth>'
+
+
+AC_FORM = (AC_HEAD + b'<config-auth client="vpn" type="auth-request" aggregate-auth-version="2">'
+           b'<opaque is-for="sg"><tunnel-group>staff</tunnel-group></opaque>'
+           b'<auth id="main"><title>Login</title><message>Please enter your username and password.</message>'
+           b'<form method="post" action="/auth">'
+           b'<input type="text" name="username" label="Username:"></input>'
+           b'<input type="password" name="password" label="Password:"></input>'
+           b'<select name="group_list" label="GROUP:"><option selected="true">staff</option>'
+           b'<option>admin</option></select></form></auth></config-auth>')
+AC_ERROR_FORM = AC_FORM.replace(b'<message>', b'<error id="88" param1="" param2="">Login failed.</error><message>')
+AC_COMPLETE = (AC_HEAD + b'<config-auth client="vpn" type="complete" aggregate-auth-version="2">'
+               b'<session-id>32768</session-id><session-token>abc</session-token>'
+               b'<auth id="success"><message id="0" param1="" param2=""></message></auth>'
+               b'<capabilities><crypto-supported>ssl-dhe</crypto-supported></capabilities>'
+               b'<config client="vpn" type="private"><vpn-base-config></vpn-base-config></config>'
+               b'</config-auth>')
+
+
+def auth_xml_seeds():
+    seeds = {
+        'reply-init': bytes([0]) + AC_HEAD + b'<config-auth client="vpn" type="init"><version who="vpn">v9.01'
+                                             b'</version></config-auth>',
+        'reply': bytes([0]) + ac_reply(b'<username>alice</username><password>pw</password>'),
+        'reply-group': bytes([0]) + AC_HEAD + b'<config-auth type="auth-reply"><auth><username>a</username>'
+                                              b'<password>p</password></auth><group-select>staff</group-select></config-auth>',
+        'reply-escapes': bytes([0]) + ac_reply(b'<username>a&amp;b</username><password>&lt;&gt;&quot;&apos;&#65;&#x42;</password>'),
+        'reply-empty': bytes([0]) + ac_reply(b'<username/><password></password>'),
+        'reply-longer-first': bytes([0]) + ac_reply(b'<usernamex>no</usernamex><username>yes</username>'),
+        'reply-bad-entity': bytes([0]) + ac_reply(b'<username>a&bogus;&#0;&#233;&#;&#+65;&#000065;&amp</username>'),
+        'reply-long-user': bytes([0]) + ac_reply(b'<username>' + b'u' * 80 + b'</username>'),
+        'reply-unterminated': bytes([0]) + ac_reply(b'<username>alice')[:-30],
+        'form': bytes([1]) + AC_FORM,
+        'form-error': bytes([1]) + AC_ERROR_FORM,
+        'form-complete': bytes([1]) + AC_COMPLETE,
+        'form-quotes': bytes([1]) + b"<config-auth type='auth-request'><form action='/x'>"
+                                    b"<input xtype='a' type='text' name='" + b'n' * 70 + b"'/><input type=password name=p/>"
+                                    b"<select name='g'></form></config-auth>",
+    }
+    first = http_answer(200, 'Set-Cookie: webvpncontext=00112233; path=/; Secure\r\n'
+                        'Content-Type: text/xml\r\n', AC_FORM)
+    done = http_answer(200, 'Set-Cookie: webvpncontext=; expires=Thu, 01 Jan 1970 22:00:00 GMT\r\n'
+                       'Set-Cookie: webvpn=<elided>@32768@abc; path=/; Secure\r\n'
+                       'Content-Type: text/xml\r\n', AC_COMPLETE)
+    failed = http_answer(200, 'Content-Type: text/xml\r\n', AC_ERROR_FORM)
+    for chunk in (0, 1, 2, 3):
+        seeds['login-c%d' % chunk] = bytes([2 | chunk << 2]) + first + done
+    seeds['login-wrong'] = bytes([2 | 4]) + first + failed
+    seeds['login-nopass'] = bytes([3 | 4]) + first + done
+    seeds['login-401'] = bytes([2 | 4]) + http_answer(401, '', b'')
+    seeds['login-no-cookie'] = bytes([2 | 4]) + first + http_answer(200, '', AC_COMPLETE)
+    return seeds
+
+
+def key_file(enc, auth, enc_len, auth_len, extra=b''):
+    out = b'# zcvpn ESP keys\nenc = %s\nauth = %s\nc2s-spi = 0x1001\ns2c-spi = 0x2001\n' % (enc, auth)
+    out += b'c2s-enc-key = %s\ns2c-enc-key = %s\n' % (bytes(range(1, enc_len + 1)).hex().encode(),
+                                                      bytes(range(2, enc_len + 2)).hex().encode())
+    if auth_len:
+        out += b'c2s-auth-key = %s\n  s2c-auth-key\t=  %s  \n' % (
+            bytes(range(3, auth_len + 3)).hex().encode(), bytes(range(4, auth_len + 4)).hex().encode())
+    return out + extra
+
+
+SHA256_SECRET = b'$5$abcdefghijklmnop$QQCcGjIQwBTnv0hnUR.rC7IfTSEnJbd2Z0xpZs67xZD'
+SHA512_SECRET = b'$6$zcvpnsalt$/0b50hN11oKLm01fkzKh9s54JcdIkK83F9fzzEhd2prLLjVY4RiusawkKYWyBN6bGABO19oX0wV65sZ6qu.cc.'
+
+
+def config_files_seeds():
+    seeds = {
+        'keys-gcm128': bytes([0]) + key_file(b'aes128-gcm', b'none', 20, 0),
+        'keys-gcm256': bytes([0]) + key_file(b'aes256-gcm', b'none', 36, 0),
+        'keys-cbc-sha1': bytes([0]) + key_file(b'aes128-cbc', b'hmac-sha1-96', 16, 20),
+        'keys-cbc-sha256': bytes([0]) + key_file(b'aes256-cbc', b'hmac-sha256-128', 32, 32),
+        'keys-cbc-md5': bytes([0]) + key_file(b'aes128-cbc', b'hmac-md5-96', 16, 16),
+        'keys-short-key': bytes([0]) + key_file(b'aes128-gcm', b'none', 16, 0),
+        'keys-twice': bytes([0]) + key_file(b'aes256-gcm', b'none', 36, 0,
+                                            b'enc = aes128-gcm\nc2s-enc-key = 0102\n'),
+        'keys-bad-spi': bytes([0]) + b'enc = aes128-gcm\nc2s-spi = 7\n',
+        'keys-unknown': bytes([0]) + b'enc = aes128-gcm\nbogus = 1\n',
+        'keys-no-eq': bytes([0]) + b'enc aes128-gcm\n',
+        'keys-odd-hex': bytes([0]) + b'c2s-enc-key = abc\n',
+        'keys-long-line': bytes([0]) + b'c2s-enc-key = ' + b'ab' * 300 + b'\n',
+        'psk': bytes([1]) + bytes(range(32)).hex().encode() + b'\n',
+        'psk-spaces': bytes([1]) + b'  ' + bytes(range(32)).hex().upper().encode() + b'  \r\n',
+        'psk-short': bytes([1]) + b'0011\n',
+        'passwd': bytes([2]) + b'alice:staff:' + SHA512_SECRET + b'\nbob:*:' + SHA256_SECRET + b'\n',
+        'passwd-locked': bytes([2]) + b'# users\n\ncarol:staff,admin:!' + SHA512_SECRET + b'\r\n',
+        'passwd-bad': bytes([2]) + b'dave:staff:plaintext\n',
+        'passwd-fields': bytes([2]) + b'eve::\n:x:$6$a$b\n',
+        'passwd-empty': bytes([2]) + b'# nobody\n',
+    }
+    return seeds
+
+
+def address_seeds():
+    split = [b'10.0.0.0/255.0.0.0', b'-10.1.0.0/16', b'192.168.0.0/16', b'-192.168.1.0/24',
+             b'172.16.0.0/12', b'fd00::/8', b'-fd00:1::/32', b'2001:db8::/32', b'-2001:db8:1::/48',
+             b'10.11.1.0/24', b'0.0.0.0/0', b'::/0', b'-198.51.100.7', b'192.0.2.1']
+    seeds = {
+        'split': bytes([1 | 2 | 4 | 24 << 3]) + b'\n'.join(split),
+        'split-no-tun': bytes([0]) + b'\n'.join(split),
+        'server-inside': bytes([1 | 4 | 16 << 3]) + b'10.0.0.9\n10.0.0.0/8\n-10.0.0.0/16\n',
+        'v6-server': bytes([2 | 4]) + b'2001:db8::1\n2001:db8::/32\n-2001:db8::/64\n',
+        'forms': bytes([1 | 2]) + b'\n'.join([
+            b'10.1.2.3', b'10.1.2.3/32', b'10.1.2.3/0', b'10.1.2.3/33', b'10.1.2.3/255.255.255.255',
+            b'10.1.2.3/255.0.255.0', b'10.1.2.3/', b'10.1.2.3/-1', b'10.1.2.3/08', b'10.1.2.3/ 8',
+            b'::', b'::1/128', b'::ffff:10.1.2.3', b'fe80::1%eth0', b'fe80::1/129', b'1:2:3:4:5:6:7:8/64',
+            b'1:2:3:4:5:6:7:8:9', b'010.1.2.3', b'1.2.3', b'0x0a.1.2.3', b'', b' 10.0.0.1',
+            b'10.0.0.1 ', b'-', b'--10.0.0.0/8', b'10.0.0.0/8/8']),
+    }
+    many = b'\n'.join(b'10.%d.0.0/16\n-10.%d.1.0/24' % (i, i) for i in range(140))
+    seeds['many'] = bytes([1 | 2 | 4]) + many
+    return seeds
 
 
 def write(corpus, name, seeds):
@@ -271,6 +646,12 @@ HARNESSES = {
     'cisco': cisco_seeds,
     'tun_tso': tun_tso_seeds,
     'tun_gro': tun_gro_seeds,
+    'ppp_frame': ppp_frame_seeds,
+    'ppp_options': ppp_options_seeds,
+    'ppp_hello': ppp_hello_seeds,
+    'auth_xml': auth_xml_seeds,
+    'config_files': config_files_seeds,
+    'address': address_seeds,
 }
 
 
