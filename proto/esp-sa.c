@@ -213,6 +213,7 @@ int esp_set_outbound(struct esp *esp, const struct esp_sa_config *cfg, const cha
 		return ret;
 	esp_sa_clear(&esp->out);
 	esp->out = sa;
+	crypto_wipe(&sa, sizeof(sa));	/* the salt and IV mask, not left on the stack */
 	return 0;
 }
 
@@ -228,6 +229,7 @@ int esp_set_inbound(struct esp *esp, const struct esp_sa_config *cfg, const char
 	/* Open until the peer uses the new SA; esp_decap then closes it after a grace. */
 	esp->in[1].grace_limit = UINT64_MAX;
 	esp->in[0] = sa;
+	crypto_wipe(&sa, sizeof(sa));
 	return 0;
 }
 
