@@ -59,6 +59,9 @@ static void usage(FILE *f, bool server)
 		"  --cipher LIST           aes256-gcm,aes128-gcm,aes256-cbc-sha1,aes128-cbc-sha1\n"
 		"                          (default: the GCM suites)\n"
 		"  --dpd SEC --dtls-keepalive SEC   DPD and keepalive intervals (default off)\n"
+		"  --dtls-redial SEC       client: a new handshake SEC after DTLS failed (DPD found\n"
+		"                          the server gone), and again after each failed try\n"
+		"                          (default 60; 0: never)\n"
 		"  For a real server: zcvpn connect --protocol anyconnect https://SERVER --help\n"
 		"PPP over DTLS (--protocol f5 or --protocol fortinet):\n"
 		"  --session ID            the login's session (F5 sess=, Fortinet SVPNCOOKIE)\n"
@@ -138,8 +141,8 @@ enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE
        OPT_BATCH, OPT_RING, OPT_COUNT, OPT_EXPECT, OPT_SIZE, OPT_IPV6, OPT_RATE, OPT_TIMEOUT,
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
        OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
-       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_NO_COALESCE, OPT_NO_GRO, OPT_MODERATION,
-       OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_HELP };
+       OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_DTLS_REDIAL, OPT_NO_COALESCE, OPT_NO_GRO,
+       OPT_MODERATION, OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -174,6 +177,7 @@ static const struct option long_opts[] = {
 	{ "cipher", required_argument, NULL, OPT_CIPHER },
 	{ "dpd", required_argument, NULL, OPT_DPD },
 	{ "dtls-keepalive", required_argument, NULL, OPT_DTLS_KEEPALIVE },
+	{ "dtls-redial", required_argument, NULL, OPT_DTLS_REDIAL },
 	{ "no-coalesce", no_argument, NULL, OPT_NO_COALESCE },
 	{ "no-gro", no_argument, NULL, OPT_NO_GRO },
 	{ "moderation", required_argument, NULL, OPT_MODERATION },
@@ -255,6 +259,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_CERT_KEY: o->cert_key = optarg; break;
 		case OPT_SERVERCERT: o->pin = optarg; break;
 		case OPT_DTLS_KEEPALIVE: bad = cli_parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
+		case OPT_DTLS_REDIAL: bad = cli_parse_u64(optarg, 0, 3600, &v); o->cfg.anyconnect.redial_ms = o->cfg.ppp.redial_ms = (uint32_t)v * 1000; break;
 		case 'h':
 		case OPT_HELP: usage(stdout, server); return 1;
 		default: usage(stderr, server); return -EINVAL;
