@@ -84,7 +84,8 @@ sampler=$!
 
 # The long-lived client, and TCP both ways through it until told to stop.
 echo secret-pw | ip netns exec "$ns_l" "$zcvpn" connect --json --protocol anyconnect \
-	--servercert "$pin" --user tester --passwd-on-stdin --tun zskl "$url" >"$work/long.out" 2>&1 &
+	--servercert "$pin" --user tester --passwd-on-stdin --tun zskl --dtls-redial 2 "$url" \
+	>"$work/long.out" 2>&1 &
 long_pid=$!
 wait_for 300 grep -q "DTLS up" "$work/long.out" || fail "the long client: no DTLS"
 long_addr=$(ip -n "$ns_l" -4 -o addr show dev zskl | awk '{ sub("/.*", "", $4); print $4 }')
@@ -103,10 +104,30 @@ transfers() {
 transfers &
 mover=$!
 
+# A DTLS outage for the long client: its UDP to the server and the server's to it
+# refused for 12 s, longer than DPD's two intervals (5 s each), so both ends find DTLS
+# dead; the transfers go on over CSTP, and afterwards the client redials (every 2 s)
+# and the server, listening again, takes the new handshake.
+udp_outage() {
+	ip -n "$ns_l" rule add ipproto udp to 10.93.0.1 prohibit &&
+		ip -n "$ns_s" rule add ipproto udp to 10.93.0.11 prohibit || return 1
+	sleep 12
+	ip -n "$ns_l" rule del ipproto udp to 10.93.0.1 prohibit
+	ip -n "$ns_s" rule del ipproto udp to 10.93.0.11 prohibit
+}
+outages=0
+
 # The cycles: log in, DTLS up, pings both ways through the tunnel, goodbye.
 base_fds=
 base_rss=
 for c in $(seq 1 "$cycles"); do
+	# Two outages, a third and two thirds of the way through the cycles.
+	if [ "$c" = $((cycles / 3)) ] || [ "$c" = $((2 * cycles / 3)) ]; then
+		wait_for 600 sh -c "[ \$(grep -c 'DTLS up again' '$work/long.out') -ge $outages ]" ||
+			fail "the long client did not redial DTLS after outage $outages"
+		udp_outage &
+		outages=$((outages + 1))
+	fi
 	echo secret-pw | ip netns exec "$ns_c" "$zcvpn" connect --json --protocol anyconnect \
 		--servercert "$pin" --user tester --passwd-on-stdin --tun zskc "$url" \
 		>"$work/cycle.out" 2>&1 &
@@ -123,6 +144,10 @@ for c in $(seq 1 "$cycles"); do
 	fi
 done
 echo "$cycles clients logged in, brought DTLS up, pinged through it and said goodbye"
+wait_for 600 sh -c "[ \$(grep -c 'DTLS up again' '$work/long.out') -ge $outages ]" ||
+	fail "the long client did not redial DTLS after outage $outages"
+echo "the long client's DTLS cut $outages times for 12 s: both ends found it dead, the" \
+	"transfers went on over CSTP, and the client redialled $(grep -c 'DTLS up again' "$work/long.out") times"
 while [ $((SECONDS - ${base_time:-0})) -lt $((seconds - 20)) ] && [ "$SECONDS" -lt "$seconds" ]; do
 	sleep 5
 done
