@@ -4,7 +4,8 @@
 # namespaces, their UDP through tests/fault_relay.py, which drops 5 %, reorders 5 %,
 # duplicates 1 %, flips a bit in 1 %, truncates 0.5 % and replays 0.5 % of the datagrams
 # each way, and cuts the path for a second in the middle.  Over ESP (AES-128-GCM and
-# AES-256-CBC+HMAC-SHA256) and AnyConnect DTLS (AES-256-GCM, PSK), a TCP transfer
+# AES-256-CBC+HMAC-SHA256), AnyConnect DTLS (AES-256-GCM and AES-128-CBC-SHA1, PSK)
+# and PPP over DTLS (F5's framing, a certificate-verified handshake), a TCP transfer
 # through the tunnel must keep its SHA-256, and each receiving engine's counters must
 # add up to what the relay sent it: every datagram delivered or dropped under a named
 # reason, no damaged, duplicated or replayed one delivered.  Needs root.
@@ -65,9 +66,10 @@ check_counters() {
 	delivered=$(value "$out" rx_packets)
 	# Datagrams for the protocol itself: ESP probes; DPD, keepalives, the handshake and
 	# records for the DTLS library (a damaged content type lands there, and the library
-	# then fails to authenticate it).
+	# then fails to authenticate it); PPP's hello and its LCP and IPCP packets.
 	control=$(value "$out" rx_probes dpd_rx dpd_req_rx keepalive_rx disconnect_rx \
-		handshake_datagrams rx_to_library | awk '{ s += $1 } END { print s + 0 }')
+		handshake_datagrams rx_to_library hello_rx ppp_rx_control |
+		awk '{ s += $1 } END { print s + 0 }')
 	dropped=$(value "$out" dropped)
 	reasons=$(python3 -c '
 import json, sys
@@ -145,4 +147,10 @@ run_case esp-aes256-cbc --key-file "$work/keys-aes256-cbc"
 client_args=(--app-id 0102030405060708090a0b0c0d0e0f10)
 run_case anyconnect-aes256-gcm --protocol anyconnect --psk-file "$work/psk" --cipher aes256-gcm
 run_case anyconnect-aes128-cbc --protocol anyconnect --psk-file "$work/psk" --cipher aes128-cbc-sha1
+# PPP over DTLS, F5's framing: the DTLS handshake verified by the certificate, the
+# hello, then LCP and IPCP over the faulty path.
+certs=$srcdir/tests/vectors/certs
+server_args=(--cert "$certs/rsa.pem" --key "$certs/rsa-key.pem")
+client_args=(--servercert "$(cat "$certs/rsa.pin")")
+run_case ppp-f5 --protocol f5 --session 0123456789abcdef
 echo "script: PASS faults"
