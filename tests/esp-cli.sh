@@ -5,7 +5,8 @@
 # Zero corruption and copied_bytes 0 at both ends, and no loss but what the receiving
 # engine counted as the kernel's (a full socket buffer on a loaded machine): every packet
 # is accounted for, whatever the scheduling.  zcvpn exits 1 on any shortfall; that is
-# accepted only when those drops explain it exactly.
+# accepted only when those drops explain it exactly.  Then a rekey in the middle of a
+# run: new SAs in the key file and a SIGHUP at each end.
 set -u
 srcdir=${srcdir:-.}
 . "$srcdir/tests/no-secrets.sh"
@@ -54,5 +55,53 @@ for suite in aes128-gcm:none aes256-cbc:hmac-sha256-128; do
 		"$work/server.out" || fail=1
 	port=$((port + 1))
 done
+
+# A rekey in the middle (SIGHUP, cli-esp-rekey.c): first a SIGHUP with the same file,
+# which changes nothing and says so; then new SAs in the file and a SIGHUP at each end,
+# half a second apart.  Nothing may be lost or refused (rx_bad_spi 0): each end had its
+# new inbound SA before the other sent on it, and the old one took what was in flight.
+(umask 077 && "$zcvpn" genkey --enc aes256-gcm >"$work/keys" &&
+	"$zcvpn" genkey --enc aes256-gcm >"$work/keys.next")
+# Not under timeout(1), which would pass each SIGHUP on to the whole process group; the
+# driver's own --timeout bounds each end.
+"$zcvpn" serve --json --local "127.0.0.1:$port" --key-file "$work/keys" \
+	--count "$count" --rate 20000 --timeout 15 >"$work/server.out" 2>&1 &
+server=$!
+sleep 0.3
+"$zcvpn" connect --json --remote "127.0.0.1:$port" --key-file "$work/keys" \
+	--count "$count" --rate 20000 --timeout 15 >"$work/client.out" 2>&1 &
+client=$!
+sleep 0.7
+kill -HUP "$server" "$client"
+sleep 0.3
+cp "$work/keys" "$work/keys.old"
+mv "$work/keys.next" "$work/keys"
+kill -HUP "$server"
+sleep 0.5
+kill -HUP "$client"
+wait "$client"
+client_rc=$?
+wait "$server"
+server_rc=$?
+for side in client server; do
+	stat() { python3 "$srcdir/tests/report-value.py" "$work/$side.out" "$1"; }
+	rc_var=${side}_rc
+	drops=$(stat rx_socket_drops)
+	if [ "$(($(stat sink_good) + ${drops:-0}))" != "$count" ] || [ "$(stat rx_bad_spi)" != 0 ] ||
+	   [ "$(stat copied_bytes)" != 0 ] || [ "$(stat rx_old_sa)" = 0 ] ||
+	   ! grep -q "names an SPI in use" "$work/$side.out" ||
+	   ! grep -q "outbound SA 0x.* in use; rekeyed" "$work/$side.out"; then
+		echo "FAIL rekey $side (rc ${!rc_var})"
+		cat "$work/$side.out"
+		fail=1
+	else
+		echo "ok rekey $side: $(stat sink_good) packets intact across the rekey," \
+			"$(stat rx_old_sa) of them on the old inbound SA after the new one came"
+	fi
+done
+# shellcheck disable=SC2046
+no_secrets "rekey keys" $(key_file_secrets "$work/keys") $(key_file_secrets "$work/keys.old") \
+	-- "$work/client.out" "$work/server.out" || fail=1
+
 [ $fail -eq 0 ] && echo "script: PASS esp-cli"
 exit $fail

@@ -12,8 +12,8 @@
 #     one after another, each logging in, bringing DTLS and IPCP up, moving 2 MiB each
 #     way and terminating, until the time is up;
 #   - ESP: a `zcvpn serve` and `zcvpn connect` pair with one key file, moving 16 MiB
-#     transfers both ways (paced at 40 Mbit/s) all along; the outages above cut its UDP
-#     too, and TCP resumes through it.
+#     transfers both ways (paced at 40 Mbit/s) all along, rekeyed twice (new SAs in the
+#     file, SIGHUP at each end); the outages above cut its UDP too, and TCP resumes.
 # Each server's resident memory is sampled every 10 s and printed as a curve; after the
 # warm-up it must stay flat (within 10 % or 8 MiB), its open descriptors must be as many
 # at the end as after the warm-up, and every process must exit cleanly.  Built with
@@ -199,6 +199,15 @@ udp_outage() {
 }
 outages=0
 redials() { grep -c 'DTLS up again' "$work/long.out"; }
+# An ESP rekey: new SAs in the key file, and a SIGHUP at each end half a second apart.
+esp_rekey() {
+	(umask 077 && "$zcvpn" genkey --enc aes256-gcm >"$work/esp-keys.next") &&
+		mv "$work/esp-keys.next" "$work/esp-keys" || return 1
+	kill -HUP "$esp_server_pid"
+	sleep 0.5
+	kill -HUP "$esp_client_pid"
+}
+esp_rekeys=0
 
 # The cycles: log in, DTLS up, pings both ways through the tunnel, goodbye.
 base_fds=
@@ -210,6 +219,11 @@ for c in $(seq 1 "$cycles"); do
 			fail "the long client did not redial DTLS after outage $outages"
 		udp_outage &
 		outages=$((outages + 1))
+	fi
+	# Two ESP rekeys, between the outages.
+	if [ "$c" = $((cycles / 2)) ] || [ "$c" = $((5 * cycles / 6)) ]; then
+		esp_rekey || fail "ESP: no new key file"
+		esp_rekeys=$((esp_rekeys + 1))
 	fi
 	echo secret-pw | ip netns exec "$ns_c" "$zcvpn" connect --json --protocol anyconnect \
 		--servercert "$pin" --user tester --passwd-on-stdin --tun zskc "$url" \
@@ -246,6 +260,11 @@ for t in anyconnect esp; do
 done
 echo "the long AnyConnect client moved $(grep -c . "$work/transfers-anyconnect") transfers of" \
 	"16 MiB, the ESP pair $(grep -c . "$work/transfers-esp"), each intact"
+for f in esp-server esp-client; do
+	[ "$(grep -c 'in use; rekeyed' "$work/$f.out")" = "$esp_rekeys" ] ||
+		fail "ESP: $f rekeyed $(grep -c 'in use; rekeyed' "$work/$f.out") times, not $esp_rekeys"
+done
+echo "the ESP pair rekeyed $esp_rekeys times under the transfers (SIGHUP, new SAs)"
 echo "$(grep -c '^session' "$work/ppp-sessions") PPP sessions logged in, brought DTLS and IPCP up," \
 	"moved 2 MiB each way and terminated"
 

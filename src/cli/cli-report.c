@@ -80,6 +80,8 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run,
 		uint64_t moved;
 
 		nanosleep(&tick, NULL);
+		if (run->tick)
+			run->tick(e, run->tick_ctx);
 		cli_progress_tick(&progress, e);
 		cli_get_stats(e, &st);
 		moved = st.tx_packets + st.rx_packets;

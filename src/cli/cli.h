@@ -32,6 +32,24 @@ void cli_keys_wipe(struct cli_keys *keys);
 /* Names the suite for reports (the keys themselves are wiped after use). */
 void cli_keys_suite(const struct cli_keys *keys, char *out, size_t len);
 
+/* cli-esp-rekey.c: SIGHUP rereads --key-file; new inbound SA at once, outbound later. */
+enum { CLI_ESP_SWITCH_S = 2 };
+struct cli_esp_rekey {
+	const char *path;		/* borrowed */
+	bool server;
+	volatile int *requested;	/* set by SIGHUP, cleared here */
+	uint32_t in_spi, out_spi;	/* in use */
+	struct cli_keys next;		/* read, outbound not yet switched; wiped after */
+	double switch_at;		/* cli_now_s() when outbound switches; 0: none due */
+	unsigned count;
+};
+/* current: the keys the engine was made with (their SPIs only are kept). */
+void cli_esp_rekey_init(struct cli_esp_rekey *r, const char *path, bool server,
+			const struct cli_keys *current, volatile int *requested);
+/* A cli_run tick (ctx: the cli_esp_rekey): starts a requested rekey, finishes a due one. */
+void cli_esp_rekey_tick(struct zcvpn_engine *e, void *ctx);
+void cli_esp_rekey_wipe(struct cli_esp_rekey *r);
+
 /* cli-args.c */
 /* A number (decimal, or 0x hex) within [min, max].  0 or -EINVAL. */
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
@@ -92,6 +110,9 @@ struct cli_run {
 	/* More members of the --json report after the counters (a command's own); NULL: none. */
 	void (*json_extra)(struct json_writer *w, const void *ctx);
 	const void *json_ctx;
+	/* Called every tick of cli_wait_done (a command's own work, a rekey); NULL: none. */
+	void (*tick)(struct zcvpn_engine *e, void *ctx);
+	void *tick_ctx;
 };
 /* CLOCK_MONOTONIC in seconds, for progress and throughput. */
 double cli_now_s(void);

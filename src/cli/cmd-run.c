@@ -19,12 +19,18 @@
 
 #include "src/cli/hex.h"
 
-static volatile int interrupted;
+static volatile int interrupted, rekey_requested;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+static void on_hangup(int sig)
+{
+	(void)sig;
+	rekey_requested = 1;
 }
 
 static void usage(FILE *f, bool server)
@@ -42,7 +48,10 @@ static void usage(FILE *f, bool server)
 		"  --local ADDR:PORT       bind here (IPv6: [::1]:PORT)%s\n"
 		"  --remote ADDR:PORT      the peer%s\n"
 		"Keys (make a key file with 'zcvpn genkey > keys.conf; chmod 600 keys.conf'):\n"
-		"  --key-file FILE         ESP suite, SPIs and keys for both directions\n"
+		"  --key-file FILE         ESP suite, SPIs and keys for both directions; on\n"
+		"                          SIGHUP read again: new SAs in it (zcvpn genkey) are a\n"
+		"                          rekey, inbound at once, outbound 2 s later (signal\n"
+		"                          both ends within 2 s of each other: nothing is lost)\n"
 		"  --enc NAME --auth NAME  suite: aes128-gcm|aes256-gcm with none, or\n"
 		"                          aes128-cbc|aes256-cbc with hmac-md5-96|hmac-sha1-96|\n"
 		"                          hmac-sha256-128\n"
@@ -445,6 +454,7 @@ int cmd_run(int argc, char **argv, bool server)
 {
 	struct cli_run run = { .role = server ? "server" : "client", .interrupted = &interrupted };
 	struct zcvpn_engine *e = NULL;
+	struct cli_esp_rekey rekey;
 	struct cli_keys keys;
 	struct run_opts o;
 	char err[256];
@@ -476,6 +486,12 @@ int cmd_run(int argc, char **argv, bool server)
 		}
 		cli_keys_apply(&keys, &o.cfg, server);
 		cli_keys_suite(&keys, run.suite, sizeof(run.suite));
+		if (o.key_file) {
+			cli_esp_rekey_init(&rekey, o.key_file, server, &keys, &rekey_requested);
+			run.tick = cli_esp_rekey_tick;
+			run.tick_ctx = &rekey;
+			signal(SIGHUP, on_hangup);
+		}
 	}
 	o.cfg.event_fn = cli_print_event;
 	ret = zcvpn_engine_new(&e, &o.cfg, err, sizeof(err));
@@ -501,6 +517,8 @@ int cmd_run(int argc, char **argv, bool server)
 		o.cfg.tun_name ? ", tun " : "", o.cfg.tun_name ? o.cfg.tun_name : "");
 	cli_wait_done(e, &run, &o.cfg, &seconds);
 	zcvpn_engine_stop(e);
+	if (run.tick)
+		cli_esp_rekey_wipe(&rekey);
 	ret = cli_report(e, &run, &o.cfg, seconds);
 	zcvpn_engine_free(e);
 	return ret;
