@@ -9,6 +9,8 @@ sends the answers back to whoever spoke to --listen first.  Each datagram, in ei
 direction, meets at most one fault, chosen at the given rates:
   --drop P       it is not forwarded
   --reorder P    it is held and forwarded after the next one
+  --delay P      it is held for --delay-ms (default 20) and forwarded then, behind
+                 whatever came meanwhile
   --dup P        it is forwarded twice
   --corrupt P    one random bit of it is flipped
   --truncate P   it loses 1 to 16 bytes from its end (never all of it)
@@ -19,6 +21,7 @@ the relay stops after --seconds.  The report (JSON) counts, per direction, what 
 in, what went out and what was done to it, so a test can check the peer's counters.
 """
 import argparse
+import heapq
 import json
 import random
 import select
@@ -26,7 +29,7 @@ import signal
 import socket
 import time
 
-KINDS = ('drop', 'reorder', 'dup', 'corrupt', 'truncate', 'replay')
+KINDS = ('drop', 'reorder', 'delay', 'dup', 'corrupt', 'truncate', 'replay')
 HISTORY = 64	# the clean datagrams a replay picks from
 
 
@@ -38,11 +41,13 @@ def addr(text):
 class Direction:
     """One way through the relay: its faults, its counters and its held datagram."""
 
-    def __init__(self, name, rates, rng):
+    def __init__(self, name, rates, rng, delay):
         self.name = name
         self.rates = rates
         self.rng = rng
+        self.delay = delay
         self.held = None
+        self.delayed = []	# (due, sequence, data), a heap
         self.history = []
         self.count = {'in': 0, 'out': 0, 'clean': 0, 'cut': 0}
         self.count.update({k: 0 for k in KINDS})
@@ -73,11 +78,14 @@ class Direction:
         elif kind == 'truncate':
             self.count['truncate'] -= 1	# one byte cannot lose any: clean after all
             kind = None
-        if kind is None or kind in ('reorder', 'dup', 'replay'):
+        if kind is None or kind in ('reorder', 'delay', 'dup', 'replay'):
             self.count['clean'] += 1
             self.history = (self.history + [data])[-HISTORY:]
         if kind == 'reorder' and self.held is None:
             self.held = data
+            return
+        if kind == 'delay':
+            heapq.heappush(self.delayed, (time.monotonic() + self.delay, self.count['in'], data))
             return
         self.emit(data, send)
         if self.held is not None:
@@ -99,6 +107,14 @@ class Direction:
             self.emit(self.held, send)
             self.held = None
 
+    def release(self, send, now, everything=False):
+        """Forwards the delayed datagrams that are due (all of them at the end)."""
+        while self.delayed and (everything or self.delayed[0][0] <= now):
+            self.emit(heapq.heappop(self.delayed)[2], send)
+
+    def next_due(self):
+        return self.delayed[0][0] if self.delayed else None
+
 
 def main():
     p = argparse.ArgumentParser()
@@ -110,6 +126,7 @@ def main():
     p.add_argument('--cut-for', type=float, default=0.0)
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--report', required=True)
+    p.add_argument('--delay-ms', type=float, default=20.0)
     for kind in KINDS:
         p.add_argument('--' + kind, type=float, default=0.0)
     a = p.parse_args()
@@ -126,8 +143,8 @@ def main():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         s.setblocking(False)
     rng = random.Random(a.seed)
-    up = Direction('client_to_server', rates, rng)
-    down = Direction('server_to_client', rates, rng)
+    up = Direction('client_to_server', rates, rng, a.delay_ms / 1000)
+    down = Direction('server_to_client', rates, rng, a.delay_ms / 1000)
     client = None
     start = time.monotonic()
     stopping = []
@@ -147,10 +164,17 @@ def main():
             pass
 
     while time.monotonic() < end and not stopping:
+        wait = 0.05
+        for due in (up.next_due(), down.next_due()):
+            if due is not None:
+                wait = max(0.0, min(wait, due - time.monotonic()))
         try:
-            readable, _, _ = select.select([front, back], [], [], 0.05)
+            readable, _, _ = select.select([front, back], [], [], wait)
         except InterruptedError:
             continue
+        up.release(to_server, time.monotonic())
+        if client is not None:
+            down.release(to_client, time.monotonic())
         now = time.monotonic() - start
         faulty = now >= a.after
         cut = a.cut_for > 0 and a.cut_at <= now < a.cut_at + a.cut_for
@@ -179,6 +203,12 @@ def main():
             up.flush(to_server)
             if client is not None:
                 down.flush(to_client)
+    # What is still held goes out before the report, so that "out" is all either end gets.
+    up.flush(to_server)
+    up.release(to_server, 0, everything=True)
+    if client is not None:
+        down.flush(to_client)
+        down.release(to_client, 0, everything=True)
     with open(a.report, 'w') as f:
         json.dump({up.name: up.count, down.name: down.count}, f, indent=1)
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Faults on the wire: zcvpn serve and zcvpn connect on real tun devices in two network
 # namespaces, their UDP through tests/fault_relay.py, which drops 5 %, reorders 5 %,
-# duplicates 1 %, flips a bit in 1 %, truncates 0.5 % and replays 0.5 % of the datagrams
-# each way, and cuts the path for a second in the middle.  Over ESP (AES-128-GCM and
+# delays 1 % by 20 ms (some 20 datagrams later at this rate: late, within the replay
+# window), duplicates 1 %, flips a bit in 1 %, truncates 0.5 % and replays 0.5 % of the
+# datagrams each way, and cuts the path for a second in the middle.  Over ESP (AES-128-GCM and
 # AES-256-CBC+HMAC-SHA256), AnyConnect DTLS (AES-256-GCM and AES-128-CBC-SHA1, PSK)
 # and PPP over DTLS (F5's framing, a certificate-verified handshake), a TCP transfer
 # through the tunnel must keep its SHA-256, and each receiving engine's counters must
@@ -107,7 +108,8 @@ run_case() {
 	pids+=("$server")
 	ip netns exec "$ns_b" python3 "$srcdir/tests/fault_relay.py" --listen 10.83.0.2:5000 \
 		--to 127.0.0.1:4500 --seconds 90 --after 1 --cut-at 3 --cut-for 1 \
-		--drop 0.05 --reorder 0.05 --dup 0.01 --corrupt 0.01 --truncate 0.005 --replay 0.005 \
+		--drop 0.05 --reorder 0.05 --delay 0.01 --delay-ms 20 --dup 0.01 --corrupt 0.01 \
+		--truncate 0.005 --replay 0.005 \
 		--report "$work/relay.json" >"$work/relay.out" 2>&1 &
 	relay=$!
 	pids+=("$relay")
