@@ -500,8 +500,12 @@ int ac_tunnel_run(struct ac_server *srv, struct tls_conn *c, const struct http_r
 	}
 	if (t->who.user[0])
 		ac_cookie_return(srv, t->req.cookie, t->goodbye);
-	ac_pool_release(&srv->pool, &t->lease);
+	/*
+	 * The engine first: it holds the tun named after the lease, and the next session
+	 * given the lease opens that name (TUNSETIFF on a device still attached: EBUSY).
+	 */
 	zcvpn_engine_free(t->engine);
+	ac_pool_release(&srv->pool, &t->lease);
 	if (t->counted)
 		atomic_fetch_sub(&srv->active, 1);
 	if (t->goodbye)
