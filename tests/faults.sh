@@ -47,13 +47,6 @@ ip netns add "$ns_a" && ip netns add "$ns_b" || fail "cannot create namespaces"
 ne_link "$ns_a" zcf-a 10.83.0.1/24 "$ns_b" zcf-b 10.83.0.2/24 || fail "veth"
 (umask 077 && "$zcvpn" genkey --psk >"$work/psk")
 
-# Waits for a zcvpn end to exit after SIGTERM, 10 s at most.
-stop() {
-	kill -TERM "$1" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	kill -KILL "$1" 2>/dev/null
-	return 1
-}
 
 # Checks one receiving end against what the relay sent it: name, report, relay direction.
 check_counters() {
@@ -132,8 +125,8 @@ run_case() {
 	for _ in $(seq 50); do [ -s "$work/relay.json" ] && break; sleep 0.1; done
 	[ -s "$work/relay.json" ] || fail "$name: no relay report"
 	sleep 0.5
-	stop "$client" || fail "$name: client did not stop"
-	stop "$server" || fail "$name: server did not stop"
+	ne_stop "$client" || fail "$name: client did not stop"
+	ne_stop "$server" || fail "$name: server did not stop"
 	check_counters "$name" "$work/server.out" client_to_server
 	check_counters "$name" "$work/client.out" server_to_client
 	in_a ip link del zcf-ta 2>/dev/null

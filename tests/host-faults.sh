@@ -113,13 +113,9 @@ run_case() {
 	grep -qi "tun" "$work/client.out" || fail "$name: the client did not say its tun went"
 	echo "$name: tun deleted: the client exited $rc: $(grep -i -m1 'tun.*\(gone\|went\|removed\|error\)' "$work/client.out")"
 	client=
-	# The server was disowned (for the crash), so "wait" does not wait for it: poll
-	# until it is gone, or the next case's server finds its port still bound.
-	kill -TERM "$server" 2>/dev/null
-	wait_for 50 sh -c "! kill -0 $server 2>/dev/null" || {
-		kill -KILL "$server" 2>/dev/null
-		wait_for 50 sh -c "! kill -0 $server 2>/dev/null" || fail "$name: the server did not exit"
-	}
+	# The server was disowned (for the crash), so "wait" does not wait for it: ne_stop
+	# polls until it is gone, or the next case's server finds its port still bound.
+	ne_stop "$server" || ! kill -0 "$server" 2>/dev/null || fail "$name: the server did not exit"
 	server=
 	ip -n "$ns_b" link del zch-tb 2>/dev/null
 }

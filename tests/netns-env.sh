@@ -36,6 +36,17 @@ wait_for() {
 	return 1
 }
 
+# Ends a zcvpn (or any) process: SIGTERM, 10 s to exit, then SIGKILL and 5 s more.
+# Returns 1 if it had to be killed.  Polls rather than waits, so it also works for a
+# process the shell has disowned.
+ne_stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait_for 100 sh -c "! kill -0 $1 2>/dev/null" && return 0
+	kill -KILL "$1" 2>/dev/null
+	wait_for 50 sh -c "! kill -0 $1 2>/dev/null"
+	return 1
+}
+
 ne_link() {
 	local ns_a=$1 dev_a=$2 addr_a=$3 ns_b=$4 dev_b=$5 addr_b=$6
 	ip link add "$dev_a" netns "$ns_a" type veth peer name "$dev_b" netns "$ns_b" || return 1

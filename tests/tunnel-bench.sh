@@ -136,10 +136,8 @@ measure() {	# NAME ADDR PIDS...
 }
 
 stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait_for 100 sh -c "! kill -0 $1 2>/dev/null"
-	kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
+	ne_stop "$1"
+	wait "$1" 2>/dev/null	# reaped: its report is complete
 }
 
 : >"$work/results"
