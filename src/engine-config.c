@@ -43,6 +43,14 @@ ZCVPN_EXPORT void zcvpn_config_init(struct zcvpn_config *cfg)
 
 static int check_tun(const struct zcvpn_config *cfg, char *errbuf, size_t errlen)
 {
+	if (cfg->tun_multi_queue && cfg->tun != ZCVPN_TUN_LINUX)
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "tun_multi_queue is for the Linux tun the engine opens (a host's "
+				   "fd is one queue already; the in-memory tun has none)");
+	if (cfg->tun_multi_queue && (!cfg->tun_name || !cfg->tun_name[0]))
+		return errbuf_fail(errbuf, errlen, -EINVAL,
+				   "tun_multi_queue needs tun_name: the engines sharing the device "
+				   "find it by name");
 	switch (cfg->tun) {
 	case ZCVPN_TUN_MEM:
 	case ZCVPN_TUN_LINUX:

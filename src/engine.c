@@ -129,6 +129,7 @@ static int make_tun(struct zcvpn_engine *e, const struct zcvpn_config *cfg, char
 			.name = cfg->tun_name,
 			.mtu = cfg->mtu,
 			.no_coalesce = cfg->no_coalesce,
+			.multi_queue = cfg->tun_multi_queue,
 			.has_fd = cfg->tun == ZCVPN_TUN_FD,
 			.fd = cfg->tun_fd,
 		};

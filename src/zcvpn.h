@@ -292,6 +292,17 @@ struct zcvpn_config {
 	uint32_t mem_flow_id;	/* stamped on generated packets */
 	uint32_t mem_expect_flow_id;	/* the sink checks for this one */
 	uint32_t mem_seed;
+
+	/*
+	 * ZCVPN_TUN_LINUX: open tun_name as one queue of a multi-queue device
+	 * (IFF_MULTI_QUEUE), created by the first engine that opens it.  Several engines
+	 * given the same name then share the device, one queue and one ring pair each: the
+	 * kernel hashes each flow (symmetrically, so both directions alike) to one queue,
+	 * so no flow is split between engines.  This is how a host spreads a tunnel over
+	 * cores: one engine, with its own socket and SAs, per queue (the driver's
+	 * --workers).  Appended here so nothing above moves.
+	 */
+	bool tun_multi_queue;
 };
 
 /* Fills cfg with the defaults above (and zeroes everything else).  Call it first. */

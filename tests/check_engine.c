@@ -627,6 +627,15 @@ START_TEST(test_host_fd_errors)
 	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
 	ck_assert_msg(strstr(err, "tun_fd"), "message '%s'", err);
 	ck_assert_ptr_null(e);
+	/* A queue of a multi-queue tun: only of a device the engine opens by name. */
+	base_config(&cfg, &suites[0], true, 0);
+	cfg.tun_multi_queue = true;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "tun_multi_queue is for the Linux tun"), "message '%s'", err);
+	cfg.tun = ZCVPN_TUN_LINUX;
+	ck_assert_int_eq(zcvpn_engine_new(&e, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "tun_multi_queue needs tun_name"), "message '%s'", err);
+	ck_assert_ptr_null(e);
 }
 END_TEST
 

@@ -1357,6 +1357,116 @@ END_TEST
 
 /* ---- configuration (no privileges needed: checked before the device is opened) -------- */
 
+/* ---- a multi-queue device, one backend per queue -------------------------------------- */
+
+enum { MQ_QUEUES = 2, MQ_FLOWS = 16, MQ_PER_FLOW = NPKT / MQ_FLOWS };
+
+static void queue_up(struct fixture *f, const char *name)
+{
+	struct tun_linux_config cfg = { .name = name, .mtu = MTU, .multi_queue = true };
+	char err[200] = "";
+	int ret;
+
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	ck_assert_int_eq(ring_new(&f->tx, &tx_params), 0);
+	ck_assert_int_eq(ring_new(&f->rx, &rx_params), 0);
+	ret = tun_linux_new(&f->tun, &cfg, f->tx, f->rx, err, sizeof(err));
+	ck_assert_msg(ret == 0, "queue of %s: %s", name, err);
+	ck_assert_str_eq(tun_name(f->tun), name);
+}
+
+/* Flow i's packets (indices i * MQ_PER_FLOW ...) from a socket, so a source port, of its own. */
+static void send_flows(const struct family *fam)
+{
+	struct sockaddr_storage to;
+	socklen_t tolen = make_sockaddr(fam, fam->peer, TX_PORT, &to);
+	uint8_t buf[1400];
+
+	for (uint32_t flow = 0; flow < MQ_FLOWS; flow++) {
+		int s = bound_socket(fam, 0);
+
+		for (uint32_t k = 0; k < MQ_PER_FLOW; k++) {
+			uint32_t i = flow * MQ_PER_FLOW + k;
+
+			fill_payload(buf, i);
+			ck_assert(sendto(s, buf, payload_len(i), 0, (struct sockaddr *)&to, tolen) ==
+				  (ssize_t)payload_len(i));
+		}
+		close(s);
+	}
+}
+
+/*
+ * Two backends on the two queues of one device: every packet comes out of exactly one
+ * queue's ring, every flow (a source port) whole on one queue, and the flows spread over
+ * both (sixteen flows on one queue: a chance of 2 in 65,536).  A queue cannot join a
+ * device made without IFF_MULTI_QUEUE, and the message says why.
+ */
+START_TEST(test_multi_queue)
+{
+	struct fixture q[MQ_QUEUES], plain;
+	int queue_of_flow[MQ_FLOWS], used[MQ_QUEUES] = { 0 };
+	bool seen[NPKT] = { false };
+	uint64_t deadline = now_ms() + WAIT_MS;
+	struct tun_linux_config cfg = { .mtu = MTU, .multi_queue = true };
+	struct tun *tun = NULL;
+	char name[IFNAMSIZ], err[200] = "";
+	uint32_t got = 0;
+
+	snprintf(name, sizeof(name), "zcvmq%d", (int)getpid() % 100000);
+	for (int j = 0; j < MQ_QUEUES; j++)
+		queue_up(&q[j], name);
+	add_address(&ipv4, name);
+	for (int j = 0; j < MQ_QUEUES; j++)
+		ck_assert_int_eq(tun_start(q[j].tun), 0);
+	for (int k = 0; k < MQ_FLOWS; k++)
+		queue_of_flow[k] = -1;
+	send_flows(&ipv4);
+	while (got < NPKT) {
+		bool idle = true;
+
+		for (int j = 0; j < MQ_QUEUES; j++) {
+			struct ring_rec rec;
+			int i;
+
+			if (ring_peek(q[j].tx, &rec))
+				continue;
+			idle = false;
+			i = check_tx_packet(&ipv4, rec.payload, rec.size);
+			if (i >= 0) {
+				int flow = i / MQ_PER_FLOW;
+
+				ck_assert_msg(!seen[i], "packet %d came out twice", i);
+				seen[i] = true;
+				got++;
+				if (queue_of_flow[flow] < 0)
+					used[j]++;
+				ck_assert_msg(queue_of_flow[flow] < 0 || queue_of_flow[flow] == j,
+					      "flow %d came out of queues %d and %d", flow,
+					      queue_of_flow[flow], j);
+				queue_of_flow[flow] = j;
+			}
+			ck_assert_int_eq(ring_release(q[j].tx, &rec), 0);
+			ck_assert_int_eq(ring_consumer_flush(q[j].tx), 0);
+		}
+		if (idle) {
+			ck_assert_msg(now_ms() < deadline, "%u of %u packets came out", got, NPKT);
+			usleep(1000);
+		}
+	}
+	ck_assert_msg(used[0] && used[1], "all %d flows on one queue (%d and %d)", MQ_FLOWS,
+		      used[0], used[1]);
+	for (int j = 0; j < MQ_QUEUES; j++)
+		fixture_down(&q[j]);
+
+	fixture_up(&plain, &tx_params, &ipv4, false);
+	cfg.name = plain.name;
+	ck_assert_int_eq(tun_linux_new(&tun, &cfg, plain.tx, plain.rx, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "multi-queue"), "message '%s'", err);
+	fixture_down(&plain);
+}
+END_TEST
+
 static const struct {
 	const char *name;
 	uint32_t mtu;
@@ -1418,6 +1528,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_corrupt_rx_ring_stops_thread);
 	tcase_add_test(tc, test_device_removed);
+	tcase_add_test(tc, test_multi_queue);
 	tcase_add_loop_test(tc, test_tcp_tx_segmentation, 0, 4);
 	tcase_add_loop_test(tc, test_tcp_tso_ring_short, 0, 2);
 	tcase_add_loop_test(tc, test_tcp_rx_coalescing, 0,

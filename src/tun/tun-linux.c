@@ -69,7 +69,8 @@ enum {
 
 /* ---- device setup --------------------------------------------------------------------- */
 
-static int open_device(const char *name, bool vnet_hdr, char out_name[IFNAMSIZ])
+static int open_device(const char *name, bool vnet_hdr, bool multi_queue,
+		       char out_name[IFNAMSIZ])
 {
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -77,7 +78,8 @@ static int open_device(const char *name, bool vnet_hdr, char out_name[IFNAMSIZ])
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) |
+			(multi_queue ? IFF_MULTI_QUEUE : 0);
 	if (name)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
@@ -619,12 +621,15 @@ static int open_own(struct tun_linux *t, const struct tun_linux_config *config, 
 	int ret;
 
 	t->vnet_hdr = !config->no_coalesce;
-	t->fd = open_device(config->name, t->vnet_hdr, t->tun.name);
+	t->fd = open_device(config->name, t->vnet_hdr, config->multi_queue, t->tun.name);
 	if (t->fd < 0)
 		return errbuf_fail(errbuf, errlen, t->fd, "tun device%s%s: %s%s",
 				   config->name ? " " : "", config->name ? config->name : "",
 				   strerror(-t->fd),
-				   t->fd == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+				   t->fd == -EPERM ? " (needs root or CAP_NET_ADMIN)" :
+				   t->fd == -EINVAL && config->multi_queue ?
+				   " (a device of that name exists with other flags: a multi-queue"
+				   " queue joins only a multi-queue tun with the same offloads)" : "");
 	t->own_fd = true;
 	ret = configure_link(t->tun.name, t->mtu);
 	if (ret)

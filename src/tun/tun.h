@@ -53,6 +53,8 @@ struct tun_linux_config {
 	uint32_t mtu;		/* 68..65535; the tx ring's max_payload must be >= mtu */
 	bool no_coalesce;	/* no IFF_VNET_HDR: one packet per read and write, no GRO
 				 * writes (tun-gro.h) nor TSO reads (tun-tso.h) */
+	bool multi_queue;	/* IFF_MULTI_QUEUE: this backend is one queue of the device
+				 * called name (created by the first to open it) */
 	/*
 	 * has_fd: fd is a device the host opened and configured (borrowed, never closed;
 	 * made non-blocking).  Its own flags decide: with IFF_VNET_HDR the offloads are used
