@@ -13,6 +13,10 @@ umask 077
 printf 'enc = aes128-gcm\nc2s-spi = 7\n' >"$work/badspi"
 printf 'enc = aes128-gcm\nbogus = 1\n' >"$work/unknown"
 k=(--key-file "$work/keys")
+"$zcvpn" genkey --workers 2 >"$work/keys2"
+k2=(--key-file "$work/keys2")
+{ sed -n '1,/^s2c-enc-key/p' "$work/keys"; printf 'worker = 3\n'; } >"$work/skipped-worker"
+{ sed -n '1,/^s2c-enc-key/p' "$work/keys"; printf 'worker = 2\nenc = aes256-gcm\n'; } >"$work/late-suite"
 "$zcvpn" genkey --psk >"$work/psk"
 printf 'not hex\n' >"$work/badpsk"
 cp "$work/keys" "$work/keys-644" && chmod 644 "$work/keys-644"
@@ -61,6 +65,15 @@ check "bad value '1001' for --moderation" "$zcvpn" serve "${k[@]}" --local 127.0
 check "bad value '-1' for --moderation" "$zcvpn" connect "${ac[@]}" --moderation -1 https://vpn.example.com
 check "bad value '3601' for --dtls-redial" "$zcvpn" connect "${ac[@]}" --dtls-redial 3601 https://vpn.example.com
 check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
+check "genkey: --workers: want 1..16, or auto" "$zcvpn" genkey --workers 17
+check "--workers 2: $work/keys holds SA pairs for 1" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --workers 2
+check "2 workers need --tun NAME" "$zcvpn" connect "${k2[@]}" --remote 127.0.0.1:4500
+check "--workers 2 takes each worker's SAs from --key-file" "$zcvpn" connect "${k2[@]}" --remote 127.0.0.1:4500 --workers 2 --spi-out 4096
+check "--workers is for ESP" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk" --workers 2
+check "bad value '0' for --workers" "$zcvpn" serve "${k2[@]}" --local 127.0.0.1:4500 --workers 0
+check "'worker = 2' expected here" "$zcvpn" connect --key-file "$work/skipped-worker" --remote 127.0.0.1:4500
+check "'enc' goes before the first 'worker' line" "$zcvpn" connect --key-file "$work/late-suite" --remote 127.0.0.1:4500
+check "--workers: --local needs ADDR:PORT with PORT from 1" "$zcvpn" serve "${k2[@]}" --local 127.0.0.1:0 --tun zcvpn-err0
 check "bad value 'ipsec' for --protocol (esp, anyconnect, f5 or fortinet)" "$zcvpn" connect --protocol ipsec --remote 127.0.0.1:4500
 check "--psk: want the 32-byte PSK as 64 hex digits" "$zcvpn" serve "${ac[@]}" --local 127.0.0.1:0 --psk 0011
 check "--protocol anyconnect needs --psk-file" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443

@@ -22,13 +22,14 @@ static void sas_of(const struct cli_keys *keys, bool server, struct zcvpn_config
 	cli_keys_apply(keys, sas, server);
 }
 
-void cli_esp_rekey_init(struct cli_esp_rekey *r, const char *path, bool server,
-			const struct cli_keys *current, volatile int *requested)
+void cli_esp_rekey_init(struct cli_esp_rekey *r, const char *path, unsigned worker,
+			bool server, const struct cli_keys *current, volatile int *requested)
 {
 	struct zcvpn_config sas;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
+	r->worker = worker;
 	r->server = server;
 	r->requested = requested;
 	sas_of(current, server, &sas);
@@ -76,7 +77,7 @@ static void start(struct cli_esp_rekey *r, struct zcvpn_engine *e, double now)
 		fprintf(stderr, "zcvpn: ESP rekey %u still switching: SIGHUP ignored\n", r->count);
 		return;
 	}
-	if (cli_keys_load(&r->next, r->path)) {
+	if (cli_keys_load(&r->next, r->path, r->worker, NULL)) {
 		fprintf(stderr, "zcvpn: ESP rekey: %s not usable; the SAs in use stay\n", r->path);
 		cli_keys_wipe(&r->next);
 		return;

@@ -13,6 +13,12 @@
  *   s2c-enc-key = <hex>
  *   c2s-auth-key = <hex>      (CBC suites only)
  *   s2c-auth-key = <hex>
+ *
+ * A tunnel spread over several workers (serve|connect --workers) has one SA pair per
+ * worker, since each worker is an engine of its own with its own sequence numbers and
+ * replay window: the pair above is worker 1's, and each further pair follows a line
+ * "worker = 2", "worker = 3", ... in order.  The suite is the same for all, so enc and
+ * auth come before the first such line.
  */
 #include "config.h"
 
@@ -93,8 +99,51 @@ static int refuse_if_open_to_others(FILE *f, const char *what, const char *path)
 	return -EPERM;
 }
 
-int cli_keys_load(struct cli_keys *keys, const char *path)
+/* Where a key file's lines go: the block asked for, or a scratch copy that only checks. */
+struct key_blocks {
+	struct cli_keys *want_keys;	/* the block asked for */
+	struct cli_keys scratch;	/* every other block; wiped after */
+	unsigned block, want;		/* 0-based: the block being read, the one asked for */
+};
+
+static int bad_line(int ret, const char *name, const char *path, unsigned lineno)
 {
+	if (ret)
+		fprintf(stderr, "zcvpn: %s:%u: %s '%s'\n", path, lineno,
+			ret == -ENOENT ? "unknown setting" : "bad value for", name);
+	return ret ? -EINVAL : 0;
+}
+
+/* One "name = value" line into its block: 0, or -EINVAL (said). */
+static int key_line(struct key_blocks *b, const char *name, const char *value,
+		    const char *path, unsigned lineno)
+{
+	bool suite = !strcmp(name, "enc") || !strcmp(name, "auth");
+	int ret;
+	uint64_t k;
+
+	if (!strcmp(name, "worker")) {
+		if (cli_parse_u64(value, 2, CLI_MAX_WORKERS, &k) || k != b->block + 2) {
+			fprintf(stderr, "zcvpn: %s:%u: 'worker = %u' expected here (the blocks are "
+					"numbered from 2 in order, at most %u)\n", path, lineno,
+				b->block + 2, CLI_MAX_WORKERS);
+			return -EINVAL;
+		}
+		b->block++;
+		return 0;
+	}
+	if (suite && b->block) {
+		fprintf(stderr, "zcvpn: %s:%u: '%s' goes before the first 'worker' line: every "
+				"worker uses the same suite\n", path, lineno, name);
+		return -EINVAL;
+	}
+	ret = set_key(b->block == b->want || suite ? b->want_keys : &b->scratch, name, value);
+	return bad_line(ret, name, path, lineno);
+}
+
+int cli_keys_load(struct cli_keys *keys, const char *path, unsigned worker, unsigned *workers)
+{
+	struct key_blocks b = { .want_keys = keys, .want = worker };
 	char line[512];
 	unsigned lineno = 0;
 	int ret = 0;
@@ -119,16 +168,19 @@ int cli_keys_load(struct cli_keys *keys, const char *path)
 		}
 		*eq = '\0';
 		name = trim(s);
-		ret = set_key(keys, name, trim(eq + 1));
-		if (ret) {
-			fprintf(stderr, "zcvpn: %s:%u: %s '%s'\n", path, lineno,
-				ret == -ENOENT ? "unknown setting" : "bad value for", name);
-			ret = -EINVAL;
-			break;
-		}
+		ret = key_line(&b, name, trim(eq + 1), path, lineno);
 	}
 	explicit_bzero(line, sizeof(line));
+	cli_keys_wipe(&b.scratch);
 	fclose(f);
+	if (!ret && worker > b.block) {
+		fprintf(stderr, "zcvpn: %s holds SAs for %u worker%s, not for worker %u (zcvpn "
+				"genkey --workers N writes N)\n", path, b.block + 1,
+			b.block ? "s" : "", worker + 1);
+		ret = -EINVAL;
+	}
+	if (!ret && workers)
+		*workers = b.block + 1;
 	return ret;
 }
 
@@ -170,6 +222,11 @@ void cli_keys_print(const struct cli_keys *k, FILE *f)
 {
 	fprintf(f, "# zcvpn ESP keys: the same file serves both ends (c2s: client to server)\n");
 	fprintf(f, "enc = %s\nauth = %s\n", k->enc, k->auth);
+	cli_keys_print_sa(k, f);
+}
+
+void cli_keys_print_sa(const struct cli_keys *k, FILE *f)
+{
 	fprintf(f, "c2s-spi = 0x%08x\ns2c-spi = 0x%08x\n", k->c2s_spi, k->s2c_spi);
 	print_hex(f, "c2s-enc-key", k->c2s_enc_key, k->c2s_enc_key_len);
 	print_hex(f, "s2c-enc-key", k->s2c_enc_key, k->s2c_enc_key_len);

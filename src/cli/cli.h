@@ -21,11 +21,20 @@ struct cli_keys {
 };
 
 /* cli-keys.c */
+/* Workers of one tunnel at most (serve|connect --workers; SA pairs in a key file). */
+enum { CLI_MAX_WORKERS = 16 };
 /* A 32-byte PSK as 64 hex digits in a file; prints what was wrong.  0 or -EINVAL. */
 int cli_psk_load(const char *path, uint8_t psk[32]);
-int cli_keys_load(struct cli_keys *keys, const char *path);
+/*
+ * The suite and worker's SA pair (0-based; 0: the file's first pair) from a key file;
+ * workers (NULL: not wanted) gets how many pairs the file holds.  Prints what was
+ * wrong: 0, -EINVAL, -EPERM (the file is open to others) or -errno.
+ */
+int cli_keys_load(struct cli_keys *keys, const char *path, unsigned worker, unsigned *workers);
 int cli_keys_generate(struct cli_keys *keys, const char *enc, const char *auth);
+/* The whole file for one pair; cli_keys_print_sa: the pair's lines alone. */
 void cli_keys_print(const struct cli_keys *keys, FILE *f);
+void cli_keys_print_sa(const struct cli_keys *keys, FILE *f);
 /* Points cfg's SAs at keys for the client (c2s out) or the server (s2c out). */
 void cli_keys_apply(const struct cli_keys *keys, struct zcvpn_config *cfg, bool server);
 void cli_keys_wipe(struct cli_keys *keys);
@@ -36,6 +45,7 @@ void cli_keys_suite(const struct cli_keys *keys, char *out, size_t len);
 enum { CLI_ESP_SWITCH_S = 2 };
 struct cli_esp_rekey {
 	const char *path;		/* borrowed */
+	unsigned worker;		/* whose SA pair in the file (0-based) */
 	bool server;
 	volatile int *requested;	/* set by SIGHUP, cleared here */
 	uint32_t in_spi, out_spi;	/* in use */
@@ -44,8 +54,8 @@ struct cli_esp_rekey {
 	unsigned count;
 };
 /* current: the keys the engine was made with (their SPIs only are kept). */
-void cli_esp_rekey_init(struct cli_esp_rekey *r, const char *path, bool server,
-			const struct cli_keys *current, volatile int *requested);
+void cli_esp_rekey_init(struct cli_esp_rekey *r, const char *path, unsigned worker,
+			bool server, const struct cli_keys *current, volatile int *requested);
 /* A cli_run tick (ctx: the cli_esp_rekey): starts a requested rekey, finishes a due one. */
 void cli_esp_rekey_tick(struct zcvpn_engine *e, void *ctx);
 void cli_esp_rekey_wipe(struct cli_esp_rekey *r);
@@ -143,6 +153,15 @@ int cli_wait_done(struct zcvpn_engine *e, const struct cli_run *run, const struc
  */
 int cli_report(struct zcvpn_engine *e, const struct cli_run *run, const struct zcvpn_config *cfg,
 	       double seconds);
+
+/*
+ * cli-workers.c: one ESP tunnel over n engines (n > 1), one per queue of the multi-queue
+ * tun base->tun_name, worker i on PORT + i with the key file's SA pair i.  base is
+ * borrowed (its keys unused); run gives the role's suite, output and SIGINT flag,
+ * rekey_requested the SIGHUP flag.  Prints each worker's report; the exit status.
+ */
+int cli_workers_run(const struct zcvpn_config *base, unsigned n, const char *key_file,
+		    bool server, const struct cli_run *run, volatile int *rekey_requested);
 
 /*
  * The exit statuses of every command (zcvpn.1, EXIT STATUS): scripts tell failures

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 /* 32 random bytes as hex: the PSK for `--protocol anyconnect --psk-file`. */
 static int print_psk(void)
@@ -56,6 +57,45 @@ static int make_certificate(const char *cert, const char *key, const char *name,
 	return 0;
 }
 
+/*
+ * --workers N, or auto: the processors online, at most GENKEY_AUTO_WORKERS (past that a
+ * tunnel between two hosts is limited by the NIC's queues and the peer, not by cores).
+ */
+enum { GENKEY_AUTO_WORKERS = 8 };
+static int parse_workers(const char *s, uint64_t *workers)
+{
+	long cpus;
+
+	if (strcmp(s, "auto"))
+		return cli_parse_u64(s, 1, CLI_MAX_WORKERS, workers);
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	*workers = cpus < 1 ? 1 : cpus > GENKEY_AUTO_WORKERS ? GENKEY_AUTO_WORKERS :
+							       (uint64_t)cpus;
+	return 0;
+}
+
+/* A key file with one fresh SA pair per worker; each pair is wiped once printed. */
+static int print_key_file(const char *enc, const char *auth, unsigned workers)
+{
+	struct cli_keys keys;
+
+	for (unsigned i = 0; i < workers; i++) {
+		if (cli_keys_generate(&keys, enc, auth)) {
+			fprintf(stderr, "zcvpn genkey: unknown suite '%s' with '%s'\n", enc, auth);
+			return 2;
+		}
+		if (i == 0) {
+			cli_keys_print(&keys, stdout);
+		} else {
+			printf("\n# worker %u of %u: its own SA pair (zcvpn serve|connect "
+			       "--workers)\nworker = %u\n", i + 1, workers, i + 1);
+			cli_keys_print_sa(&keys, stdout);
+		}
+		cli_keys_wipe(&keys);
+	}
+	return 0;
+}
+
 int cmd_genkey(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,13 +106,14 @@ int cmd_genkey(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "days", required_argument, NULL, 'd' },
+		{ "workers", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *enc = "aes128-gcm", *auth = NULL, *cert = NULL, *key = NULL;
 	const char *name = "localhost";
 	unsigned long days = 365;
-	struct cli_keys keys;
+	uint64_t workers = 1;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -84,8 +125,15 @@ int cmd_genkey(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'n': name = optarg; break;
 		case 'd': days = strtoul(optarg, NULL, 10); break;
+		case 'w':
+			if (parse_workers(optarg, &workers)) {
+				fprintf(stderr, "zcvpn genkey: --workers: want 1..%u, or auto\n",
+					CLI_MAX_WORKERS);
+				return 2;
+			}
+			break;
 		case 'h':
-			printf("Usage: zcvpn genkey [--enc NAME] [--auth NAME] > keys.conf\n"
+			printf("Usage: zcvpn genkey [--enc NAME] [--auth NAME] [--workers N] > keys.conf\n"
 			       "       zcvpn genkey --psk > psk.hex\n"
 			       "       zcvpn genkey --cert cert.pem --key key.pem [--name HOST] [--days N]\n"
 			       "Prints a key file (random SPIs and keys, both directions) that both\n"
@@ -93,7 +141,10 @@ int cmd_genkey(int argc, char **argv)
 			       "--psk-file.  Keep it private: chmod 600.  With --cert and --key: a\n"
 			       "self-signed ECDSA certificate for HOST (default localhost; an address\n"
 			       "goes in as an IP name), valid N days (default 365), for `zcvpn serve`,\n"
-			       "and the pin its clients give to --servercert.\n");
+			       "and the pin its clients give to --servercert.  --workers N|auto: one SA\n"
+			       "pair per worker (serve|connect --workers), for a tunnel between two\n"
+			       "zcvpn ends over N cores (auto: the processors, up to 8); other ESP\n"
+			       "peers take one pair (the default).\n");
 			return 0;
 		default:
 			return 2;
@@ -108,11 +159,5 @@ int cmd_genkey(int argc, char **argv)
 	}
 	if (!auth)
 		auth = strstr(enc, "gcm") ? "none" : "hmac-sha1-96";
-	if (cli_keys_generate(&keys, enc, auth)) {
-		fprintf(stderr, "zcvpn genkey: unknown suite '%s' with '%s'\n", enc, auth);
-		return 2;
-	}
-	cli_keys_print(&keys, stdout);
-	cli_keys_wipe(&keys);
-	return 0;
+	return print_key_file(enc, auth, (unsigned)workers);
 }

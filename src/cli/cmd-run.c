@@ -93,6 +93,11 @@ static void usage(FILE *f, bool server)
 		"  --moderation US         under load, wait US microseconds between looks at the\n"
 		"                          socket and the tun (0..1000, default 500; 0: off)\n"
 		"  --ring-size BYTES       per ring, power of two (default 4194304)\n"
+		"  --workers N             ESP with --tun: spread the tunnel over N cores, one\n"
+		"                          engine per queue of a multi-queue tun, worker i on\n"
+		"                          port PORT+i-1 with the key file's SA pair i (zcvpn\n"
+		"                          genkey --workers N); both ends need the same N\n"
+		"                          (default: as many as the key file has SA pairs)\n"
 		"In-memory traffic (default tun):\n"
 		"  --count N               packets to send (default %s)\n"
 		"  --expect N              packets to wait for from the peer (default: --count)\n"
@@ -131,6 +136,7 @@ struct run_opts {
 	const char *session, *cert, *cert_key, *pin;
 	long long expect;
 	unsigned timeout_s;
+	unsigned workers;		/* --workers; 0: one per SA pair in the key file */
 	struct cli_output out;
 };
 
@@ -151,7 +157,8 @@ enum { OPT_LOCAL = 256, OPT_REMOTE, OPT_KEYFILE, OPT_MTU, OPT_TUN, OPT_KEEPALIVE
        OPT_FLOW, OPT_EXPECT_FLOW, OPT_ENC, OPT_AUTH, OPT_SPI_IN, OPT_SPI_OUT, OPT_ENC_IN,
        OPT_ENC_OUT, OPT_AUTH_IN, OPT_AUTH_OUT, OPT_PROTOCOL, OPT_PSK_FILE, OPT_PSK, OPT_APP_ID,
        OPT_CIPHER, OPT_DPD, OPT_DTLS_KEEPALIVE, OPT_DTLS_REDIAL, OPT_NO_COALESCE, OPT_NO_GRO,
-       OPT_MODERATION, OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_HELP };
+       OPT_MODERATION, OPT_SESSION, OPT_CERT, OPT_CERT_KEY, OPT_SERVERCERT, OPT_WORKERS,
+       OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "local", required_argument, NULL, OPT_LOCAL },
@@ -194,6 +201,7 @@ static const struct option long_opts[] = {
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_CERT_KEY },
 	{ "servercert", required_argument, NULL, OPT_SERVERCERT },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	CLI_OUTPUT_LONG_OPTS,
 	{ NULL, 0, NULL, 0 },
@@ -267,6 +275,7 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 		case OPT_CERT: o->cert = optarg; break;
 		case OPT_CERT_KEY: o->cert_key = optarg; break;
 		case OPT_SERVERCERT: o->pin = optarg; break;
+		case OPT_WORKERS: bad = cli_parse_u64(optarg, 1, CLI_MAX_WORKERS, &v); o->workers = (unsigned)v; break;
 		case OPT_DTLS_KEEPALIVE: bad = cli_parse_u64(optarg, 0, 86400, &v); o->cfg.anyconnect.keepalive_ms = (uint32_t)v * 1000; break;
 		case OPT_DTLS_REDIAL: bad = cli_parse_u64(optarg, 0, 3600, &v); o->cfg.anyconnect.redial_ms = o->cfg.ppp.redial_ms = (uint32_t)v * 1000; break;
 		case 'h':
@@ -299,6 +308,11 @@ static int parse_opts(int argc, char **argv, bool server, struct run_opts *o)
 	} else if (!o->key_file && !o->manual.enc) {
 		fprintf(stderr, "zcvpn: --key-file is required (create one with 'zcvpn genkey'), "
 				"or give --enc, --spi-in/out and the keys as options\n");
+		return -EINVAL;
+	}
+	if (o->workers > 1 && o->cfg.protocol != ZCVPN_PROTOCOL_ESP) {
+		fprintf(stderr, "zcvpn: --workers is for ESP: an AnyConnect or PPP session is one "
+				"DTLS session, on one worker\n");
 		return -EINVAL;
 	}
 	if (server ? !o->cfg.local : !o->cfg.remote) {
@@ -450,6 +464,48 @@ static bool names_ppp(int argc, char **argv)
 	return false;
 }
 
+/*
+ * How many workers: --workers, or one per SA pair in the key file.  More than one needs
+ * the file's pairs (not key options) and a real tun to have queues.  0 or -EINVAL (said).
+ */
+static int check_workers(struct run_opts *o, unsigned pairs)
+{
+	if (!o->workers)
+		o->workers = pairs;
+	if (o->workers > pairs) {
+		fprintf(stderr, "zcvpn: --workers %u: %s holds SA pairs for %u (zcvpn genkey "
+				"--workers %u writes a file for them)\n", o->workers,
+			o->key_file ? o->key_file : "the key options give", pairs, o->workers);
+		return -EINVAL;
+	}
+	if (o->workers > 1 && (o->manual.enc || o->manual.spi_in || o->manual.spi_out ||
+			       o->manual.enc_in || o->manual.enc_out)) {
+		fprintf(stderr, "zcvpn: --workers %u takes each worker's SAs from --key-file; key "
+				"options name one pair\n", o->workers);
+		return -EINVAL;
+	}
+	if (o->workers > 1 && o->cfg.tun != ZCVPN_TUN_LINUX) {
+		fprintf(stderr, "zcvpn: %u workers need --tun NAME (each is one queue of a "
+				"multi-queue tun); --workers 1 uses the key file's first pair\n",
+			o->workers);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The tunnel over o->workers engines (cli-workers.c), with this command's signals. */
+static int run_workers(struct run_opts *o, bool server, struct cli_run *run)
+{
+	o->cfg.event_fn = cli_print_event;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_hangup);
+	run->expect = 0;
+	run->timeout_s = 0;
+	run->out = &o->out;
+	return cli_workers_run(&o->cfg, o->workers, o->key_file, server, run, &rekey_requested);
+}
+
 int cmd_run(int argc, char **argv, bool server)
 {
 	struct cli_run run = { .role = server ? "server" : "client", .interrupted = &interrupted };
@@ -479,15 +535,23 @@ int cmd_run(int argc, char **argv, bool server)
 		snprintf(run.suite, sizeof(run.suite), "over DTLS (%s)",
 			 o.cfg.ppp.flavour == ZCVPN_PPP_F5 ? "F5" : "Fortinet");
 	} else {
-		if ((o.key_file && cli_keys_load(&keys, o.key_file)) ||
-		    apply_manual(&o.manual, &keys, server)) {
+		unsigned pairs = 1;
+
+		if ((o.key_file && cli_keys_load(&keys, o.key_file, 0, &pairs)) ||
+		    apply_manual(&o.manual, &keys, server) ||
+		    check_workers(&o, pairs)) {
 			cli_keys_wipe(&keys);
 			return 2;
+		}
+		if (o.workers > 1) {
+			cli_keys_suite(&keys, run.suite, sizeof(run.suite));
+			cli_keys_wipe(&keys);
+			return run_workers(&o, server, &run);
 		}
 		cli_keys_apply(&keys, &o.cfg, server);
 		cli_keys_suite(&keys, run.suite, sizeof(run.suite));
 		if (o.key_file) {
-			cli_esp_rekey_init(&rekey, o.key_file, server, &keys, &rekey_requested);
+			cli_esp_rekey_init(&rekey, o.key_file, 0, server, &keys, &rekey_requested);
 			run.tick = cli_esp_rekey_tick;
 			run.tick_ctx = &rekey;
 			signal(SIGHUP, on_hangup);

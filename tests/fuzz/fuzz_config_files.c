@@ -104,10 +104,20 @@ static void key_file(const uint8_t *data, size_t len)
 	char suite[80];
 	FILE *f;
 
+	unsigned workers = 0;
+
 	memset(&k, 0, sizeof(k));
 	write_file(file(0), data, len);
-	if (cli_keys_load(&k, file(0)))
+	if (cli_keys_load(&k, file(0), 0, &workers))
 		return;
+	if (workers < 1 || workers > CLI_MAX_WORKERS)
+		abort();
+	/* The last worker's pair loads from the same file; one past it is refused. */
+	memset(&again, 0, sizeof(again));
+	if (cli_keys_load(&again, file(0), workers - 1, NULL) ||
+	    !cli_keys_load(&again, file(0), workers, NULL))
+		abort();
+	cli_keys_wipe(&again);
 	for (int server = 0; server < 2; server++) {
 		memset(&cfg, 0, sizeof(cfg));
 		cli_keys_apply(&k, &cfg, server);
@@ -124,7 +134,7 @@ static void key_file(const uint8_t *data, size_t len)
 		if (fclose(f))
 			abort();
 		memset(&again, 0, sizeof(again));
-		if (cli_keys_load(&again, file(1)) || !same_keys(&k, &again))
+		if (cli_keys_load(&again, file(1), 0, NULL) || !same_keys(&k, &again))
 			abort();
 		cli_keys_wipe(&again);
 	}
