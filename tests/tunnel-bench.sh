@@ -5,7 +5,9 @@
 # ESP AES-128-GCM (keys from genkey) and over AnyConnect DTLS (`serve --protocol
 # anyconnect` with a password file, the client logging in; AES-256-GCM), each once as it
 # runs by default and once per feature turned off (PROTOCOLS, default "esp anyconnect";
-# VARIANTS, default "default --no-gro": each word is extra options for both ends).
+# VARIANTS, default "default --no-gro --workers=2": each word is extra options for both
+# ends; --workers=N is ESP's alone, with a key file of N SA pairs, and measures the
+# tunnel spread over N engines on the queues of a multi-queue tun).
 # For each: iperf3 TCP for IPERF_SECONDS (default 5) client->server and server->client,
 # with 1 and with 4 streams; throughput (iperf3's received sum), CPU seconds per GB of
 # both zcvpn processes together (utime+stime of all their threads over the run), and
@@ -21,7 +23,7 @@ srcdir=${srcdir:-.}
 zcvpn=${ZCVPN:-$(cd "$builddir" && pwd)/zcvpn}
 srcdir=$(cd "$srcdir" && pwd)
 secs=${IPERF_SECONDS:-5}
-variants=${VARIANTS:-default --no-gro}
+variants=${VARIANTS:-default --no-gro --workers=2}
 protocols=${PROTOCOLS:-esp anyconnect}
 . "$srcdir/tests/netns-env.sh"
 ne_skip_unless iperf3 python3 ping
@@ -64,6 +66,19 @@ report() { python3 "$srcdir/tests/report-value.py" "$1" "$2"; }
 ip netns add "$ns_a" && ip netns add "$ns_b" || fail "cannot create namespaces"
 ne_link "$ns_a" zcb-a 10.79.0.1/24 "$ns_b" zcb-b 10.79.0.2/24 || fail "veth"
 (umask 077 && "$zcvpn" genkey --enc aes128-gcm >"$work/keys")
+# The key file for a variant's options: one SA pair per worker.
+keys_for() {	# OPTS
+	local n
+	case " $1 " in *" --workers="*) n=${1##*--workers=}; n=${n%% *} ;; *) echo "$work/keys"; return ;; esac
+	[ -f "$work/keys-$n" ] || (umask 077 && "$zcvpn" genkey --enc aes128-gcm --workers "$n" >"$work/keys-$n")
+	echo "$work/keys-$n"
+}
+# The roles of an end's reports: one per worker with --workers=N, else the end's own.
+roles_of() {	# SIDE OPTS
+	local n
+	case " $2 " in *" --workers="*) n=${2##*--workers=}; n=${n%% *}
+		for i in $(seq "$n"); do echo "$1 worker $i"; done ;; *) echo "$1" ;; esac
+}
 cert=$srcdir/tests/vectors/certs/rsa.pem
 pin=$(cat "$srcdir/tests/vectors/certs/rsa.pin")
 if command -v ocpasswd >/dev/null; then
@@ -151,12 +166,12 @@ start_pair() {	# PROTO NAME OPTS
 	if [ "$proto" = esp ]; then
 		# shellcheck disable=SC2086
 		ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.79.0.2:4500 \
-			--key-file "$work/keys" --tun zct-b $opts >"$work/server-$name.out" 2>&1 &
+			--key-file "$(keys_for "$opts")" --tun zct-b $opts >"$work/server-$name.out" 2>&1 &
 		server_pid=$!
 		wait_for 50 in_b ip link show zct-b >/dev/null 2>&1 || fail "$name: server tun did not appear"
 		# shellcheck disable=SC2086
 		ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.79.0.2:4500 \
-			--key-file "$work/keys" --tun zct-a --keepalive 1000 $opts \
+			--key-file "$(keys_for "$opts")" --tun zct-a --keepalive 1000 $opts \
 			>"$work/client-$name.out" 2>&1 &
 		client_pid=$!
 		wait_for 50 in_a ip link show zct-a >/dev/null 2>&1 || fail "$name: client tun did not appear"
@@ -184,6 +199,7 @@ start_pair() {	# PROTO NAME OPTS
 
 for proto in $protocols; do
 	for v in $variants; do
+		case "$proto $v" in anyconnect\ --workers=*) continue ;; esac
 		opts=
 		[ "$v" = default ] || opts=$v
 		name=$proto$([ "$v" = default ] || echo "$v")
@@ -196,11 +212,21 @@ for proto in $protocols; do
 		client_pid= server_pid=
 		# The server's session report is its role's line (AnyConnect) or the only one.
 		for side in client server; do
-			copied=$(python3 "$srcdir/tests/report-value.py" $([ "$side$proto" = serveranyconnect ] &&
-				echo --role server) "$work/$side-$name.out" copied_bytes)
-			# Over CSTP before DTLS came up, a few packets are copied; that is all.
-			[ "$proto" = esp ] && [ "$copied" != 0 ] && fail "$name: $side copied ${copied:-?} bytes"
-			echo "$name: $side copied_bytes ${copied:-?}"
+			[ "$side$proto" = serveranyconnect ] && roles=server || roles=$(roles_of "$side" "$opts")
+			while read -r role; do
+				copied=$(python3 "$srcdir/tests/report-value.py" --role "$role" \
+					"$work/$side-$name.out" copied_bytes)
+				[ "$proto" = esp ] && [ "$copied" != 0 ] && fail "$name: $role copied ${copied:-?} bytes"
+				# A worker that carried nothing would mean the flows were not spread.
+				case $role in *worker*)
+					rx=$(python3 "$srcdir/tests/report-value.py" --role "$role" \
+						"$work/$side-$name.out" rx_packets)
+					[ "${rx:-0}" -gt 0 ] || fail "$name: $role received nothing"
+					role="$role (received $rx packets)" ;;
+				esac
+				# Over CSTP before DTLS came up, a few packets are copied; that is all.
+				echo "$name: $role copied_bytes ${copied:-?}"
+			done <<<"$roles"
 		done
 		if [ "$v" = default ]; then
 			runs=$(python3 "$srcdir/tests/report-value.py" $([ "$proto" = anyconnect ] &&
@@ -243,21 +269,28 @@ while read -r name c dir rest; do
 	# shellcheck disable=SC2086
 	printf '%-18s %-7s %11s %11s %11s %11s\n' "$name" "$c${dir:+ -R}" $rest
 done <"$work/threads"
+# A counter of one end, summed over its workers' reports (an AnyConnect server: its session's).
+end_counter() {	# SIDE NAME COUNTER
+	local side=$1 name=$2 opts= sum=0 v roles role
+	case $name in *--workers=*) opts=--workers=${name##*--workers=} ;; esac
+	case $side$name in serveranyconnect*) roles=server ;; *) roles=$(roles_of "$side" "$opts") ;; esac
+	while read -r role; do
+		v=$(python3 "$srcdir/tests/report-value.py" --role "$role" "$work/$side-$name.out" "$3")
+		sum=$((sum + ${v:-0}))
+	done <<<"$roles"
+	echo "$sum"
+}
+per_gb() { awk -v v="$1" -v g="$2" 'BEGIN { printf "%.0f", v / g }'; }
 for f in "$work"/client-*.out; do
 	name=${f##*/client-}
 	name=${name%.out}
 	gb=$(awk -v n="$name" '$1 == n { g += ($3 == "-R" ? $4 : $3) } END { print g * '"$secs"' / 8 }' "$work/results")
-	role=
-	case $name in anyconnect*) role="--role server" ;; esac
-	# shellcheck disable=SC2086
-	echo "$name: per GB: client $(python3 "$srcdir/tests/report-value.py" "$f" engine_wakeups |
-		awk -v g="$gb" '{ printf "%.0f", $1 / g }') engine wakeups," \
-		"$(python3 "$srcdir/tests/report-value.py" "$f" tun_wakeups | awk -v g="$gb" '{ printf "%.0f", $1 / g }') tun wakeups;" \
-		"server $(python3 "$srcdir/tests/report-value.py" $role "$work/server-$name.out" engine_wakeups |
-		awk -v g="$gb" '{ printf "%.0f", $1 / g }') engine," \
-		"$(python3 "$srcdir/tests/report-value.py" $role "$work/server-$name.out" tun_wakeups |
-		awk -v g="$gb" '{ printf "%.0f", $1 / g }') tun;" \
-		"client tx ring mean/peak $(python3 "$srcdir/tests/report-value.py" "$f" tx_ring_mean)/$(python3 "$srcdir/tests/report-value.py" "$f" tx_ring_peak) B"
+	first=$(roles_of client "$(case $name in *--workers=*) echo "--workers=${name##*--workers=}" ;; esac)" | head -n 1)
+	echo "$name: per GB: client $(per_gb "$(end_counter client "$name" engine_wakeups)" "$gb") engine wakeups," \
+		"$(per_gb "$(end_counter client "$name" tun_wakeups)" "$gb") tun wakeups;" \
+		"server $(per_gb "$(end_counter server "$name" engine_wakeups)" "$gb") engine," \
+		"$(per_gb "$(end_counter server "$name" tun_wakeups)" "$gb") tun;" \
+		"client ($first) tx ring mean/peak $(python3 "$srcdir/tests/report-value.py" --role "$first" "$f" tx_ring_mean)/$(python3 "$srcdir/tests/report-value.py" --role "$first" "$f" tx_ring_peak) B"
 done
 echo "idle ping ms: veth $idle_veth$(for p in $protocols; do for v in $variants; do n=$p$([ "$v" = default ] || echo "$v"); k=idle_$(echo "$n" | tr -c 'a-z0-9\n' _); printf ', %s %s' "$n" "${!k}"; done; done)"
 echo "script: PASS tunnel-bench"
