@@ -68,6 +68,7 @@ check "unknown suite 'aes512-gcm'" "$zcvpn" genkey --enc aes512-gcm
 check "genkey: --workers: want 1..16, or auto" "$zcvpn" genkey --workers 17
 check "--workers 2: $work/keys holds SA pairs for 1" "$zcvpn" connect "${k[@]}" --remote 127.0.0.1:4500 --workers 2
 check "2 workers need --tun NAME" "$zcvpn" connect "${k2[@]}" --remote 127.0.0.1:4500
+check "--workers 3 needs --key-file with an SA pair per worker" "$zcvpn" connect --remote 127.0.0.1:4500 --enc aes128-gcm --spi-in 4096 --spi-out 4097 --enc-key-in 00112233445566778899aabbccddeeff00112233 --enc-key-out 00112233445566778899aabbccddeeff00112233 --workers 3
 check "--workers 2 takes each worker's SAs from --key-file" "$zcvpn" connect "${k2[@]}" --remote 127.0.0.1:4500 --workers 2 --spi-out 4096
 check "--workers is for ESP" "$zcvpn" connect "${ac[@]}" --remote 127.0.0.1:4443 --psk-file "$work/psk" --workers 2
 check "bad value '0' for --workers" "$zcvpn" serve "${k2[@]}" --local 127.0.0.1:4500 --workers 0

@@ -61,6 +61,14 @@ static int offset_port(const char *addr, unsigned offset, char *out, size_t len,
 	return 0;
 }
 
+/* Whether "ADDR:PORT" names a port (not 0, which leaves the choice to the kernel). */
+static bool fixed_port(const char *addr)
+{
+	const char *colon = addr ? strrchr(addr, ':') : NULL;
+
+	return colon && strcmp(colon, ":0");
+}
+
 /* Worker i's configuration: the base's with its ports, its SAs and its tun queue. */
 static int worker_config(struct workers *ws, unsigned i, const struct zcvpn_config *base,
 			 const char *key_file, bool server)
@@ -71,8 +79,7 @@ static int worker_config(struct workers *ws, unsigned i, const struct zcvpn_conf
 	w->cfg.tun_multi_queue = ws->n > 1;
 	snprintf(w->role, sizeof(w->role), "%s worker %u", server ? "server" : "client", i + 1);
 	/* The server's port is where the client finds worker i; a client's may be any. */
-	if (base->local && (server || strcmp(strrchr(base->local, ':') ?
-					     strrchr(base->local, ':') : ":0", ":0"))) {
+	if (base->local && (server || fixed_port(base->local))) {
 		if (offset_port(base->local, i, w->local, sizeof(w->local), "local"))
 			return -EINVAL;
 		w->cfg.local = w->local;

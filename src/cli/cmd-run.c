@@ -473,13 +473,18 @@ static int check_workers(struct run_opts *o, unsigned pairs)
 	if (!o->workers)
 		o->workers = pairs;
 	if (o->workers > pairs) {
-		fprintf(stderr, "zcvpn: --workers %u: %s holds SA pairs for %u (zcvpn genkey "
-				"--workers %u writes a file for them)\n", o->workers,
-			o->key_file ? o->key_file : "the key options give", pairs, o->workers);
+		if (o->key_file)
+			fprintf(stderr, "zcvpn: --workers %u: %s holds SA pairs for %u (zcvpn "
+					"genkey --workers %u writes a file for them)\n", o->workers,
+				o->key_file, pairs, o->workers);
+		else
+			fprintf(stderr, "zcvpn: --workers %u needs --key-file with an SA pair per "
+					"worker (zcvpn genkey --workers %u)\n", o->workers, o->workers);
 		return -EINVAL;
 	}
-	if (o->workers > 1 && (o->manual.enc || o->manual.spi_in || o->manual.spi_out ||
-			       o->manual.enc_in || o->manual.enc_out)) {
+	if (o->workers > 1 && (o->manual.enc || o->manual.auth || o->manual.spi_in ||
+			       o->manual.spi_out || o->manual.enc_in || o->manual.enc_out ||
+			       o->manual.auth_in || o->manual.auth_out)) {
 		fprintf(stderr, "zcvpn: --workers %u takes each worker's SAs from --key-file; key "
 				"options name one pair\n", o->workers);
 		return -EINVAL;
