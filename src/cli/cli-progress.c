@@ -28,11 +28,10 @@ static double mbit_s(uint64_t bytes, double seconds)
 	return (double)bytes * 8 / (seconds > 1e-6 ? seconds : 1e-6) / 1e6;
 }
 
-static void print_interval(struct cli_progress *p, struct zcvpn_engine *e,
-			   const struct zcvpn_stats *st, double now)
+static void print_interval(struct cli_progress *p, const struct zcvpn_stats *st,
+			   uint64_t drops, double now)
 {
 	double from = p->last_s - p->start_s, to = now - p->start_s;
-	uint64_t drops = cli_total_drops(e);
 
 	fprintf(p->f, "[%7.2f-%7.2f s]  sent %8" PRIu64 " pkt %9.1f Mbit/s   received %8" PRIu64
 		" pkt %9.1f Mbit/s   dropped %" PRIu64 "\n", from, to,
@@ -50,23 +49,42 @@ static void print_interval(struct cli_progress *p, struct zcvpn_engine *e,
 
 void cli_progress_tick(struct cli_progress *p, struct zcvpn_engine *e)
 {
-	struct zcvpn_stats st;
+	cli_progress_tick_all(p, &e, e ? 1 : 0);
+}
+
+void cli_progress_tick_all(struct cli_progress *p, struct zcvpn_engine *const *engines,
+			   unsigned n)
+{
+	struct zcvpn_stats st, sum;
+	uint64_t drops = 0;
 	double now;
 
-	if (!p->interval_s || !e)
+	if (!p->interval_s || !n)
 		return;
 	now = cli_now_s();
-	cli_get_stats(e, &st);
-	if ((int)st.transport_state != p->state) {
+	memset(&sum, 0, sizeof(sum));
+	for (unsigned i = 0; i < n; i++) {
+		cli_get_stats(engines[i], &st);
+		if (i == 0) {
+			sum.transport_state = st.transport_state;
+			sum.transport_error = st.transport_error;
+		}
+		sum.tx_packets += st.tx_packets;
+		sum.tx_bytes += st.tx_bytes;
+		sum.rx_packets += st.rx_packets;
+		sum.rx_bytes += st.rx_bytes;
+		drops += cli_total_drops(engines[i]);
+	}
+	if ((int)sum.transport_state != p->state) {
 		fprintf(p->f, "[%7.2f s]  transport %s%s%s\n", now - p->start_s,
-			cli_state_name(st.transport_state), st.transport_error ? ": " : "",
-			st.transport_error ? strerror(-st.transport_error) : "");
+			cli_state_name(sum.transport_state), sum.transport_error ? ": " : "",
+			sum.transport_error ? strerror(-sum.transport_error) : "");
 		fflush(p->f);
-		p->state = (int)st.transport_state;
+		p->state = (int)sum.transport_state;
 	}
 	if (now < p->next_s)
 		return;
-	print_interval(p, e, &st, now);
+	print_interval(p, &sum, drops, now);
 	/* After a long stall, start the next interval now rather than print a burst. */
 	p->next_s += p->interval_s;
 	if (p->next_s <= now)

@@ -28,6 +28,7 @@ struct worker {
 	struct cli_keys keys;		/* wiped once the engine has them */
 	struct cli_esp_rekey rekey;
 	volatile int rekey_requested;	/* this worker's share of SIGHUP */
+	bool warned_silent;		/* said once that the peer's worker i is silent */
 	char local[80], remote[80];
 	char role[40];
 };
@@ -35,10 +36,35 @@ struct worker {
 struct workers {
 	unsigned n;
 	struct worker w[CLI_MAX_WORKERS];
+	struct zcvpn_engine *engines[CLI_MAX_WORKERS];	/* w[i].engine, for the progress */
+	struct cli_progress progress;	/* --interval: the workers' counts together */
 	volatile int *interrupted;	/* SIGINT/SIGTERM (borrowed) */
 	volatile int *rekey_requested;	/* SIGHUP (borrowed) */
 	volatile int stop;		/* what cli_wait_done watches */
+	double started;			/* cli_now_s() when all were running */
 };
+
+/* How long a worker may have traffic for its peer and hear nothing before we say so. */
+enum { SILENT_PEER_S = 5 };
+
+/*
+ * Worker i has had packets to send for SILENT_PEER_S while worker 1 hears its peer and
+ * worker i hears nothing: the peer most likely runs fewer workers (another key file, or
+ * --workers), and the flows the kernel gives worker i go nowhere.  Said once.
+ */
+static void check_silent_peer(struct workers *ws, unsigned i, const struct zcvpn_stats *st,
+			      const struct zcvpn_stats *first)
+{
+	struct worker *w = &ws->w[i];
+
+	if (w->warned_silent || cli_now_s() - ws->started < SILENT_PEER_S || !first->rx_packets ||
+	    st->rx_packets || !st->tun_tx_packets)
+		return;
+	w->warned_silent = true;
+	fprintf(stderr, "zcvpn: %s: %llu packets to send and nothing heard from the peer's worker "
+			"%u: does the peer run %u workers, from the same key file?\n", w->role,
+		(unsigned long long)st->tun_tx_packets, i + 1, ws->n);
+}
 
 /*
  * "ADDR:PORT" with PORT + offset, into out.  The port must be given and not 0 (the
@@ -96,28 +122,38 @@ static int worker_config(struct workers *ws, unsigned i, const struct zcvpn_conf
 	return 0;
 }
 
-/* A cli_run tick: SIGHUP to every worker, their rekeys, and a stop when any tun died. */
-static void workers_tick(struct zcvpn_engine *first, void *ctx)
+/*
+ * A cli_run tick: SIGHUP to every worker, their rekeys, a peer that runs fewer workers,
+ * the progress of all, and a stop when any tun died.
+ */
+static void workers_tick(struct zcvpn_engine *engine1, void *ctx)
 {
 	struct workers *ws = ctx;
+	struct zcvpn_stats first;
 
-	(void)first;
+	(void)engine1;
 	if (*ws->rekey_requested) {
 		*ws->rekey_requested = 0;
 		for (unsigned i = 0; i < ws->n; i++)
 			ws->w[i].rekey_requested = 1;
 	}
+	memset(&first, 0, sizeof(first));
 	for (unsigned i = 0; i < ws->n; i++) {
 		struct zcvpn_stats st;
 
 		cli_esp_rekey_tick(ws->w[i].engine, &ws->w[i].rekey);
 		cli_get_stats(ws->w[i].engine, &st);
+		if (i == 0)
+			first = st;
+		else
+			check_silent_peer(ws, i, &st, &first);
 		if (st.tun_error && !ws->stop) {
 			fprintf(stderr, "zcvpn: %s: the tun stopped (%s); stopping\n",
 				ws->w[i].role, strerror((int)-st.tun_error));
 			ws->stop = 1;
 		}
 	}
+	cli_progress_tick_all(&ws->progress, ws->engines, ws->n);
 	if (*ws->interrupted)
 		ws->stop = 1;
 }
@@ -144,6 +180,7 @@ static int start_all(struct workers *ws, const struct zcvpn_config *base, const 
 		if (worker_config(ws, i, base, key_file, server))
 			return CLI_EXIT_USAGE;
 		ret = zcvpn_engine_new(&w->engine, &w->cfg, err, sizeof(err));
+		ws->engines[i] = w->engine;
 		cli_keys_wipe(&w->keys);
 		if (ret) {
 			fprintf(stderr, "zcvpn: %s: %s\n", w->role, err);
@@ -160,10 +197,29 @@ static int start_all(struct workers *ws, const struct zcvpn_config *base, const 
 	return 0;
 }
 
+/* Without --json: the workers' packets and copies together, after their own reports. */
+static void print_total(const struct workers *ws, bool server)
+{
+	uint64_t tx = 0, rx = 0, copied = 0;
+	struct zcvpn_stats st;
+
+	for (unsigned i = 0; i < ws->n; i++) {
+		cli_get_stats(ws->w[i].engine, &st);
+		tx += st.tx_packets;
+		rx += st.rx_packets;
+		copied += st.copied_bytes;
+	}
+	printf("zcvpn %s: %u workers together: sent %llu, received %llu packets, "
+	       "copied_bytes %llu\n", server ? "server" : "client", ws->n,
+	       (unsigned long long)tx, (unsigned long long)rx, (unsigned long long)copied);
+}
+
 int cli_workers_run(const struct zcvpn_config *base, unsigned n, const char *key_file,
 		    bool server, const struct cli_run *run, volatile int *rekey_requested)
 {
 	struct workers *ws = calloc(1, sizeof(*ws));
+	/* cli_wait_done's own progress would be worker 1's alone: the tick prints all. */
+	struct cli_output quiet = *run->out;
 	struct cli_run wrun = *run;
 	double seconds;
 	int ret;
@@ -176,6 +232,10 @@ int cli_workers_run(const struct zcvpn_config *base, unsigned n, const char *key
 	ret = start_all(ws, base, key_file, server);
 	if (ret)
 		goto out;
+	ws->started = cli_now_s();
+	cli_progress_start(&ws->progress, run->out);
+	quiet.interval_s = 0;
+	wrun.out = &quiet;
 	wrun.tick = workers_tick;
 	wrun.tick_ctx = ws;
 	wrun.interrupted = &ws->stop;
@@ -187,6 +247,8 @@ int cli_workers_run(const struct zcvpn_config *base, unsigned n, const char *key
 		wrun.role = ws->w[i].role;
 		ret |= cli_report(ws->w[i].engine, &wrun, &ws->w[i].cfg, seconds);
 	}
+	if (!run->out->json)
+		print_total(ws, server);
 out:
 	free_all(ws);
 	explicit_bzero(ws, sizeof(*ws));

@@ -105,6 +105,9 @@ struct cli_progress {
 void cli_progress_start(struct cli_progress *p, const struct cli_output *out);
 /* Call often (every loop turn): prints a state change at once, counts at each interval. */
 void cli_progress_tick(struct cli_progress *p, struct zcvpn_engine *e);
+/* The same for the n engines of one tunnel (workers): counts summed, the first's state. */
+void cli_progress_tick_all(struct cli_progress *p, struct zcvpn_engine *const *engines,
+			   unsigned n);
 
 /* cli-report.c */
 struct json_writer;
