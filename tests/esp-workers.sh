@@ -7,8 +7,9 @@
 # sixteen TCP transfers at once (eight each way) keep their SHA-256; every worker at both
 # ends carried packets, copied nothing and saw no replayed, stale or unknown-SPI
 # datagram (a flow split over two workers would show there); a SIGHUP rekeys every
-# worker from a new key file and sixteen more transfers stay intact; SIGINT ends both
-# ends with status 0.  Needs root; uses only the namespaces it creates.
+# worker from a new key file and sixteen more transfers stay intact; the client's
+# progress lines (--interval) count both workers; SIGINT ends both ends with status 0;
+# and a server whose client runs fewer workers says so.  Needs root; uses only the namespaces it creates.
 set -u
 builddir=${top_builddir:-.}
 srcdir=${srcdir:-.}
@@ -43,8 +44,8 @@ ip netns exec "$ns_b" "$zcvpn" serve --json --local 10.73.0.2:4500 --key-file "$
 	--tun zcw-t >"$work/server.out" 2>&1 &
 server_pid=$!
 wait_for 50 grep -q "server worker 2 ready" "$work/server.out" || fail "server workers did not start"
-ip netns exec "$ns_a" "$zcvpn" connect --json --remote 10.73.0.2:4500 --key-file "$work/keys" \
-	--tun zcw-t --keepalive 1000 >"$work/client.out" 2>&1 &
+ip netns exec "$ns_a" "$zcvpn" connect --json --interval 0.5 --remote 10.73.0.2:4500 \
+	--key-file "$work/keys" --tun zcw-t --keepalive 1000 >"$work/client.out" 2>&1 &
 client_pid=$!
 wait_for 50 grep -q "client worker 2 ready" "$work/client.out" || fail "client workers did not start"
 in_a ip addr add 10.74.0.1 peer 10.74.0.2 dev zcw-t || fail "client tun"
@@ -108,4 +109,40 @@ for side in client server; do
 		echo "ok: $role received $rx packets, copied_bytes 0, no replayed, stale or unknown-SPI datagram"
 	done
 done
+# The progress lines count both workers: together they saw more than either worker
+# received alone (all that arrived but the last part-interval before SIGINT).
+w1=$(value client "client worker 1" rx_packets)
+w2=$(value client "client worker 2" rx_packets)
+total=$((w1 + w2))
+sum=$(awk '/^\[.*received/ { for (i = 1; i <= NF; i++) if ($i == "received") s += $(i + 1) }
+	END { print s + 0 }' "$work/client.out")
+[ "$sum" -le "$total" ] && [ "$sum" -gt "$w1" ] && [ "$sum" -gt "$w2" ] ||
+	fail "progress lines summed to $sum received packets; the workers received $w1 and $w2"
+echo "ok: progress lines every 0.5 s count both workers ($sum of $total packets in them)"
+# A peer with fewer workers: the server runs the file's two, the client only the first
+# (--workers 1).  Flows the server's tun gives worker 2 go nowhere, and it says so.
+ip netns exec "$ns_b" "$zcvpn" serve --local 10.73.0.2:4500 --key-file "$work/keys" \
+	--tun zcw-t >"$work/server-mismatch.out" 2>&1 &
+server_pid=$!
+wait_for 50 grep -q "server worker 2 ready" "$work/server-mismatch.out" || fail "mismatch: server"
+ip netns exec "$ns_a" "$zcvpn" connect --remote 10.73.0.2:4500 --key-file "$work/keys" \
+	--workers 1 --tun zcw-t >"$work/client-mismatch.out" 2>&1 &
+client_pid=$!
+wait_for 50 in_a ip link show zcw-t >/dev/null 2>&1 || fail "mismatch: client tun"
+in_a ip addr add 10.74.0.1 peer 10.74.0.2 dev zcw-t || fail "mismatch: client address"
+in_b ip addr add 10.74.0.2 peer 10.74.0.1 dev zcw-t || fail "mismatch: server address"
+warned=
+for _ in $(seq 100); do
+	in_a ping -c 1 -W 0.2 10.74.0.2 >/dev/null 2>&1	# worker 1 hears the client
+	# UDP from 16 source ports: the server's tun hashes some of them to worker 2.
+	in_b bash -c 'for i in $(seq 16); do echo x >/dev/udp/10.74.0.1/9; done' 2>/dev/null
+	grep -q "server worker 2: .* nothing heard from the peer's worker 2: does the peer run 2 workers" \
+		"$work/server-mismatch.out" && { warned=1; break; }
+	sleep 0.1
+done
+[ -n "$warned" ] || fail "a server with more workers than its client did not say so"
+echo "ok: $(grep -o "server worker 2: .*" "$work/server-mismatch.out" | head -n 1)"
+ne_stop "$client_pid" || fail "mismatch: the client had to be killed"
+ne_stop "$server_pid" || fail "mismatch: the server had to be killed"
+client_pid= server_pid=
 echo "script: PASS esp-workers"
